@@ -1,0 +1,75 @@
+package io.backflow.jdbc;
+
+import java.io.Serializable;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.Objects;
+import java.util.Properties;
+
+/** Where a database is and how to log in; opens JDBC connections and never prints its password. */
+public final class JdbcEndpoint implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    private final String url;
+    private final String user;
+    private final String password;
+
+    public JdbcEndpoint(String url, String user, String password) {
+        this.url = Objects.requireNonNull(url, "url");
+        this.user = user;
+        this.password = password;
+    }
+
+    public String url() {
+        return url;
+    }
+
+    public String user() {
+        return user;
+    }
+
+    public String password() {
+        return password;
+    }
+
+    public SqlDialect dialect() {
+        return SqlDialect.forUrl(url);
+    }
+
+    /** Opens a new connection; the caller owns and closes it. */
+    public Connection open() throws SQLException {
+        Properties props = new Properties();
+        if (user != null && !user.isEmpty()) {
+            props.setProperty("user", user);
+        }
+        if (password != null && !password.isEmpty()) {
+            props.setProperty("password", password);
+        }
+        return DriverManager.getConnection(url, props);
+    }
+
+    /** The URL with any inline password removed, for logs and messages. */
+    public String redactedUrl() {
+        return url.replaceAll("(?i)(password=)[^&;]*", "$1***").replaceAll("//([^:/@]+):[^@/]*@", "//$1:***@");
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (!(o instanceof JdbcEndpoint)) {
+            return false;
+        }
+        JdbcEndpoint that = (JdbcEndpoint) o;
+        return url.equals(that.url) && Objects.equals(user, that.user) && Objects.equals(password, that.password);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(url, user);
+    }
+
+    @Override
+    public String toString() {
+        return "JdbcEndpoint{" + redactedUrl() + (user == null ? "" : ", user=" + user) + "}";
+    }
+}

@@ -1,0 +1,92 @@
+package io.backflow.jdbc;
+
+import java.math.BigDecimal;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.LocalDateTime;
+import java.time.LocalTime;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+
+/**
+ * Reads column values into the small set of Java types the rest of Backflow understands:
+ * {@link Long}, {@link Double}, {@link BigDecimal}, {@link Boolean}, {@link String},
+ * {@link LocalDate}, {@link LocalDateTime} (timestamp without zone), {@link Instant}
+ * (timestamp with zone) and {@code byte[]}. Everything else becomes its string form.
+ */
+public final class JdbcValues {
+    private JdbcValues() {}
+
+    /** Reads column {@code index} (1-based) whose JDBC type is {@code sqlType}. */
+    public static Object read(ResultSet rs, int index, int sqlType) throws SQLException {
+        switch (sqlType) {
+            case Types.TINYINT:
+            case Types.SMALLINT:
+            case Types.INTEGER:
+            case Types.BIGINT: {
+                long v = rs.getLong(index);
+                return rs.wasNull() ? null : v;
+            }
+            case Types.REAL:
+            case Types.FLOAT:
+            case Types.DOUBLE: {
+                double v = rs.getDouble(index);
+                return rs.wasNull() ? null : v;
+            }
+            case Types.NUMERIC:
+            case Types.DECIMAL:
+                return rs.getBigDecimal(index);
+            case Types.BIT:
+            case Types.BOOLEAN: {
+                boolean v = rs.getBoolean(index);
+                return rs.wasNull() ? null : v;
+            }
+            case Types.DATE:
+                return rs.getObject(index, LocalDate.class);
+            case Types.TIMESTAMP:
+                return rs.getObject(index, LocalDateTime.class);
+            case Types.TIMESTAMP_WITH_TIMEZONE: {
+                OffsetDateTime v = rs.getObject(index, OffsetDateTime.class);
+                return v == null ? null : v.toInstant();
+            }
+            case Types.TIME:
+                return rs.getObject(index, LocalTime.class) == null ? null : rs.getObject(index, LocalTime.class).toString();
+            case Types.BINARY:
+            case Types.VARBINARY:
+            case Types.LONGVARBINARY:
+            case Types.BLOB:
+                return rs.getBytes(index);
+            default: {
+                Object v = rs.getObject(index);
+                if (v == null) {
+                    return null;
+                }
+                if (v instanceof java.sql.Timestamp) {
+                    return ((java.sql.Timestamp) v).toLocalDateTime();
+                }
+                if (v instanceof OffsetDateTime) {
+                    return ((OffsetDateTime) v).toInstant();
+                }
+                if (v instanceof Number && !(v instanceof BigDecimal)) {
+                    return ((Number) v).longValue();
+                }
+                return v.toString();
+            }
+        }
+    }
+
+    /** Binds a value produced by {@link #read} (or decoded by {@link PositionCodec}) to a parameter. */
+    public static void bind(PreparedStatement ps, int index, Object value) throws SQLException {
+        if (value == null) {
+            ps.setObject(index, null);
+        } else if (value instanceof Instant) {
+            ps.setObject(index, ((Instant) value).atOffset(ZoneOffset.UTC));
+        } else {
+            ps.setObject(index, value);
+        }
+    }
+}

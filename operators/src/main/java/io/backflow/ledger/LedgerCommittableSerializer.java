@@ -1,0 +1,105 @@
+package io.backflow.ledger;
+
+import io.backflow.model.RowError;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.flink.core.io.SimpleVersionedSerializer;
+import org.apache.flink.core.memory.DataInputDeserializer;
+import org.apache.flink.core.memory.DataOutputSerializer;
+
+/** Versioned serializer for {@link LedgerCommittable}; keep reading every version ever written. */
+public final class LedgerCommittableSerializer implements SimpleVersionedSerializer<LedgerCommittable> {
+    static final int VERSION = 1;
+
+    @Override
+    public int getVersion() {
+        return VERSION;
+    }
+
+    @Override
+    public byte[] serialize(LedgerCommittable c) throws IOException {
+        DataOutputSerializer out = new DataOutputSerializer(256);
+        out.writeUTF(c.runId());
+        out.writeInt(c.subtask());
+        out.writeLong(c.checkpointId());
+        out.writeLong(c.read());
+        out.writeLong(c.succeeded());
+        out.writeLong(c.failed());
+        out.writeLong(c.invalid());
+        out.writeInt(c.positions().size());
+        for (Map.Entry<String, String> e : c.positions().entrySet()) {
+            out.writeUTF(e.getKey());
+            writeNullable(out, e.getValue());
+        }
+        out.writeInt(c.finishedSplits().size());
+        for (String s : c.finishedSplits()) {
+            out.writeUTF(s);
+        }
+        out.writeInt(c.errors().size());
+        for (RowError e : c.errors()) {
+            out.writeByte(e.kind().ordinal());
+            writeNullable(out, e.key());
+            writeNullable(out, e.messageId());
+            writeNullable(out, e.reason());
+        }
+        return out.getCopyOfBuffer();
+    }
+
+    @Override
+    public LedgerCommittable deserialize(int version, byte[] serialized) throws IOException {
+        if (version != 1) {
+            throw new IOException("Unknown ledger committable version " + version + "; this Backflow reads version 1");
+        }
+        DataInputDeserializer in = new DataInputDeserializer(serialized);
+        String runId = in.readUTF();
+        int subtask = in.readInt();
+        long checkpointId = in.readLong();
+        long read = in.readLong();
+        long succeeded = in.readLong();
+        long failed = in.readLong();
+        long invalid = in.readLong();
+        int n = in.readInt();
+        Map<String, String> positions = new LinkedHashMap<>();
+        for (int i = 0; i < n; i++) {
+            positions.put(in.readUTF(), readNullable(in));
+        }
+        n = in.readInt();
+        Set<String> finished = new LinkedHashSet<>();
+        for (int i = 0; i < n; i++) {
+            finished.add(in.readUTF());
+        }
+        n = in.readInt();
+        List<RowError> errors = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            RowError.Kind kind = RowError.Kind.values()[in.readByte()];
+            errors.add(new RowError(kind, readNullable(in), readNullable(in), readNullable(in)));
+        }
+        return new LedgerCommittable(runId, subtask, checkpointId, read, succeeded, failed, invalid, positions, finished, errors);
+    }
+
+    // Long error bodies can exceed writeUTF's 64 KB limit, so strings are written as raw UTF-8.
+    static void writeNullable(DataOutputSerializer out, String s) throws IOException {
+        if (s == null) {
+            out.writeInt(-1);
+        } else {
+            byte[] b = s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            out.writeInt(b.length);
+            out.write(b);
+        }
+    }
+
+    static String readNullable(DataInputDeserializer in) throws IOException {
+        int len = in.readInt();
+        if (len < 0) {
+            return null;
+        }
+        byte[] b = new byte[len];
+        in.readFully(b);
+        return new String(b, java.nio.charset.StandardCharsets.UTF_8);
+    }
+}

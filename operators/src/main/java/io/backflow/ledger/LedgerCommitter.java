@@ -1,0 +1,48 @@
+package io.backflow.ledger;
+
+import java.io.IOException;
+import java.util.Collection;
+import org.apache.flink.api.connector.sink2.Committer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Applies what the sink resolved to the ledger when Flink completes a checkpoint, so the ledger
+ * only ever moves as far as a completed checkpoint (and so a savepoint) does.
+ */
+public final class LedgerCommitter implements Committer<LedgerCommittable> {
+    private static final Logger LOG = LoggerFactory.getLogger(LedgerCommitter.class);
+
+    private final LedgerStore store;
+    private transient Ledger ledger;
+
+    public LedgerCommitter(LedgerStore store) {
+        this.store = store;
+    }
+
+    @Override
+    public void commit(Collection<CommitRequest<LedgerCommittable>> requests) throws IOException {
+        if (ledger == null) {
+            ledger = store.open();
+        }
+        for (CommitRequest<LedgerCommittable> request : requests) {
+            try {
+                ledger.commit(request.getCommittable());
+            } catch (LedgerException e) {
+                LOG.warn("Could not write to the ledger (attempt {}), will retry: {}", request.getNumberOfRetries() + 1, e.getMessage());
+                if (request.getNumberOfRetries() >= 10) {
+                    request.signalFailedWithKnownReason(e);
+                } else {
+                    request.retryLater();
+                }
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        if (ledger != null) {
+            ledger.close();
+        }
+    }
+}

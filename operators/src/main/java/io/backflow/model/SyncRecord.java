@@ -1,0 +1,59 @@
+package io.backflow.model;
+
+import java.io.Serializable;
+
+/**
+ * What the mapping operator hands the destination sink: a ready-to-send event, a row that could
+ * not be mapped (invalid, with its reason), or the end of a source split. Every record carries
+ * the split and position it came from so the sink can tell the ledger how far delivery got.
+ */
+public final class SyncRecord implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    /** What a record is. */
+    public enum Kind { EVENT, INVALID, SPLIT_END }
+
+    private final Kind kind;
+    private final String splitId;
+    private final String position;
+    private final String key;
+    private final String messageId;
+    private final byte[] payload;
+    private final String reason;
+
+    private SyncRecord(Kind kind, String splitId, String position, String key, String messageId, byte[] payload, String reason) {
+        this.kind = kind;
+        this.splitId = splitId;
+        this.position = position;
+        this.key = key;
+        this.messageId = messageId;
+        this.payload = payload;
+        this.reason = reason;
+    }
+
+    /** An event: {@code payload} is its UTF-8 JSON, {@code key} the row's primary key as JSON. */
+    public static SyncRecord event(String splitId, String position, String key, String messageId, byte[] payload) {
+        return new SyncRecord(Kind.EVENT, splitId, position, key, messageId, payload, null);
+    }
+
+    public static SyncRecord invalid(String splitId, String position, String key, String reason) {
+        return new SyncRecord(Kind.INVALID, splitId, position, key, null, null, reason);
+    }
+
+    public static SyncRecord splitEnd(String splitId, String position) {
+        return new SyncRecord(Kind.SPLIT_END, splitId, position, null, null, null, null);
+    }
+
+    public Kind kind() { return kind; }
+    public String splitId() { return splitId; }
+    public String position() { return position; }
+    public String key() { return key; }
+    public String messageId() { return messageId; }
+    public byte[] payload() { return payload; }
+    public String reason() { return reason; }
+
+    @Override
+    public String toString() {
+        return "SyncRecord{" + kind + ", split=" + splitId + ", key=" + key + (reason == null ? "" : ", reason=" + reason) + "}";
+    }
+}
