@@ -1,22 +1,440 @@
 package io.backflow.ledger;
 
-/** Backflow's durable per-connection state over JDBC. (Being written.) */
+import io.backflow.jdbc.SqlDialect;
+import io.backflow.model.RowError;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Backflow's durable per-connection state, kept over JDBC: sync runs with their counts, the
+ * position each run reached per split, the committed position of each connection, and the rows
+ * that were invalid or failed.
+ *
+ * <p>Every change the running job makes goes through {@link #commit}, which applies a
+ * {@link LedgerCommittable} once, in one transaction, and marks the run SUCCEEDED when every
+ * planned split has been read to its end and acknowledged. Only then does the connection's
+ * committed position move to the run's high-water mark.
+ */
 public final class Ledger implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Ledger.class);
+    private static final int MAX_ATTEMPTS = 20;
+
     private final LedgerStore store;
+    private final SqlDialect dialect;
+    private final String runs;
+    private final String splits;
+    private final String commits;
+    private final String errors;
+    private final String connections;
+    private Connection connection;
 
     private Ledger(LedgerStore store) {
         this.store = store;
+        this.dialect = store.endpoint().dialect();
+        String schema = dialect.quoteIdentifier(store.schema());
+        this.runs = schema + ".sync_runs";
+        this.splits = schema + ".run_splits";
+        this.commits = schema + ".run_commits";
+        this.errors = schema + ".row_errors";
+        this.connections = schema + ".connections";
     }
 
+    /** Opens the ledger and creates its schema and tables when they do not exist yet. */
     public static Ledger open(LedgerStore store) {
-        return new Ledger(store);
+        Ledger ledger = new Ledger(store);
+        ledger.createTables();
+        return ledger;
     }
 
-    /** Applies one committable once; a repeat of an applied one changes nothing. */
-    public void commit(LedgerCommittable committable) {
-        throw new UnsupportedOperationException("ledger not written yet");
+    private Connection conn() throws SQLException {
+        if (connection == null || connection.isClosed()) {
+            connection = store.endpoint().open();
+        }
+        return connection;
+    }
+
+    private void createTables() {
+        inTransaction(c -> {
+            try (Statement st = c.createStatement()) {
+                st.execute("CREATE SCHEMA IF NOT EXISTS " + dialect.quoteIdentifier(store.schema()));
+                st.execute("CREATE TABLE IF NOT EXISTS " + runs + " ("
+                        + "run_id VARCHAR(64) PRIMARY KEY, connection VARCHAR(255) NOT NULL, run_type VARCHAR(16) NOT NULL, "
+                        + "status VARCHAR(16) NOT NULL, started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP, "
+                        + "start_position VARCHAR(4000), high_water_mark VARCHAR(4000), planned_splits INTEGER, "
+                        + "rows_read BIGINT NOT NULL, rows_succeeded BIGINT NOT NULL, rows_failed BIGINT NOT NULL, "
+                        + "rows_invalid BIGINT NOT NULL, job_id VARCHAR(64), reason VARCHAR(4000))");
+                st.execute("CREATE TABLE IF NOT EXISTS " + splits + " ("
+                        + "run_id VARCHAR(64) NOT NULL, split_id VARCHAR(255) NOT NULL, position VARCHAR(4000), "
+                        + "finished BOOLEAN NOT NULL, last_checkpoint BIGINT NOT NULL, PRIMARY KEY (run_id, split_id))");
+                st.execute("CREATE TABLE IF NOT EXISTS " + commits + " ("
+                        + "run_id VARCHAR(64) NOT NULL, subtask INTEGER NOT NULL, checkpoint_id BIGINT NOT NULL, "
+                        + "committed_at TIMESTAMP NOT NULL, PRIMARY KEY (run_id, subtask, checkpoint_id))");
+                st.execute("CREATE TABLE IF NOT EXISTS " + errors + " ("
+                        + "run_id VARCHAR(64) NOT NULL, kind VARCHAR(16) NOT NULL, row_key VARCHAR(4000), "
+                        + "message_id VARCHAR(64), reason VARCHAR(4000), recorded_at TIMESTAMP NOT NULL)");
+                st.execute("CREATE TABLE IF NOT EXISTS " + connections + " ("
+                        + "connection VARCHAR(255) PRIMARY KEY, position VARCHAR(4000), updated_at TIMESTAMP NOT NULL)");
+            }
+            return null;
+        });
+    }
+
+    // ---------------------------------------------------------------- runs, as the CLI sees them
+
+    /** Records a new RUNNING run and returns its id. */
+    public String startRun(String connectionName, String type, String startPosition, String reason) {
+        String id = UUID.randomUUID().toString();
+        inTransaction(c -> {
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + runs
+                    + " (run_id, connection, run_type, status, started_at, start_position, rows_read, rows_succeeded,"
+                    + " rows_failed, rows_invalid, reason) VALUES (?, ?, ?, 'RUNNING', ?, ?, 0, 0, 0, 0, ?)")) {
+                ps.setString(1, id);
+                ps.setString(2, connectionName);
+                ps.setString(3, type);
+                ps.setTimestamp(4, now());
+                ps.setString(5, startPosition);
+                ps.setString(6, truncate(reason));
+                ps.executeUpdate();
+            }
+            return null;
+        });
+        return id;
+    }
+
+    /** Remembers which Flink job runs a run, so a stop can find it. */
+    public void attachJob(String runId, String jobId) {
+        update("UPDATE " + runs + " SET job_id = ? WHERE run_id = ?", jobId, runId);
+    }
+
+    /** Ends a run that is still RUNNING with the given status; a run already final is left alone. */
+    public boolean finishRun(String runId, RunStatus status, String reason) {
+        return update("UPDATE " + runs + " SET status = ?, finished_at = ?, reason = COALESCE(?, reason) WHERE run_id = ? AND status = 'RUNNING'",
+                status.name(), now(), truncate(reason), runId) > 0;
+    }
+
+    public SyncRun run(String runId) {
+        List<SyncRun> found = queryRuns("WHERE run_id = ?", runId, 1);
+        return found.isEmpty() ? null : found.get(0);
+    }
+
+    /** A connection's runs, newest first. */
+    public List<SyncRun> runs(String connectionName, int limit) {
+        return queryRuns("WHERE connection = ?", connectionName, limit);
+    }
+
+    /** The committed position of a connection: the cursor everything up to which was acknowledged. */
+    public String committedPosition(String connectionName) {
+        return inTransaction(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT position FROM " + connections + " WHERE connection = ?")) {
+                ps.setString(1, connectionName);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? rs.getString(1) : null;
+                }
+            }
+        });
+    }
+
+    /** Forgets a connection's committed position, so the next sync reads everything again. */
+    public void resetPosition(String connectionName) {
+        update("DELETE FROM " + connections + " WHERE connection = ?", connectionName);
+    }
+
+    /** The rows of a run that were not delivered. */
+    public List<RowError> rowErrors(String runId, int limit) {
+        return inTransaction(c -> {
+            List<RowError> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT kind, row_key, message_id, reason FROM " + errors
+                    + " WHERE run_id = ? ORDER BY recorded_at, row_key")) {
+                ps.setString(1, runId);
+                ps.setMaxRows(limit);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(new RowError(RowError.Kind.valueOf(rs.getString(1)), rs.getString(2), rs.getString(3), rs.getString(4)));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
+    /** Positions reached per split by a run: where a run without its savepoint resumes. */
+    public Map<String, String> splitPositions(String runId) {
+        return inTransaction(c -> {
+            Map<String, String> out = new java.util.LinkedHashMap<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT split_id, position FROM " + splits + " WHERE run_id = ? ORDER BY split_id")) {
+                ps.setString(1, runId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.put(rs.getString(1), rs.getString(2));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
+    // ---------------------------------------------------------------- what the job writes
+
+    /** Records the enumerator's plan; a run with nothing to read is finished right away. */
+    public void planned(String runId, String highWaterMark, List<String> splitIds) {
+        boolean empty = inTransaction(c -> {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE " + runs + " SET high_water_mark = ?, planned_splits = ? WHERE run_id = ?")) {
+                ps.setString(1, highWaterMark);
+                ps.setInt(2, splitIds.size());
+                ps.setString(3, runId);
+                ps.executeUpdate();
+            }
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + splits
+                    + " (run_id, split_id, position, finished, last_checkpoint) VALUES (?, ?, NULL, FALSE, -1) ON CONFLICT DO NOTHING")) {
+                for (String split : splitIds) {
+                    ps.setString(1, runId);
+                    ps.setString(2, split);
+                    ps.addBatch();
+                }
+                if (!splitIds.isEmpty()) {
+                    ps.executeBatch();
+                }
+            }
+            return completeIfDone(c, runId);
+        });
+        LOG.info("Sync run {} planned {} split(s) up to high-water mark {}{}", runId, splitIds.size(), highWaterMark,
+                empty ? "; nothing to read" : "");
+    }
+
+    /** Applies one committable exactly once; returns false when it had been applied before. */
+    public boolean commit(LedgerCommittable c) {
+        return inTransaction(conn -> {
+            try (PreparedStatement ps = conn.prepareStatement("SELECT 1 FROM " + commits + " WHERE run_id = ? AND subtask = ? AND checkpoint_id = ?")) {
+                ps.setString(1, c.runId());
+                ps.setInt(2, c.subtask());
+                ps.setLong(3, c.checkpointId());
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (rs.next()) {
+                        return false;
+                    }
+                }
+            }
+            try (PreparedStatement ps = conn.prepareStatement("INSERT INTO " + commits + " (run_id, subtask, checkpoint_id, committed_at) VALUES (?, ?, ?, ?)")) {
+                ps.setString(1, c.runId());
+                ps.setInt(2, c.subtask());
+                ps.setLong(3, c.checkpointId());
+                ps.setTimestamp(4, now());
+                ps.executeUpdate();
+            }
+            if (c.read() > 0 || c.succeeded() > 0 || c.failed() > 0 || c.invalid() > 0) {
+                try (PreparedStatement ps = conn.prepareStatement("UPDATE " + runs + " SET rows_read = rows_read + ?, rows_succeeded = rows_succeeded + ?,"
+                        + " rows_failed = rows_failed + ?, rows_invalid = rows_invalid + ? WHERE run_id = ?")) {
+                    ps.setLong(1, c.read());
+                    ps.setLong(2, c.succeeded());
+                    ps.setLong(3, c.failed());
+                    ps.setLong(4, c.invalid());
+                    ps.setString(5, c.runId());
+                    ps.executeUpdate();
+                }
+            }
+            if (!c.positions().isEmpty() || !c.finishedSplits().isEmpty()) {
+                // A split is read by one reader at a time, so checkpoint order is position order.
+                try (PreparedStatement ps = conn.prepareStatement("INSERT INTO " + splits
+                        + " (run_id, split_id, position, finished, last_checkpoint) VALUES (?, ?, ?, ?, ?)"
+                        + " ON CONFLICT (run_id, split_id) DO UPDATE SET position = COALESCE(EXCLUDED.position, " + splits + ".position),"
+                        + " finished = (EXCLUDED.finished OR " + splits + ".finished), last_checkpoint = EXCLUDED.last_checkpoint")) {
+                    java.util.Set<String> ids = new java.util.LinkedHashSet<>(c.positions().keySet());
+                    ids.addAll(c.finishedSplits());
+                    for (String split : ids) {
+                        ps.setString(1, c.runId());
+                        ps.setString(2, split);
+                        ps.setString(3, c.positions().get(split));
+                        ps.setBoolean(4, c.finishedSplits().contains(split));
+                        ps.setLong(5, c.checkpointId());
+                        ps.addBatch();
+                    }
+                    ps.executeBatch();
+                }
+            }
+            if (!c.errors().isEmpty()) {
+                try (PreparedStatement ps = conn.prepareStatement("INSERT INTO " + errors
+                        + " (run_id, kind, row_key, message_id, reason, recorded_at) VALUES (?, ?, ?, ?, ?, ?)")) {
+                    Timestamp at = now();
+                    for (RowError e : c.errors()) {
+                        ps.setString(1, c.runId());
+                        ps.setString(2, e.kind().name());
+                        ps.setString(3, truncate(e.key()));
+                        ps.setString(4, e.messageId());
+                        ps.setString(5, truncate(e.reason()));
+                        ps.setTimestamp(6, at);
+                        ps.addBatch();
+                    }
+                    ps.executeBatch();
+                }
+            }
+            completeIfDone(conn, c.runId());
+            return true;
+        });
+    }
+
+    /** Marks a RUNNING run SUCCEEDED once every planned split is finished, and moves the connection's position. */
+    private boolean completeIfDone(Connection c, String runId) throws SQLException {
+        String connectionName;
+        String hwm;
+        int planned;
+        try (PreparedStatement ps = c.prepareStatement("SELECT connection, high_water_mark, planned_splits, status FROM " + runs + " WHERE run_id = ?")) {
+            ps.setString(1, runId);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    throw new LedgerException("sync run " + runId + " is not in the ledger " + store);
+                }
+                connectionName = rs.getString(1);
+                hwm = rs.getString(2);
+                planned = rs.getInt(3);
+                if (rs.wasNull() || !"RUNNING".equals(rs.getString(4))) {
+                    return false;
+                }
+            }
+        }
+        long finished;
+        try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM " + splits + " WHERE run_id = ? AND finished")) {
+            ps.setString(1, runId);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                finished = rs.getLong(1);
+            }
+        }
+        if (finished < planned) {
+            return false;
+        }
+        try (PreparedStatement ps = c.prepareStatement("UPDATE " + runs + " SET status = 'SUCCEEDED', finished_at = ? WHERE run_id = ?")) {
+            ps.setTimestamp(1, now());
+            ps.setString(2, runId);
+            ps.executeUpdate();
+        }
+        if (hwm != null) {
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + connections + " (connection, position, updated_at) VALUES (?, ?, ?)"
+                    + " ON CONFLICT (connection) DO UPDATE SET position = EXCLUDED.position, updated_at = EXCLUDED.updated_at")) {
+                ps.setString(1, connectionName);
+                ps.setString(2, hwm);
+                ps.setTimestamp(3, now());
+                ps.executeUpdate();
+            }
+        }
+        return true;
+    }
+
+    // ---------------------------------------------------------------- plumbing
+
+    private List<SyncRun> queryRuns(String where, String arg, int limit) {
+        return inTransaction(c -> {
+            List<SyncRun> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT run_id, connection, run_type, status, started_at, finished_at, start_position,"
+                    + " high_water_mark, rows_read, rows_succeeded, rows_failed, rows_invalid, job_id, reason FROM " + runs + " " + where
+                    + " ORDER BY started_at DESC, run_id")) {
+                ps.setString(1, arg);
+                ps.setMaxRows(limit);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        Timestamp finished = rs.getTimestamp(6);
+                        out.add(new SyncRun(rs.getString(1), rs.getString(2), rs.getString(3), RunStatus.valueOf(rs.getString(4)),
+                                rs.getTimestamp(5).toInstant(), finished == null ? null : finished.toInstant(), rs.getString(7),
+                                rs.getString(8), rs.getLong(9), rs.getLong(10), rs.getLong(11), rs.getLong(12), rs.getString(13), rs.getString(14)));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
+    private int update(String sql, Object... args) {
+        return inTransaction(c -> {
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                for (int i = 0; i < args.length; i++) {
+                    ps.setObject(i + 1, args[i]);
+                }
+                return ps.executeUpdate();
+            }
+        });
+    }
+
+    private interface Work<T> {
+        T run(Connection c) throws SQLException;
+    }
+
+    /**
+     * Runs work in one transaction, retrying on conflicts: several committer subtasks update the
+     * same run row, which PostgreSQL serializes with a lock and DuckDB reports as a conflict.
+     */
+    private synchronized <T> T inTransaction(Work<T> work) {
+        SQLException last = null;
+        for (int attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+            try {
+                Connection c = conn();
+                c.setAutoCommit(false);
+                try {
+                    T result = work.run(c);
+                    c.commit();
+                    return result;
+                } catch (SQLException | RuntimeException e) {
+                    try {
+                        c.rollback();
+                    } catch (SQLException ignored) {
+                        // The connection is reopened below; the rollback error says nothing new.
+                    }
+                    throw e;
+                }
+            } catch (SQLException e) {
+                last = e;
+                closeQuietly();
+                if (!isRetryable(e) || attempt == MAX_ATTEMPTS) {
+                    break;
+                }
+                try {
+                    Thread.sleep(Math.min(1000, 10L << Math.min(attempt, 6)) + ThreadLocalRandom.current().nextInt(20));
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+        }
+        throw new LedgerException("ledger " + store + ": " + (last == null ? "interrupted" : last.getMessage()), last);
+    }
+
+    private static boolean isRetryable(SQLException e) {
+        String state = e.getSQLState();
+        String msg = String.valueOf(e.getMessage()).toLowerCase(java.util.Locale.ROOT);
+        return (state != null && (state.startsWith("40") || state.startsWith("08"))) || msg.contains("conflict");
+    }
+
+    private static Timestamp now() {
+        return Timestamp.from(Instant.now());
+    }
+
+    private static String truncate(String s) {
+        return s == null || s.length() <= 4000 ? s : s.substring(0, 3997) + "...";
+    }
+
+    private void closeQuietly() {
+        if (connection != null) {
+            try {
+                connection.close();
+            } catch (SQLException ignored) {
+                // Closing a broken connection can fail; it is being replaced anyway.
+            }
+            connection = null;
+        }
     }
 
     @Override
-    public void close() {}
+    public synchronized void close() {
+        closeQuietly();
+    }
 }

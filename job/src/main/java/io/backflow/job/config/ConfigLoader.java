@@ -1,0 +1,266 @@
+package io.backflow.job.config;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.backflow.jdbc.JdbcEndpoint;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Reads a connection's YAML file: substitutes {@code ${ENV_VAR}} references (for secrets), then
+ * checks every field and reports all problems at once, each naming its field, before any job
+ * starts.
+ */
+public final class ConfigLoader {
+    private static final Pattern ENV = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?}");
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+
+    private final Function<String, String> environment;
+
+    public ConfigLoader() {
+        this(System::getenv);
+    }
+
+    /** A loader that resolves {@code ${NAME}} through the given lookup (tests pass their own). */
+    public ConfigLoader(Function<String, String> environment) {
+        this.environment = environment;
+    }
+
+    public ConnectionConfig load(Path file) {
+        String text;
+        try {
+            text = Files.readString(file);
+        } catch (NoSuchFileException e) {
+            throw new ConfigException(file.toString(), List.of("file not found"));
+        } catch (IOException e) {
+            throw new ConfigException(file.toString(), List.of("cannot be read: " + e.getMessage()));
+        }
+        JsonNode root;
+        try {
+            root = YAML.readTree(text);
+        } catch (JsonProcessingException e) {
+            String where = e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr();
+            throw new ConfigException(file.toString(), List.of("not valid YAML" + where + ": " + e.getOriginalMessage()));
+        }
+        if (root == null || !root.isObject()) {
+            throw new ConfigException(file.toString(), List.of("must be a YAML mapping with source, mapping and destination"));
+        }
+        List<String> problems = new ArrayList<>();
+        root = substitute(root, "", problems);
+        ConnectionConfig config = read(file, new Node(root, "", problems));
+        if (!problems.isEmpty()) {
+            throw new ConfigException(file.toString(), problems);
+        }
+        return config;
+    }
+
+    /** Replaces ${NAME} (or ${NAME:-default}) in every string value, naming the field of an unset one. */
+    private JsonNode substitute(JsonNode node, String path, List<String> problems) {
+        if (node.isObject()) {
+            ObjectNode copy = ((ObjectNode) node).objectNode();
+            Iterator<Map.Entry<String, JsonNode>> fields = node.fields();
+            while (fields.hasNext()) {
+                Map.Entry<String, JsonNode> f = fields.next();
+                copy.set(f.getKey(), substitute(f.getValue(), path.isEmpty() ? f.getKey() : path + "." + f.getKey(), problems));
+            }
+            return copy;
+        }
+        if (node.isArray()) {
+            ArrayNode copy = ((ArrayNode) node).arrayNode();
+            for (int i = 0; i < node.size(); i++) {
+                copy.add(substitute(node.get(i), path + "[" + i + "]", problems));
+            }
+            return copy;
+        }
+        if (node.isTextual() && node.asText().contains("${")) {
+            Matcher m = ENV.matcher(node.asText());
+            StringBuilder sb = new StringBuilder();
+            while (m.find()) {
+                String value = environment.apply(m.group(1));
+                if (value == null) {
+                    value = m.group(2);
+                }
+                if (value == null) {
+                    problems.add(path + ": environment variable " + m.group(1) + " is not set");
+                    value = "";
+                }
+                m.appendReplacement(sb, Matcher.quoteReplacement(value));
+            }
+            m.appendTail(sb);
+            return TextNode.valueOf(sb.toString());
+        }
+        return node;
+    }
+
+    private ConnectionConfig read(Path file, Node root) {
+        root.allowOnly(Set.of("name", "enabled", "source", "mapping", "destination", "state", "sync"));
+        String fileName = file.getFileName().toString().replaceFirst("\\.ya?ml$", "");
+        String name = root.string("name", false);
+        if (name == null) {
+            name = fileName;
+        }
+        if (!name.matches("[A-Za-z0-9_.-]{1,200}")) {
+            root.problem("name", "'" + name + "' may only use letters, digits, '.', '_' and '-'");
+        }
+        boolean enabled = root.bool("enabled", true);
+        ConnectionConfig.Source source = source(root.child("source", true));
+        ConnectionConfig.Mapping mapping = mapping(root.child("mapping", true), source);
+        ConnectionConfig.Destination destination = destination(root.child("destination", true));
+        ConnectionConfig.State state = state(root.child("state", false), source);
+        ConnectionConfig.Sync sync = sync(root.child("sync", false));
+        return new ConnectionConfig(file, name, enabled, source, mapping, destination, state, sync);
+    }
+
+    private static ConnectionConfig.Source source(Node n) {
+        n.allowOnly(Set.of("url", "user", "password", "table", "sql", "primary_key", "cursor", "cursor_delay", "fetch_size", "page_size"));
+        String url = n.string("url", true);
+        if (url != null && !url.startsWith("jdbc:")) {
+            n.problem("url", "must be a JDBC URL starting with jdbc: (for example jdbc:postgresql://host:5432/db)");
+        }
+        String table = n.string("table", false);
+        String sql = n.string("sql", false);
+        if (n.present() && (table == null) == (sql == null)) {
+            n.problem(table == null ? "table" : "sql", "set exactly one of source.table and source.sql");
+        }
+        if (table != null && !table.matches("[A-Za-z_][A-Za-z0-9_$]*(\\.[A-Za-z_][A-Za-z0-9_$]*){0,2}")) {
+            n.problem("table", "'" + table + "' is not a table name (schema.table); use source.sql for anything else");
+        }
+        List<String> key = n.names("primary_key", n.present());
+        String cursor = n.string("cursor", false);
+        Duration delay = n.duration("cursor_delay", Duration.ZERO);
+        int fetchSize = (int) n.number("fetch_size", 5_000, 1, 1_000_000);
+        int pageSize = (int) n.number("page_size", 50_000, 1, 100_000_000);
+        JdbcEndpoint endpoint = url == null ? null : new JdbcEndpoint(url, n.string("user", false), n.string("password", false));
+        return new ConnectionConfig.Source(endpoint, table, sql, key, cursor, delay, fetchSize, pageSize);
+    }
+
+    private static ConnectionConfig.Mapping mapping(Node n, ConnectionConfig.Source source) {
+        n.allowOnly(Set.of("event_type", "event", "event_column", "user_id", "anonymous_id", "timestamp", "properties", "traits"));
+        ConnectionConfig.EventType type = n.enumValue("event_type", ConnectionConfig.EventType.class, n.present() ? null : ConnectionConfig.EventType.TRACK);
+        String event = n.string("event", false);
+        String eventColumn = n.string("event_column", false);
+        String userId = n.string("user_id", false);
+        String anonymousId = n.string("anonymous_id", false);
+        String timestamp = n.string("timestamp", false);
+        JsonNode properties = n.present() ? n.raw().get("properties") : null;
+        JsonNode traits = n.present() ? n.raw().get("traits") : null;
+        if (n.present() && userId == null && anonymousId == null) {
+            n.problem("user_id", "set mapping.user_id or mapping.anonymous_id (a column naming the user)");
+        }
+        JsonNode template = null;
+        if (type == ConnectionConfig.EventType.TRACK) {
+            if ((event == null) == (eventColumn == null)) {
+                n.problem("event", "a track mapping needs exactly one of mapping.event (a fixed name) and mapping.event_column");
+            }
+            if (traits != null) {
+                n.problem("traits", "track events carry properties, not traits");
+            }
+            template = properties;
+        } else if (type == ConnectionConfig.EventType.IDENTIFY) {
+            if (event != null || eventColumn != null) {
+                n.problem(event != null ? "event" : "event_column", "identify events have no event name");
+            }
+            if (properties != null) {
+                n.problem("properties", "identify events carry traits, not properties");
+            }
+            template = traits;
+        }
+        String templateField = type == ConnectionConfig.EventType.IDENTIFY ? "traits" : "properties";
+        if (template != null && !template.isNull() && !template.isObject()) {
+            n.problem(templateField, "must be a mapping of names to columns or constants");
+            template = null;
+        }
+        if (template == null || template.isNull()) {
+            template = new ObjectMapper().createObjectNode();
+        }
+        return new ConnectionConfig.Mapping(type, event, eventColumn, userId, anonymousId, timestamp, template);
+    }
+
+    private static ConnectionConfig.Destination destination(Node n) {
+        n.allowOnly(Set.of("type", "url", "write_key", "headers", "batch_size", "max_request_bytes", "max_event_bytes",
+                "max_in_flight", "timeout", "retry"));
+        ConnectionConfig.DestinationType type = n.enumValue("type", ConnectionConfig.DestinationType.class, n.present() ? null : ConnectionConfig.DestinationType.HTTP);
+        String url = n.string("url", true);
+        if (url != null && !url.matches("https?://.+")) {
+            n.problem("url", "must be an http:// or https:// URL, got '" + url + "'");
+        }
+        String writeKey = n.string("write_key", false);
+        if (type == ConnectionConfig.DestinationType.HTTP && n.present() && writeKey == null) {
+            n.problem("write_key", "required for an http destination (the source's write key; use ${ENV_VAR})");
+        }
+        Map<String, String> headers = new LinkedHashMap<>();
+        JsonNode h = n.present() ? n.raw().get("headers") : null;
+        if (h != null && !h.isNull()) {
+            if (!h.isObject()) {
+                n.problem("headers", "must be a mapping of header names to values");
+            } else {
+                h.fields().forEachRemaining(e -> headers.put(e.getKey(), e.getValue().asText()));
+            }
+        }
+        int batchSize = (int) n.number("batch_size", 500, 1, 100_000);
+        long maxRequestBytes = n.number("max_request_bytes", 500_000, 1_024, 100_000_000);
+        long maxEventBytes = n.number("max_event_bytes", 32_768, 256, 100_000_000);
+        if (maxEventBytes > maxRequestBytes) {
+            n.problem("max_event_bytes", "must not be larger than destination.max_request_bytes (" + maxRequestBytes + ")");
+        }
+        int maxInFlight = (int) n.number("max_in_flight", 4, 1, 256);
+        Duration timeout = n.duration("timeout", Duration.ofSeconds(30));
+        Node retry = n.child("retry", false);
+        retry.allowOnly(Set.of("max_attempts", "initial_backoff", "max_backoff", "max_duration"));
+        int maxAttempts = (int) retry.number("max_attempts", 8, 1, 1_000);
+        Duration initialBackoff = retry.duration("initial_backoff", Duration.ofMillis(500));
+        Duration maxBackoff = retry.duration("max_backoff", Duration.ofSeconds(30));
+        Duration maxDuration = retry.duration("max_duration", Duration.ofMinutes(5));
+        if (initialBackoff.isZero()) {
+            retry.problem("initial_backoff", "must be more than 0 (a failing destination is never hammered)");
+        }
+        return new ConnectionConfig.Destination(type, url, writeKey, headers, batchSize, maxRequestBytes, maxEventBytes,
+                maxInFlight, timeout, maxAttempts, initialBackoff, maxBackoff, maxDuration);
+    }
+
+    private static ConnectionConfig.State state(Node n, ConnectionConfig.Source source) {
+        n.allowOnly(Set.of("url", "user", "password", "schema"));
+        String url = n.string("url", false);
+        String schema = n.string("schema", false);
+        if (schema != null && !schema.matches("[A-Za-z_][A-Za-z0-9_]*")) {
+            n.problem("schema", "'" + schema + "' is not a schema name");
+        }
+        JdbcEndpoint endpoint;
+        if (url == null) {
+            endpoint = source.endpoint();
+        } else {
+            if (!url.startsWith("jdbc:")) {
+                n.problem("url", "must be a JDBC URL starting with jdbc:");
+            }
+            endpoint = new JdbcEndpoint(url, n.string("user", false), n.string("password", false));
+        }
+        return new ConnectionConfig.State(endpoint, schema == null ? "backflow" : schema);
+    }
+
+    private static ConnectionConfig.Sync sync(Node n) {
+        n.allowOnly(Set.of("parallelism", "checkpoint_interval"));
+        int parallelism = (int) n.number("parallelism", 1, 1, 1_024);
+        Duration interval = n.duration("checkpoint_interval", Duration.ofSeconds(5));
+        if (interval.toMillis() < 100) {
+            n.problem("checkpoint_interval", "must be at least 100ms");
+        }
+        return new ConnectionConfig.Sync(parallelism, interval);
+    }
+}

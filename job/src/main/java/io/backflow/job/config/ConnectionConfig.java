@@ -1,0 +1,83 @@
+package io.backflow.job.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.backflow.jdbc.JdbcEndpoint;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One connection, as read from its YAML file: where rows come from, how they become events,
+ * where the events go, where the ledger lives and how the sync runs. Built only by
+ * {@link ConfigLoader}, so an instance has passed validation. {@code toString} never shows secrets.
+ */
+public record ConnectionConfig(
+        Path file,
+        String name,
+        boolean enabled,
+        Source source,
+        Mapping mapping,
+        Destination destination,
+        State state,
+        Sync sync) {
+
+    /** Where rows come from. Exactly one of {@code table} and {@code sql} is set. */
+    public record Source(
+            JdbcEndpoint endpoint,
+            String table,
+            String sql,
+            List<String> primaryKey,
+            String cursor,
+            Duration cursorDelay,
+            int fetchSize,
+            int pageSize) {
+        @Override
+        public String toString() {
+            return "Source{" + endpoint + ", " + (table != null ? "table=" + table : "sql") + ", key=" + primaryKey + ", cursor=" + cursor + "}";
+        }
+    }
+
+    /** How a row becomes an event. */
+    public enum EventType { TRACK, IDENTIFY }
+
+    /** The event mapping; {@code template} is the properties (track) or traits (identify) JSON-builder tree. */
+    public record Mapping(
+            EventType eventType,
+            String event,
+            String eventColumn,
+            String userId,
+            String anonymousId,
+            String timestamp,
+            JsonNode template) {}
+
+    /** Kinds of destination. */
+    public enum DestinationType { HTTP, WEBHOOK }
+
+    /** Where events go and the limits that protect it. */
+    public record Destination(
+            DestinationType type,
+            String url,
+            String writeKey,
+            Map<String, String> headers,
+            int batchSize,
+            long maxRequestBytes,
+            long maxEventBytes,
+            int maxInFlight,
+            Duration timeout,
+            int maxAttempts,
+            Duration initialBackoff,
+            Duration maxBackoff,
+            Duration maxRetryDuration) {
+        @Override
+        public String toString() {
+            return "Destination{" + type + " " + url + (writeKey == null ? "" : ", write_key=***") + ", headers=" + headers.keySet() + "}";
+        }
+    }
+
+    /** Where the ledger lives. */
+    public record State(JdbcEndpoint endpoint, String schema) {}
+
+    /** How the Flink job runs. */
+    public record Sync(int parallelism, Duration checkpointInterval) {}
+}
