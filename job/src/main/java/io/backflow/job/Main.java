@@ -1,0 +1,83 @@
+package io.backflow.job;
+
+import io.backflow.job.cli.Args;
+import io.backflow.job.cli.HistoryCommand;
+import io.backflow.job.cli.PreviewCommand;
+import io.backflow.job.cli.SyncCommand;
+import io.backflow.job.config.ConfigException;
+import io.backflow.job.config.ConfigLoader;
+import io.backflow.job.config.ConnectionConfig;
+import io.backflow.job.demo.DemoCommand;
+import io.backflow.ledger.LedgerException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Set;
+
+/**
+ * Backflow's command line, the same under {@code java -jar backflow.jar} (an embedded Flink
+ * MiniCluster) and {@code flink run backflow.jar} (the job goes to the cluster).
+ */
+public final class Main {
+    static final String USAGE = String.join("\n",
+            "usage: backflow <command> [options]",
+            "  sync     --connection FILE [--full-resync]   run one sync of a connection",
+            "  history  --connection FILE [--json] [--limit N]   list its sync runs, newest first",
+            "  preview  --connection FILE [--limit N]       print the events the first N rows become; sends nothing",
+            "  demo     [--dir DIR]                         a complete demo on an embedded DuckDB warehouse");
+
+    private Main() {}
+
+    public static void main(String[] args) throws Exception {
+        int code = run(args, System.out, System.err);
+        if (code != 0) {
+            System.exit(code);
+        }
+    }
+
+    /** Runs one command and returns the process exit code: 0 done, 1 the sync failed, 2 bad input. */
+    public static int run(String[] args, PrintStream out, PrintStream err) {
+        if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h") || args[0].equals("help")) {
+            (args.length == 0 ? err : out).println(USAGE);
+            return args.length == 0 ? 2 : 0;
+        }
+        try {
+            switch (args[0]) {
+                case "sync": {
+                    Args a = Args.parse(args, Set.of("--connection"), Set.of("--full-resync"));
+                    return SyncCommand.run(load(a), a.flag("--full-resync"), out);
+                }
+                case "history": {
+                    Args a = Args.parse(args, Set.of("--connection", "--limit"), Set.of("--json"));
+                    return HistoryCommand.run(load(a), a.flag("--json"), a.intValue("--limit", 50), out);
+                }
+                case "preview": {
+                    Args a = Args.parse(args, Set.of("--connection", "--limit"), Set.of());
+                    return PreviewCommand.run(load(a), a.intValue("--limit", 5), out);
+                }
+                case "demo": {
+                    Args a = Args.parse(args, Set.of("--dir"), Set.of());
+                    return DemoCommand.run(Path.of(a.value("--dir") == null ? "demo-output" : a.value("--dir")), out);
+                }
+                default:
+                    err.println("backflow: unknown command '" + args[0] + "'\n" + USAGE);
+                    return 2;
+            }
+        } catch (Args.UsageException e) {
+            err.println("backflow " + e.getMessage() + "\n" + USAGE);
+            return 2;
+        } catch (ConfigException e) {
+            err.println("backflow: " + e.getMessage());
+            return 2;
+        } catch (LedgerException e) {
+            err.println("backflow: " + e.getMessage());
+            return 1;
+        } catch (SyncFailedException e) {
+            err.println("backflow: " + e.getMessage());
+            return 1;
+        }
+    }
+
+    private static ConnectionConfig load(Args a) {
+        return new ConfigLoader().load(Path.of(a.required("--connection")));
+    }
+}

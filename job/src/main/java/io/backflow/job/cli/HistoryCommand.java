@@ -1,0 +1,66 @@
+package io.backflow.job.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.backflow.job.config.ConnectionConfig;
+import io.backflow.ledger.Ledger;
+import io.backflow.ledger.LedgerStore;
+import io.backflow.ledger.SyncRun;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.List;
+
+/** {@code history --connection FILE [--json] [--limit N]}: a connection's sync runs, newest first. */
+public final class HistoryCommand {
+    private HistoryCommand() {}
+
+    public static int run(ConnectionConfig config, boolean json, int limit, PrintStream out) {
+        List<SyncRun> runs;
+        try (Ledger ledger = new LedgerStore(config.state().endpoint(), config.state().schema()).open()) {
+            runs = ledger.runs(config.name(), limit);
+        }
+        if (json) {
+            ObjectMapper mapper = new ObjectMapper();
+            ArrayNode arr = mapper.createArrayNode();
+            for (SyncRun r : runs) {
+                ObjectNode o = arr.addObject();
+                o.put("id", r.id());
+                o.put("type", r.type());
+                o.put("status", r.status().name());
+                o.put("read", r.read());
+                o.put("succeeded", r.succeeded());
+                o.put("failed", r.failed());
+                o.put("invalid", r.invalid());
+                o.put("started_at", r.startedAt().toString());
+                if (r.finishedAt() == null) {
+                    o.putNull("finished_at");
+                } else {
+                    o.put("finished_at", r.finishedAt().toString());
+                }
+            }
+            out.println(arr.toPrettyString());
+            return 0;
+        }
+        if (runs.isEmpty()) {
+            out.println("No sync runs yet for connection " + config.name() + ".");
+            return 0;
+        }
+        out.printf("%-36s  %-11s  %-9s  %10s  %10s  %8s  %8s  %-20s  %s%n",
+                "ID", "TYPE", "STATUS", "READ", "SUCCEEDED", "FAILED", "INVALID", "STARTED", "DURATION");
+        for (SyncRun r : runs) {
+            String duration = r.finishedAt() == null ? "-" : formatDuration(Duration.between(r.startedAt(), r.finishedAt()));
+            out.printf("%-36s  %-11s  %-9s  %10d  %10d  %8d  %8d  %-20s  %s%n", r.id(), r.type(), r.status(), r.read(),
+                    r.succeeded(), r.failed(), r.invalid(), r.startedAt().toString().replace('T', ' ').replaceFirst("\\.\\d+Z$", "Z"), duration);
+            if (r.reason() != null) {
+                out.println("    " + r.reason());
+            }
+        }
+        return 0;
+    }
+
+    static String formatDuration(Duration d) {
+        long ms = d.toMillis();
+        return ms < 60_000 ? String.format("%.1fs", ms / 1000.0) : String.format("%dm%02ds", ms / 60_000, (ms / 1000) % 60);
+    }
+}

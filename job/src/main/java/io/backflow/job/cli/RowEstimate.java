@@ -1,0 +1,64 @@
+package io.backflow.job.cli;
+
+import io.backflow.jdbc.JdbcValues;
+import io.backflow.jdbc.PositionCodec;
+import io.backflow.jdbc.SqlDialect;
+import io.backflow.job.config.ConnectionConfig;
+import io.backflow.source.SyncType;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Counts the rows a sync will read, in the background and in a read-only transaction, so progress
+ * can say "read N of about M" without delaying the start. A failed or slow count only loses the
+ * "of about M".
+ */
+final class RowEstimate {
+    private final CompletableFuture<Long> total;
+
+    private RowEstimate(CompletableFuture<Long> total) {
+        this.total = total;
+    }
+
+    static RowEstimate start(ConnectionConfig config, RunPlan plan) {
+        return new RowEstimate(CompletableFuture.supplyAsync(() -> count(config, plan)).exceptionally(e -> null));
+    }
+
+    String describe(long read) {
+        Long t = total.getNow(null);
+        return t == null ? "read " + read + " rows" : "read " + read + " of about " + t + " rows";
+    }
+
+    void cancel() {
+        total.cancel(true);
+    }
+
+    private static Long count(ConnectionConfig config, RunPlan plan) {
+        ConnectionConfig.Source source = config.source();
+        SqlDialect dialect = source.endpoint().dialect();
+        String model = source.table() != null ? dialect.quoteQualified(source.table()) : "(" + source.sql() + ") backflow_model";
+        String sql = "SELECT COUNT(*) FROM " + model;
+        Object[] after = plan.type() == SyncType.INCREMENTAL ? PositionCodec.decode(plan.startPosition()) : null;
+        if (after != null && after.length > 0) {
+            sql += " WHERE " + dialect.quoteIdentifier(source.cursor()) + " >= ?";
+        }
+        try (Connection c = source.endpoint().open()) {
+            dialect.beginStreamingRead(c);
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                if (after != null && after.length > 0) {
+                    JdbcValues.bind(ps, 1, after[0]);
+                }
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return rs.getLong(1);
+                } finally {
+                    c.rollback();
+                }
+            }
+        } catch (Exception e) {
+            return null;
+        }
+    }
+}

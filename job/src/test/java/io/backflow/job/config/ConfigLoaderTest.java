@@ -1,0 +1,127 @@
+package io.backflow.job.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigLoaderTest {
+    @TempDir Path dir;
+
+    private Path write(String yaml) throws IOException {
+        Path f = dir.resolve("orders.yaml");
+        Files.writeString(f, yaml);
+        return f;
+    }
+
+    private static final String GOOD = String.join("\n",
+            "source:",
+            "  url: jdbc:postgresql://db:5432/wh",
+            "  user: reader",
+            "  password: ${PG_PASSWORD}",
+            "  table: analytics.orders",
+            "  primary_key: [id]",
+            "  cursor: updated_at",
+            "  cursor_delay: 2m",
+            "mapping:",
+            "  event_type: track",
+            "  event: Order Completed",
+            "  user_id: user_id",
+            "  properties:",
+            "    revenue: '{{ amount }}'",
+            "destination:",
+            "  type: http",
+            "  url: https://api.example.com",
+            "  write_key: ${WRITE_KEY}",
+            "  retry: {max_attempts: 3, initial_backoff: 250ms}",
+            "");
+
+    @Test
+    void readsAGoodFileWithSecretsFromTheEnvironment() throws IOException {
+        ConnectionConfig c = new ConfigLoader(Map.of("PG_PASSWORD", "s3cret-pg", "WRITE_KEY", "wk-123")::get).load(write(GOOD));
+        assertEquals("orders", c.name());
+        assertEquals("s3cret-pg", c.source().endpoint().password());
+        assertEquals(List.of("id"), c.source().primaryKey());
+        assertEquals(Duration.ofMinutes(2), c.source().cursorDelay());
+        assertEquals("wk-123", c.destination().writeKey());
+        assertEquals(3, c.destination().maxAttempts());
+        assertEquals(Duration.ofMillis(250), c.destination().initialBackoff());
+        assertEquals(500, c.destination().batchSize());
+        assertEquals(c.source().endpoint(), c.state().endpoint());
+        assertEquals("backflow", c.state().schema());
+        assertFalse(c.toString().contains("s3cret-pg"), c.toString());
+        assertFalse(c.toString().contains("wk-123"), c.toString());
+    }
+
+    @Test
+    void reportsEveryProblemAtOnceEachNamingItsField() throws IOException {
+        String bad = String.join("\n",
+                "source:",
+                "  url: postgresql://db/wh",
+                "  tabel: orders",
+                "  password: ${MISSING_SECRET}",
+                "mapping:",
+                "  event_type: page",
+                "destination:",
+                "  type: http",
+                "  url: ftp://x",
+                "  batch_size: many",
+                "sync:",
+                "  checkpoint_interval: soon",
+                "");
+        ConfigException e = assertThrows(ConfigException.class, () -> new ConfigLoader(k -> null).load(write(bad)));
+        List<String> p = e.problems();
+        assertTrue(p.contains("source.password: environment variable MISSING_SECRET is not set"), p.toString());
+        assertTrue(p.contains("source.url: must be a JDBC URL starting with jdbc: (for example jdbc:postgresql://host:5432/db)"), p.toString());
+        assertTrue(p.contains("source.tabel: unknown field (did you mean table?)"), p.toString());
+        assertTrue(p.contains("source.primary_key: required"), p.toString());
+        assertTrue(p.stream().anyMatch(s -> s.startsWith("mapping.event_type: 'page' is not one of track, identify")), p.toString());
+        assertTrue(p.stream().anyMatch(s -> s.startsWith("mapping.user_id: set mapping.user_id or mapping.anonymous_id")), p.toString());
+        assertTrue(p.stream().anyMatch(s -> s.startsWith("destination.url: must be an http:// or https:// URL")), p.toString());
+        assertTrue(p.contains("destination.batch_size: must be a whole number, got 'many'"), p.toString());
+        assertTrue(p.contains("destination.write_key: required for an http destination (the source's write key; use ${ENV_VAR})"), p.toString());
+        assertTrue(p.stream().anyMatch(s -> s.startsWith("sync.checkpoint_interval: 'soon' is not a duration")), p.toString());
+        assertTrue(e.getMessage().startsWith(dir.resolve("orders.yaml") + ": "), e.getMessage());
+    }
+
+    @Test
+    void trackAndIdentifyRulesAreChecked() throws IOException {
+        String identifyWithEvent = GOOD.replace("event_type: track", "event_type: identify");
+        ConfigException e = assertThrows(ConfigException.class, () -> new ConfigLoader(k -> "x").load(write(identifyWithEvent)));
+        assertTrue(e.problems().contains("mapping.event: identify events have no event name"), e.problems().toString());
+        assertTrue(e.problems().contains("mapping.properties: identify events carry traits, not properties"), e.problems().toString());
+    }
+
+    @Test
+    void tableAndSqlAreExclusive() throws IOException {
+        String both = GOOD.replace("  table: analytics.orders", "  table: analytics.orders\n  sql: select 1");
+        ConfigException e = assertThrows(ConfigException.class, () -> new ConfigLoader(k -> "x").load(write(both)));
+        assertEquals(List.of("source.sql: set exactly one of source.table and source.sql"), e.problems());
+    }
+
+    @Test
+    void aMissingFileAndBrokenYamlAreOneLineErrors() throws IOException {
+        ConfigException missing = assertThrows(ConfigException.class, () -> new ConfigLoader().load(dir.resolve("nope.yaml")));
+        assertEquals(dir.resolve("nope.yaml") + ": file not found", missing.getMessage());
+        ConfigException broken = assertThrows(ConfigException.class, () -> new ConfigLoader().load(write("source: [\n")));
+        assertTrue(broken.getMessage().contains("not valid YAML at line"), broken.getMessage());
+    }
+
+    @Test
+    void theShippedExampleConnectionsAreValid() {
+        ConfigLoader loader = new ConfigLoader(k -> k.startsWith("BACKFLOW_DEMO") ? null : "secret");
+        for (String f : List.of("demo.yaml", "demo-users.yaml", "postgres-example.yaml")) {
+            ConnectionConfig c = loader.load(Path.of("..", "conf", f));
+            assertTrue(c.enabled(), f);
+        }
+    }
+}

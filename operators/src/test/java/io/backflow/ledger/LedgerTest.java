@@ -1,0 +1,160 @@
+package io.backflow.ledger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.backflow.jdbc.JdbcEndpoint;
+import io.backflow.model.RowError;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** The ledger on both databases it ships with: idempotent commits, completion, concurrency. */
+class LedgerTest {
+    private static EmbeddedPostgres postgres;
+    @TempDir static Path tmp;
+
+    @BeforeAll
+    static void start() throws Exception {
+        postgres = EmbeddedPostgres.start();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        postgres.close();
+    }
+
+    static Stream<String> databases() {
+        return Stream.of("postgres", "duckdb");
+    }
+
+    private static LedgerStore store(String db, String schema) {
+        JdbcEndpoint endpoint = db.equals("postgres")
+                ? new JdbcEndpoint(postgres.getJdbcUrl("postgres", "postgres"), "postgres", "postgres")
+                : new JdbcEndpoint("jdbc:duckdb:" + tmp.resolve("ledger.duckdb"), null, null);
+        return new LedgerStore(endpoint, schema);
+    }
+
+    private static LedgerCommittable committable(String run, int subtask, long checkpoint, long succeeded, long failed, long invalid,
+            Map<String, String> positions, Set<String> finished) {
+        List<RowError> errors = new ArrayList<>();
+        for (int i = 0; i < failed; i++) {
+            errors.add(new RowError(RowError.Kind.FAILED, "{\"id\":" + i + "}", "m" + i, "HTTP 400: bad"));
+        }
+        for (int i = 0; i < invalid; i++) {
+            errors.add(new RowError(RowError.Kind.INVALID, "{\"id\":" + (100 + i) + "}", null, "user_id is null"));
+        }
+        return new LedgerCommittable(run, subtask, checkpoint, succeeded + failed + invalid, succeeded, failed, invalid, positions, finished, errors);
+    }
+
+    @ParameterizedTest
+    @MethodSource("databases")
+    void aRunSucceedsOnlyWhenEverySplitIsFinishedAndThenMovesThePosition(String db) {
+        try (Ledger ledger = store(db, "l_complete").open()) {
+            String run = ledger.startRun("orders", "INCREMENTAL", null, "first");
+            ledger.planned(run, "[[\"long\",99]]", List.of("s0", "s1"));
+            assertTrue(ledger.commit(committable(run, 0, 1, 10, 1, 2, Map.of("s0", "[[\"long\",5]]"), Set.of())));
+            assertTrue(ledger.commit(committable(run, 1, 1, 5, 0, 0, Map.of("s1", "[[\"long\",50]]"), Set.of("s1"))));
+            assertEquals(RunStatus.RUNNING, ledger.run(run).status());
+            assertNull(ledger.committedPosition("orders"));
+
+            assertTrue(ledger.commit(committable(run, 0, 2, 3, 0, 0, Map.of("s0", "[[\"long\",9]]"), Set.of("s0"))));
+            SyncRun done = ledger.run(run);
+            assertEquals(RunStatus.SUCCEEDED, done.status());
+            assertEquals(21, done.read());
+            assertEquals(18, done.succeeded());
+            assertTrue(done.reconciles());
+            assertEquals("[[\"long\",99]]", ledger.committedPosition("orders"));
+            assertEquals(Map.of("s0", "[[\"long\",9]]", "s1", "[[\"long\",50]]"), ledger.splitPositions(run));
+            assertEquals(3, ledger.rowErrors(run, 100).size());
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("databases")
+    void aCommittableHandedOverTwiceIsAppliedOnce(String db) {
+        try (Ledger ledger = store(db, "l_idem").open()) {
+            String run = ledger.startRun("c", "FULL", null, "first");
+            ledger.planned(run, null, List.of("s0"));
+            LedgerCommittable c = committable(run, 0, 7, 4, 0, 1, Map.of("s0", "[[\"long\",4]]"), Set.of());
+            assertTrue(ledger.commit(c));
+            assertFalse(ledger.commit(c));
+            assertEquals(5, ledger.run(run).read());
+            assertEquals(1, ledger.rowErrors(run, 10).size());
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("databases")
+    void aRunWithNothingToReadSucceedsAtOnceAndKeepsThePosition(String db) {
+        try (Ledger ledger = store(db, "l_empty").open()) {
+            String run = ledger.startRun("c", "INCREMENTAL", "[[\"long\",3]]", "next");
+            ledger.planned(run, null, List.of());
+            assertEquals(RunStatus.SUCCEEDED, ledger.run(run).status());
+            assertNull(ledger.committedPosition("c"));
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("databases")
+    void finishRunLeavesAFinalRunAlone(String db) {
+        try (Ledger ledger = store(db, "l_finish").open()) {
+            String run = ledger.startRun("c", "FULL", null, "first");
+            ledger.planned(run, null, List.of());
+            assertFalse(ledger.finishRun(run, RunStatus.FAILED, "late"));
+            assertEquals(RunStatus.SUCCEEDED, ledger.run(run).status());
+            String other = ledger.startRun("c", "FULL", null, "again");
+            assertTrue(ledger.finishRun(other, RunStatus.CANCELLED, "stopped"));
+            assertEquals(List.of(other, run), ledger.runs("c", 10).stream().map(SyncRun::id).toList());
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("databases")
+    void concurrentCommittersNeverLoseACount(String db) throws Exception {
+        LedgerStore store = store(db, "l_conc");
+        String run;
+        try (Ledger ledger = store.open()) {
+            run = ledger.startRun("c", "FULL", null, "first");
+            ledger.planned(run, null, List.of("s0", "s1", "s2", "s3"));
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        List<Future<?>> futures = new ArrayList<>();
+        for (int t = 0; t < 4; t++) {
+            int subtask = t;
+            futures.add(pool.submit(() -> {
+                try (Ledger ledger = store.open()) {
+                    for (int cp = 1; cp <= 25; cp++) {
+                        ledger.commit(committable(run, subtask, cp, 10, 0, 0, Map.of("s" + subtask, "[[\"long\"," + cp + "]]"),
+                                cp == 25 ? Set.of("s" + subtask) : Set.of()));
+                    }
+                }
+                return null;
+            }));
+        }
+        for (Future<?> f : futures) {
+            f.get();
+        }
+        pool.shutdown();
+        try (Ledger ledger = store.open()) {
+            SyncRun done = ledger.run(run);
+            assertEquals(1000, done.read());
+            assertEquals(1000, done.succeeded());
+            assertEquals(RunStatus.SUCCEEDED, done.status());
+        }
+    }
+}
