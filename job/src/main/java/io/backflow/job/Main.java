@@ -23,7 +23,8 @@ public final class Main {
             "  sync     --connection FILE [--full-resync]   run one sync of a connection",
             "  history  --connection FILE [--json] [--limit N]   list its sync runs, newest first",
             "  preview  --connection FILE [--limit N]       print the events the first N rows become; sends nothing",
-            "  demo     [--dir DIR]                         a complete demo on an embedded DuckDB warehouse");
+            "  demo     [--dir DIR]                         a complete demo on an embedded DuckDB warehouse",
+            "  receive  --file FILE [--port N] [--host H]   a test destination that appends every event it gets to FILE");
 
     private Main() {}
 
@@ -57,6 +58,11 @@ public final class Main {
                 case "demo": {
                     Args a = Args.parse(args, Set.of("--dir"), Set.of());
                     return DemoCommand.run(Path.of(a.value("--dir") == null ? "demo-output" : a.value("--dir")), out);
+                }
+                case "receive": {
+                    Args a = Args.parse(args, Set.of("--file", "--port", "--host"), Set.of());
+                    return DemoCommand.receive(Path.of(a.required("--file")), a.value("--host") == null ? "0.0.0.0" : a.value("--host"),
+                            a.intValue("--port", 8080), out);
                 }
                 default:
                     err.println("backflow: unknown command '" + args[0] + "'\n" + USAGE);

@@ -71,6 +71,29 @@ public final class DemoCommand {
         }
     }
 
+    /** {@code receive}: runs a {@link FileReceiver} until the process is stopped. */
+    public static int receive(Path file, String host, int port, PrintStream out) {
+        try {
+            FileReceiver receiver = FileReceiver.start(file, host, port);
+            out.println("Receiving on " + host + ":" + port + " (POST a JSON array, or {\"batch\": [...]} to /v1/batch); appending to " + file);
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                try {
+                    receiver.close();
+                } catch (IOException ignored) {
+                    // Shutting down; nothing left to tell anyone.
+                }
+            }));
+            new java.util.concurrent.CountDownLatch(1).await();
+            return 0;
+        } catch (IOException e) {
+            out.println("receive: " + e.getMessage());
+            return 1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return 0;
+        }
+    }
+
     /** The connection file from conf/ when run from a checkout, else the copy inside the jar. */
     private static Path config(Path dir, String name) throws IOException {
         Path local = Path.of("conf", name);

@@ -34,7 +34,12 @@ public final class FileReceiver implements AutoCloseable {
 
     /** Starts on a free loopback port, appending to {@code file}. */
     public static FileReceiver start(Path file) throws IOException {
-        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        return start(file, "127.0.0.1", 0);
+    }
+
+    /** Starts on {@code host:port} (port 0: any free one), appending to {@code file}. */
+    public static FileReceiver start(Path file, String host, int port) throws IOException {
+        HttpServer server = HttpServer.create(new InetSocketAddress(host, port), 0);
         BufferedWriter writer = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
         FileReceiver receiver = new FileReceiver(server, writer);
         server.createContext("/", receiver::handle);
