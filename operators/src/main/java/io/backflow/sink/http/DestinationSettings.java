@@ -6,7 +6,6 @@ import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -48,7 +47,6 @@ final class DestinationSettings implements Serializable {
     RequestFormat format() { return format; }
     Duration requestTimeout() { return requestTimeout; }
     RetryPolicy retryPolicy() { return retryPolicy; }
-    Map<String, String> headers() { return Collections.unmodifiableMap(headers); }
 
     URI endpoint() {
         try {
