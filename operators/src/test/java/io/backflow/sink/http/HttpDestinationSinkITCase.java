@@ -63,7 +63,8 @@ class HttpDestinationSinkITCase {
                 .writeKey(WRITE_KEY)
                 .initialBackoff(Duration.ofMillis(10))
                 .maxBackoff(Duration.ofMillis(100))
-                .maxTimeInBuffer(Duration.ofMillis(50))
+                // Batches are cut by size, checkpoints and end of input, not by a timer.
+                .maxTimeInBuffer(Duration.ofHours(1))
                 .runId(runId)
                 .committerFactory(CollectingCommitter.factory(runId));
     }
@@ -156,9 +157,15 @@ class HttpDestinationSinkITCase {
     void retriesServerErrorsAndCountsTheEventsOnce() throws Exception {
         receiver.enqueueStatuses(500, 500);
 
-        run(segmentSink().maxBatchSize(100).build(), TestRecords.events(SPLIT, 10));
+        run(segmentSink().maxBatchSize(100).maxInFlightRequests(1).build(), TestRecords.events(SPLIT, 10));
 
-        assertThat(receiver.requests()).extracting(ReceivedRequest::answeredStatus).containsExactly(500, 500, 200);
+        // A checkpoint may split the events over more than one batch; the first is retried twice.
+        List<ReceivedRequest> requests = receiver.requests();
+        List<Integer> statuses = requests.stream().map(ReceivedRequest::answeredStatus).collect(Collectors.toList());
+        assertThat(statuses).startsWith(500, 500, 200);
+        assertThat(statuses.subList(3, statuses.size())).allMatch(s -> s == 200);
+        assertThat(requests.get(1).messageIds()).isEqualTo(requests.get(0).messageIds());
+        assertThat(requests.get(2).messageIds()).isEqualTo(requests.get(0).messageIds());
         assertThat(receiver.deliveredMessageIds()).containsExactlyElementsOf(TestRecords.messageIds(0, 10));
         TestRecords.Totals t = TestRecords.Totals.of(committed());
         assertThat(t.read).isEqualTo(10);
@@ -170,10 +177,12 @@ class HttpDestinationSinkITCase {
     void waitsAsLongAsRetryAfterSays() throws Exception {
         receiver.enqueue(Response.status(429).header("Retry-After", "1"));
 
-        run(segmentSink().maxBatchSize(100).maxBackoff(Duration.ofSeconds(5)).build(), TestRecords.events(SPLIT, 5));
+        run(segmentSink().maxBatchSize(100).maxInFlightRequests(1).maxBackoff(Duration.ofSeconds(5)).build(),
+                TestRecords.events(SPLIT, 5));
 
         List<ReceivedRequest> requests = receiver.requests();
-        assertThat(requests).extracting(ReceivedRequest::answeredStatus).containsExactly(429, 200);
+        assertThat(requests).extracting(ReceivedRequest::answeredStatus).startsWith(429, 200);
+        assertThat(requests.get(1).messageIds()).isEqualTo(requests.get(0).messageIds());
         long gapMillis = (requests.get(1).arrivedNanos() - requests.get(0).arrivedNanos()) / 1_000_000;
         assertThat(gapMillis).as("retry came %d ms after the 429", gapMillis).isGreaterThanOrEqualTo(1000);
         assertThat(TestRecords.Totals.of(committed()).succeeded).isEqualTo(5);
@@ -230,7 +239,10 @@ class HttpDestinationSinkITCase {
 
         run(segmentSink().maxAttempts(3).maxBatchSize(100).build(), TestRecords.events(SPLIT, 5));
 
-        assertThat(receiver.requestCount()).isEqualTo(3);
+        // Three attempts per batch (a checkpoint may have split the five events into batches).
+        assertThat(receiver.requestCount()).isGreaterThanOrEqualTo(3);
+        assertThat(receiver.requestCount() % 3).isZero();
+        assertThat(receiver.requests()).extracting(ReceivedRequest::answeredStatus).containsOnly(503);
         List<LedgerCommittable> committed = committed();
         TestRecords.Totals t = TestRecords.Totals.of(committed);
         assertThat(t.read).isEqualTo(5);
