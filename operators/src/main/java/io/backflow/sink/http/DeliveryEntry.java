@@ -1,0 +1,39 @@
+package io.backflow.sink.http;
+
+import java.io.Serializable;
+import java.util.Objects;
+
+/**
+ * One event as the sink buffers and sends it: the row key and message id (to report a failure)
+ * and the event's UTF-8 JSON. Split and position stay with the writer, which resolves them per
+ * checkpoint rather than per event.
+ */
+public final class DeliveryEntry implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    private final String key;
+    private final String messageId;
+    private final byte[] payload;
+
+    public DeliveryEntry(String key, String messageId, byte[] payload) {
+        this.key = key;
+        this.messageId = messageId;
+        this.payload = Objects.requireNonNull(payload, "payload");
+    }
+
+    /** The row's primary key as JSON. */
+    public String key() { return key; }
+    public String messageId() { return messageId; }
+    /** The event's UTF-8 JSON, sent as is. */
+    public byte[] payload() { return payload; }
+
+    /** What this entry adds to a request body (without separators). */
+    public long sizeInBytes() {
+        return payload.length;
+    }
+
+    @Override
+    public String toString() {
+        return "DeliveryEntry{key=" + key + ", messageId=" + messageId + ", bytes=" + payload.length + "}";
+    }
+}

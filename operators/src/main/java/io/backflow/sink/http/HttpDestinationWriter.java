@@ -1,0 +1,133 @@
+package io.backflow.sink.http;
+
+import io.backflow.ledger.LedgerCommittable;
+import io.backflow.model.RowError;
+import io.backflow.model.SyncRecord;
+import java.io.IOException;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.List;
+import org.apache.flink.api.connector.sink2.CommittingSinkWriter;
+import org.apache.flink.api.connector.sink2.WriterInitContext;
+import org.apache.flink.connector.base.sink.writer.AsyncSinkWriter;
+import org.apache.flink.connector.base.sink.writer.BufferedRequestState;
+import org.apache.flink.connector.base.sink.writer.DequeRequestBuffer;
+import org.apache.flink.connector.base.sink.writer.ElementConverter;
+import org.apache.flink.connector.base.sink.writer.ResultHandler;
+import org.apache.flink.connector.base.sink.writer.config.AsyncSinkWriterConfiguration;
+
+/**
+ * Sends the events of one sink subtask and reports, once per checkpoint, what became of every
+ * row it was handed.
+ *
+ * <p>Before each checkpoint barrier the writer sends its whole buffer and waits until every
+ * request is answered (delivered, failed, or the job fails); only then does it hand the
+ * committer a {@link LedgerCommittable}. So a committable never counts or positions past a row
+ * whose fate is unknown, and the writer state in a checkpoint is always empty.
+ */
+public final class HttpDestinationWriter extends AsyncSinkWriter<SyncRecord, DeliveryEntry>
+        implements CommittingSinkWriter<SyncRecord, LedgerCommittable> {
+
+    private final String runId;
+    private final int subtask;
+    private final long maxEventBytes;
+    private final RetryPolicy retry;
+    private final DeliveryProgress progress = new DeliveryProgress();
+    private final SinkMetrics metrics;
+    private final DeliveryLog log;
+    private final DestinationClient client;
+    /**
+     * Id of the next committable. prepareCommit() is not told the checkpoint id, and Flink calls
+     * it (through emitCommittables) before snapshotState, so the id cannot be learned from the
+     * snapshot either. Instead a counter starts at the restored checkpoint id + 1 (1 for a fresh
+     * start) and goes up by one per prepareCommit. Flink calls prepareCommit at most once per
+     * checkpoint id, and ids only grow, so the counter never runs ahead of the real checkpoint
+     * id: every committable that reached the ledger before a restore from checkpoint/savepoint N
+     * has an id <= N, and every one after it an id > N. Ids stay unique and increasing per
+     * subtask and run, across stop/resume. (Restoring an older savepoint than the last one
+     * committed would reuse ids; so would real checkpoint ids. Resume always uses the latest.)
+     */
+    private long nextCommitId;
+
+    HttpDestinationWriter(
+            ElementConverter<SyncRecord, DeliveryEntry> converter,
+            WriterInitContext context,
+            AsyncSinkWriterConfiguration configuration,
+            Collection<BufferedRequestState<DeliveryEntry>> state,
+            DestinationSettings settings,
+            long maxBatchBytes,
+            long maxEventBytes,
+            String runId) {
+        super(converter, context, configuration, state,
+                new RequestBodyBatchCreator(maxBatchBytes, settings.format()), new DequeRequestBuffer<>());
+        this.runId = runId;
+        this.subtask = context.getTaskInfo().getIndexOfThisSubtask();
+        this.maxEventBytes = maxEventBytes;
+        this.retry = settings.retryPolicy();
+        this.metrics = new SinkMetrics(context.metricGroup());
+        this.log = new DeliveryLog(settings.endpoint().toString());
+        this.client = new DestinationClient(settings, metrics, "backflow-sink-" + subtask);
+        this.nextCommitId = context.getRestoredCheckpointId().orElse(WriterInitContext.INITIAL_CHECKPOINT_ID - 1) + 1;
+    }
+
+    @Override
+    public void write(SyncRecord record, Context context) throws IOException, InterruptedException {
+        // The row is read whatever its kind; its position counts as reached because by the time
+        // the position is committed (after flush) the row is resolved.
+        progress.position(record.splitId(), record.position());
+        switch (record.kind()) {
+            case EVENT:
+                progress.read();
+                if (record.payload() == null || record.payload().length > maxEventBytes) {
+                    // The mapper should have caught this; the base writer would fail the task instead.
+                    progress.invalid(new RowError(RowError.Kind.INVALID, record.key(), record.messageId(),
+                            "event is " + (record.payload() == null ? "empty" : record.payload().length + " bytes")
+                                    + ", over the destination's limit of " + maxEventBytes + " bytes"));
+                } else {
+                    super.write(record, context);
+                }
+                break;
+            case INVALID:
+                progress.read();
+                progress.invalid(new RowError(RowError.Kind.INVALID, record.key(), null, record.reason()));
+                break;
+            case SPLIT_END:
+                progress.splitFinished(record.splitId());
+                break;
+            default:
+                throw new IllegalArgumentException("Unknown record kind " + record.kind());
+        }
+    }
+
+    /**
+     * Always drains the buffer, not only at end of input: Flink's default leaves buffered events
+     * in the checkpoint, but the committable of that checkpoint must only cover answered rows.
+     */
+    @Override
+    public void flush(boolean endOfInput) throws InterruptedException {
+        super.flush(true);
+    }
+
+    /** Called right after {@link #flush}: everything written so far is resolved. */
+    @Override
+    public Collection<LedgerCommittable> prepareCommit() {
+        LedgerCommittable c = progress.drain(runId, subtask, nextCommitId++);
+        return c.isEmpty() ? Collections.emptyList() : List.of(c);
+    }
+
+    @Override
+    protected void submitRequestEntries(List<DeliveryEntry> batch, ResultHandler<DeliveryEntry> resultHandler) {
+        new BatchDelivery(batch, resultHandler, client, retry, progress, metrics, log).start();
+    }
+
+    @Override
+    protected long getSizeInBytes(DeliveryEntry entry) {
+        return entry.sizeInBytes();
+    }
+
+    @Override
+    public void close() {
+        client.close();
+        super.close();
+    }
+}

@@ -1,0 +1,28 @@
+package io.backflow.sink.http;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Gauge;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.metrics.ThreadSafeSimpleCounter;
+
+/**
+ * The writer's metrics in group {@code backflow}. Counters are thread-safe because HTTP
+ * threads update them.
+ */
+final class SinkMetrics {
+    final Counter eventsDelivered;
+    final Counter eventsFailed;
+    final Counter retries;
+    final Counter requestsSent;
+    final AtomicInteger requestsInFlight = new AtomicInteger();
+
+    SinkMetrics(MetricGroup writerGroup) {
+        MetricGroup g = writerGroup.addGroup("backflow");
+        eventsDelivered = g.counter("eventsDelivered", new ThreadSafeSimpleCounter());
+        eventsFailed = g.counter("eventsFailed", new ThreadSafeSimpleCounter());
+        retries = g.counter("retries", new ThreadSafeSimpleCounter());
+        requestsSent = g.counter("requestsSent", new ThreadSafeSimpleCounter());
+        g.gauge("requestsInFlight", (Gauge<Integer>) requestsInFlight::get);
+    }
+}

@@ -1,0 +1,50 @@
+package io.backflow.sink.http;
+
+import io.backflow.ledger.LedgerCommittable;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.flink.api.connector.sink2.Committer;
+
+/**
+ * The tests' stand-in for the ledger committer: keeps every committable of a run in a static
+ * map (the MiniCluster runs in this JVM), applying each (subtask, id) once like the ledger does.
+ */
+final class CollectingCommitter implements Committer<LedgerCommittable> {
+    private static final Map<String, Map<String, LedgerCommittable>> COMMITTED = new ConcurrentHashMap<>();
+
+    private final String runId;
+
+    private CollectingCommitter(String runId) {
+        this.runId = runId;
+    }
+
+    static LedgerCommitterFactory factory(String runId) {
+        return () -> new CollectingCommitter(runId);
+    }
+
+    @Override
+    public void commit(Collection<CommitRequest<LedgerCommittable>> requests) {
+        Map<String, LedgerCommittable> run = COMMITTED.computeIfAbsent(runId, r -> new ConcurrentHashMap<>());
+        for (CommitRequest<LedgerCommittable> request : requests) {
+            LedgerCommittable c = request.getCommittable();
+            if (!c.runId().equals(runId)) {
+                throw new IllegalStateException("committable of run " + c.runId() + " reached the committer of " + runId);
+            }
+            run.putIfAbsent(c.subtask() + "/" + c.checkpointId(), c);
+        }
+    }
+
+    /** Committables of the run in commit-id order per subtask. */
+    static List<LedgerCommittable> committed(String runId) {
+        List<LedgerCommittable> out = new ArrayList<>(COMMITTED.getOrDefault(runId, Map.of()).values());
+        out.sort((a, b) -> a.subtask() != b.subtask() ? Integer.compare(a.subtask(), b.subtask())
+                : Long.compare(a.checkpointId(), b.checkpointId()));
+        return out;
+    }
+
+    @Override
+    public void close() {}
+}

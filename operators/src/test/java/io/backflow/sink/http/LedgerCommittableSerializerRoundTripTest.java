@@ -1,0 +1,44 @@
+package io.backflow.sink.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.backflow.ledger.LedgerCommittable;
+import io.backflow.ledger.LedgerCommittableSerializer;
+import io.backflow.model.RowError;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** The sink's committables survive the serializer it declares, errors included. */
+class LedgerCommittableSerializerRoundTripTest {
+
+    @Test
+    void roundTripsWhatTheWriterProduces() throws Exception {
+        Map<String, String> positions = new LinkedHashMap<>();
+        positions.put("split-0", "{\"updated_at\":\"2025-01-01T00:00:00Z\",\"id\":7}");
+        positions.put("split-1", null);
+        String longReason = "HTTP 400: " + "x".repeat(70_000);
+        List<RowError> errors = List.of(
+                new RowError(RowError.Kind.FAILED, "{\"id\":7}", "m-7", "HTTP 503 after 8 attempts: down"),
+                new RowError(RowError.Kind.INVALID, "{\"id\":8}", null, "no userId or anonymousId"),
+                new RowError(RowError.Kind.FAILED, "{\"id\":9}", "m-9", longReason));
+        LedgerCommittable c = new LedgerCommittable("run-1", 3, 42, 10, 7, 2, 1, positions, Set.of("split-0"), errors);
+        LedgerCommittableSerializer serializer = new LedgerCommittableSerializer();
+
+        LedgerCommittable back = serializer.deserialize(serializer.getVersion(), serializer.serialize(c));
+
+        assertThat(back).isEqualTo(c);
+        assertThat(back.positions()).containsExactlyEntriesOf(positions);
+        assertThat(back.errors()).hasSize(3);
+        for (int i = 0; i < errors.size(); i++) {
+            RowError want = errors.get(i);
+            RowError got = back.errors().get(i);
+            assertThat(got.kind()).isEqualTo(want.kind());
+            assertThat(got.key()).isEqualTo(want.key());
+            assertThat(got.messageId()).isEqualTo(want.messageId());
+            assertThat(got.reason()).isEqualTo(want.reason());
+        }
+    }
+}
