@@ -35,6 +35,7 @@ public final class SyncCommand {
         if (!config.enabled()) {
             throw new SyncFailedException("connection " + config.name() + " is disabled (enabled: false in " + config.file() + "); enable it to sync");
         }
+        SourceCheck.verify(config);
         LedgerStore store = new LedgerStore(config.state().endpoint(), config.state().schema());
         try (Ledger ledger = store.open()) {
             RunPlan plan = RunPlan.decide(config, ledger, fullResync);

@@ -65,6 +65,14 @@ public final class ConfigLoader {
         List<String> problems = new ArrayList<>();
         root = substitute(root, "", problems);
         ConnectionConfig config = read(file, new Node(root, "", problems));
+        if (problems.isEmpty()) {
+            try {
+                // Compiles the template, so a syntax error in it is reported with the rest.
+                io.backflow.job.SyncPipeline.mappingSpec(config);
+            } catch (IllegalArgumentException e) {
+                problems.add("mapping: " + e.getMessage());
+            }
+        }
         if (!problems.isEmpty()) {
             throw new ConfigException(file.toString(), problems);
         }

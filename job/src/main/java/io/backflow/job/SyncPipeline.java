@@ -1,0 +1,150 @@
+package io.backflow.job;
+
+import io.backflow.job.config.ConnectionConfig;
+import io.backflow.ledger.LedgerCommitter;
+import io.backflow.ledger.LedgerPlanListener;
+import io.backflow.ledger.LedgerStore;
+import io.backflow.mapping.EventType;
+import io.backflow.mapping.MappingOperator;
+import io.backflow.mapping.MappingSpec;
+import io.backflow.model.SyncRecord;
+import io.backflow.sink.http.HttpDestinationSink;
+import io.backflow.sink.http.RequestFormat;
+import io.backflow.source.SourceRow;
+import io.backflow.source.SyncType;
+import io.backflow.source.WarehouseSource;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Properties;
+import org.apache.flink.api.common.RuntimeExecutionMode;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.ExecutionOptions;
+import org.apache.flink.configuration.PipelineOptions;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+/**
+ * Builds one sync's Flink pipeline: warehouse source, mapping operator and destination sink with
+ * its ledger committer, each with a stable uid so savepoints keep matching operators.
+ */
+public final class SyncPipeline {
+    public static final String SOURCE_UID = "backflow-source";
+    public static final String MAPPING_UID = "backflow-mapping";
+    public static final String SINK_UID = "backflow-sink";
+
+    private SyncPipeline() {}
+
+    /** The Flink settings a sync needs: streaming mode (so stop-with-savepoint works), checkpoints, uids. */
+    public static Configuration flinkConfiguration(ConnectionConfig config) {
+        Configuration conf = new Configuration();
+        conf.set(ExecutionOptions.RUNTIME_MODE, RuntimeExecutionMode.STREAMING);
+        conf.set(PipelineOptions.OBJECT_REUSE, true);
+        conf.set(PipelineOptions.AUTO_GENERATE_UIDS, false);
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 3);
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, java.time.Duration.ofSeconds(2));
+        conf.setString("execution.checkpointing.interval", config.sync().checkpointInterval().toMillis() + " ms");
+        // A checkpoint waits for the sink to resolve every batch it holds, which with a failing
+        // destination takes up to the retry budget plus a request timeout; never time out before that.
+        ConnectionConfig.Destination d = config.destination();
+        long timeoutMs = d.maxRetryDuration().toMillis() + 2 * d.timeout().toMillis() + 60_000;
+        conf.setString("execution.checkpointing.timeout", timeoutMs + " ms");
+        conf.setString("parallelism.default", String.valueOf(config.sync().parallelism()));
+        return conf;
+    }
+
+    /** Adds the sync's operators to {@code env}. */
+    public static void build(StreamExecutionEnvironment env, ConnectionConfig config, LedgerStore ledger, String runId,
+            SyncType type, String startPosition) {
+        int parallelism = config.sync().parallelism();
+        ConnectionConfig.Source s = config.source();
+        WarehouseSource.Builder source = WarehouseSource.builder()
+                .endpoint(s.endpoint())
+                .primaryKey(s.primaryKey())
+                .syncType(type)
+                .startAfter(startPosition)
+                .highWaterMarkDelay(s.cursorDelay())
+                .fetchSize(s.fetchSize())
+                .pageSize(s.pageSize())
+                .splits(type == SyncType.FULL ? parallelism : 1)
+                .runId(runId)
+                .planListener(new LedgerPlanListener(ledger));
+        if (s.table() != null) {
+            source.table(s.table());
+        } else {
+            source.query(s.sql());
+        }
+        if (s.cursor() != null) {
+            source.cursorColumn(s.cursor());
+        }
+
+        DataStream<SourceRow> rows = env
+                .fromSource(source.build(), WatermarkStrategy.noWatermarks(), "Warehouse " + config.name(), TypeInformation.of(SourceRow.class))
+                .uid(SOURCE_UID)
+                .setParallelism(parallelism);
+
+        DataStream<SyncRecord> events = rows
+                .process(new MappingOperator(mappingSpec(config), runId), TypeInformation.of(SyncRecord.class))
+                .name("Map to " + config.mapping().eventType().name().toLowerCase() + " events")
+                .uid(MAPPING_UID)
+                .setParallelism(parallelism);
+
+        ConnectionConfig.Destination d = config.destination();
+        HttpDestinationSink sink = HttpDestinationSink.builder()
+                .format(d.type() == ConnectionConfig.DestinationType.HTTP ? RequestFormat.SEGMENT_BATCH : RequestFormat.WEBHOOK)
+                .url(d.url())
+                .writeKey(d.writeKey())
+                .headers(d.headers())
+                .maxBatchSize(d.batchSize())
+                .maxBatchBytes(d.maxRequestBytes())
+                .maxEventBytes(d.maxEventBytes())
+                .maxInFlightRequests(d.maxInFlight())
+                .requestTimeout(d.timeout())
+                .maxAttempts(d.maxAttempts())
+                .initialBackoff(d.initialBackoff())
+                .maxBackoff(d.maxBackoff())
+                .maxRetryDuration(d.maxRetryDuration())
+                .runId(runId)
+                .committerFactory(() -> new LedgerCommitter(ledger))
+                .build();
+        events.sinkTo(sink).name("Deliver to " + d.type().name().toLowerCase()).uid(SINK_UID).setParallelism(parallelism);
+    }
+
+    /** The mapping operator's spec for a connection. */
+    public static MappingSpec mappingSpec(ConnectionConfig config) {
+        ConnectionConfig.Mapping m = config.mapping();
+        MappingSpec.Builder b = MappingSpec.builder()
+                .connectionName(config.name())
+                .eventType(m.eventType() == ConnectionConfig.EventType.TRACK ? EventType.TRACK : EventType.IDENTIFY)
+                .userIdColumn(m.userId())
+                .anonymousIdColumn(m.anonymousId())
+                .timestampColumn(m.timestamp())
+                .primaryKey(config.source().primaryKey())
+                .template(m.template())
+                .maxEventBytes((int) config.destination().maxEventBytes())
+                .libraryVersion(version());
+        if (m.event() != null) {
+            b.eventName(m.event());
+        }
+        if (m.eventColumn() != null) {
+            b.eventNameColumn(m.eventColumn());
+        }
+        return b.build();
+    }
+
+    /** Backflow's version, from the jar. */
+    public static String version() {
+        try (InputStream in = SyncPipeline.class.getResourceAsStream("/backflow-version.properties")) {
+            Properties p = new Properties();
+            if (in != null) {
+                p.load(in);
+            }
+            return p.getProperty("version", "dev");
+        } catch (IOException e) {
+            return "dev";
+        }
+    }
+}
