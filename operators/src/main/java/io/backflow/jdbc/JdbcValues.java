@@ -1,8 +1,10 @@
 package io.backflow.jdbc;
 
 import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
 import java.sql.Types;
 import java.time.Instant;
@@ -20,6 +22,27 @@ import java.time.ZoneOffset;
  */
 public final class JdbcValues {
     private JdbcValues() {}
+
+    /**
+     * The JDBC type of every column (index 0 is column 1), corrected where drivers report less
+     * than they know: PostgreSQL reports {@code timestamptz} as plain {@code TIMESTAMP}, which
+     * cannot be read as a {@link LocalDateTime}. Pass these types to {@link #read}.
+     */
+    public static int[] columnTypes(ResultSetMetaData metaData) throws SQLException {
+        int[] types = new int[metaData.getColumnCount()];
+        for (int i = 0; i < types.length; i++) {
+            int type = metaData.getColumnType(i + 1);
+            String name = metaData.getColumnTypeName(i + 1);
+            String lower = name == null ? "" : name.toLowerCase(java.util.Locale.ROOT);
+            if (type == Types.TIMESTAMP && (lower.equals("timestamptz") || lower.contains("with time zone"))) {
+                type = Types.TIMESTAMP_WITH_TIMEZONE;
+            } else if (type == Types.TIME && (lower.equals("timetz") || lower.contains("with time zone"))) {
+                type = Types.TIME_WITH_TIMEZONE;
+            }
+            types[i] = type;
+        }
+        return types;
+    }
 
     /** Reads column {@code index} (1-based) whose JDBC type is {@code sqlType}. */
     public static Object read(ResultSet rs, int index, int sqlType) throws SQLException {
@@ -70,6 +93,10 @@ public final class JdbcValues {
                 }
                 if (v instanceof OffsetDateTime) {
                     return ((OffsetDateTime) v).toInstant();
+                }
+                if (v instanceof BigInteger) {
+                    // DuckDB HUGEINT / UBIGINT: a long would wrap around.
+                    return new BigDecimal((BigInteger) v);
                 }
                 if (v instanceof Number && !(v instanceof BigDecimal)) {
                     return ((Number) v).longValue();

@@ -1,8 +1,11 @@
 package io.backflow.jdbc;
 
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.sql.Types;
+import java.util.List;
 
 /** PostgreSQL (and Redshift): the driver streams only with auto-commit off and a fetch size. */
 public class PostgresDialect extends AnsiDialect {
@@ -19,6 +22,32 @@ public class PostgresDialect extends AnsiDialect {
         try (Statement st = connection.createStatement()) {
             // REPEATABLE READ gives every page of one split the same snapshot.
             st.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY");
+        }
+    }
+
+    /** Row values: PostgreSQL turns {@code (a, b) > (?, ?)} into one B-tree index range scan. */
+    @Override
+    public KeysetPredicate keysetAfter(List<String> quotedColumns, List<String> placeholders) {
+        if (quotedColumns.isEmpty() || placeholders.size() != quotedColumns.size()) {
+            throw new IllegalArgumentException("keyset needs one placeholder per column, got " + quotedColumns + " / " + placeholders);
+        }
+        int[] order = new int[quotedColumns.size()];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        return new KeysetPredicate("((" + String.join(", ", quotedColumns) + ") > (" + String.join(", ", placeholders) + "))", order);
+    }
+
+    /**
+     * Strings go untyped, so the server takes the column's type: key and cursor values of types
+     * the reader holds as strings (uuid, enums, inet...) then compare without a cast.
+     */
+    @Override
+    public void bind(PreparedStatement statement, int index, Object value) throws SQLException {
+        if (value instanceof String) {
+            statement.setObject(index, value, Types.OTHER);
+        } else {
+            JdbcValues.bind(statement, index, value);
         }
     }
 }

@@ -2,11 +2,16 @@ package io.backflow.jdbc;
 
 import java.io.Serializable;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.sql.Types;
+import java.time.Duration;
+import java.util.List;
 
 /**
- * What differs between warehouses: identifier quoting and how a read-only transaction starts.
- * Adding MySQL, Redshift or Snowflake means adding one implementation here.
+ * What differs between warehouses: identifier quoting, how a read-only transaction starts, the
+ * keyset predicate, parameter binding and the database clock. Adding MySQL, Redshift or Snowflake
+ * means adding one implementation here.
  */
 public interface SqlDialect extends Serializable {
 
@@ -34,6 +39,96 @@ public interface SqlDialect extends Serializable {
      * and a read-only transaction where the database supports one.
      */
     void beginStreamingRead(Connection connection) throws SQLException;
+
+    /**
+     * The condition "the tuple of {@code quotedColumns} sorts strictly after the bound tuple", for
+     * keyset pagination in {@code ORDER BY} those columns (ascending). The default is the expanded
+     * form {@code (a > ? OR (a = ? AND b > ?))}: standard SQL with standard NULL semantics.
+     * Dialects whose optimiser uses an index for row values override it.
+     *
+     * @param quotedColumns the columns, already quoted
+     * @param placeholders the parameter SQL per column, from {@link #placeholder}
+     */
+    default KeysetPredicate keysetAfter(List<String> quotedColumns, List<String> placeholders) {
+        int n = quotedColumns.size();
+        if (n == 0 || placeholders.size() != n) {
+            throw new IllegalArgumentException("keyset needs one placeholder per column, got " + quotedColumns + " / " + placeholders);
+        }
+        StringBuilder sql = new StringBuilder();
+        int[] order = new int[2 * n - 1];
+        int p = 0;
+        for (int i = 0; i < n - 1; i++) {
+            sql.append('(').append(quotedColumns.get(i)).append(" > ").append(placeholders.get(i))
+                    .append(" OR (").append(quotedColumns.get(i)).append(" = ").append(placeholders.get(i)).append(" AND ");
+            order[p++] = i;
+            order[p++] = i;
+        }
+        sql.append('(').append(quotedColumns.get(n - 1)).append(" > ").append(placeholders.get(n - 1)).append(')');
+        order[p] = n - 1;
+        for (int i = 0; i < n - 1; i++) {
+            sql.append("))");
+        }
+        return new KeysetPredicate(sql.toString(), order);
+    }
+
+    /**
+     * The SQL for one bind parameter compared with a column of the given JDBC type and database
+     * type name. {@code ?} unless the database cannot compare the bound Java value with the
+     * column without a cast (values {@link JdbcValues} reads as strings, such as UUIDs).
+     */
+    default String placeholder(int sqlType, String typeName) {
+        return "?";
+    }
+
+    /** Binds a value read by {@link JdbcValues#read} or decoded by {@link PositionCodec}. */
+    default void bind(PreparedStatement statement, int index, Object value) throws SQLException {
+        JdbcValues.bind(statement, index, value);
+    }
+
+    /** The clause that limits a query to {@code rows} rows, appended after {@code ORDER BY}. */
+    default String limit(int rows) {
+        return "LIMIT " + rows;
+    }
+
+    /**
+     * The condition, evaluated on the database clock, that a cursor value is old enough to be read:
+     * transactions still in flight may yet commit rows with values up to now, so a value counts only
+     * once it is at least {@code delay} in the past. Returns null for cursors that are not dates or
+     * timestamps (numbers, strings): those have no clock, and their bound is simply their maximum.
+     *
+     * <ul>
+     *   <li>{@code TIMESTAMP WITH TIME ZONE}: {@code cursor <= CURRENT_TIMESTAMP - delay}, an
+     *       absolute instant, so time zones do not matter.
+     *   <li>{@code TIMESTAMP} (without zone): {@code cursor <= LOCALTIMESTAMP - delay}, the wall
+     *       clock of the <em>session</em> time zone. The PostgreSQL driver sets the session zone to
+     *       the JVM's default zone; DuckDB uses its {@code TimeZone} setting. If the column holds
+     *       wall-clock times of another zone, the bound is off by the difference: run the job in the
+     *       zone the column is written in (usually UTC), or add the difference to the delay.
+     *   <li>{@code DATE}: {@code cursor < CAST(LOCALTIMESTAMP - delay AS DATE)}: a day counts only
+     *       once it is over, so rows added later on the same day are not skipped by the next run.
+     * </ul>
+     *
+     * @param quotedCursor the cursor column, already quoted
+     * @param sqlType its JDBC type as normalised by {@link JdbcValues#columnTypes}
+     */
+    default String settledCursorPredicate(String quotedCursor, int sqlType, Duration delay) {
+        String now;
+        switch (sqlType) {
+            case Types.TIMESTAMP_WITH_TIMEZONE:
+                now = "CURRENT_TIMESTAMP";
+                break;
+            case Types.TIMESTAMP:
+            case Types.DATE:
+                now = "LOCALTIMESTAMP";
+                break;
+            default:
+                return null;
+        }
+        String bound = delay.isZero() ? now : "(" + now + " - INTERVAL '1 millisecond' * " + delay.toMillis() + ")";
+        return sqlType == Types.DATE
+                ? quotedCursor + " < CAST(" + bound + " AS DATE)"
+                : quotedCursor + " <= " + bound;
+    }
 
     /** The dialect for a JDBC URL; unknown databases get ANSI double-quote quoting. */
     static SqlDialect forUrl(String url) {

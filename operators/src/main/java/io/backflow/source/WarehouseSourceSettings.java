@@ -1,0 +1,151 @@
+package io.backflow.source;
+
+import io.backflow.jdbc.JdbcEndpoint;
+import io.backflow.jdbc.SqlDialect;
+import java.io.Serializable;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The validated configuration of one {@link WarehouseSource}, shared by its enumerator and readers.
+ * Built only by {@link WarehouseSourceBuilder}.
+ */
+public final class WarehouseSourceSettings implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    /** The alias a query model gets when wrapped as a subquery. */
+    public static final String QUERY_ALIAS = "backflow_model";
+
+    private final JdbcEndpoint endpoint;
+    private final String table;
+    private final String query;
+    private final List<String> primaryKey;
+    private final String cursorColumn;
+    private final SyncType syncType;
+    private final String startAfter;
+    private final long highWaterMarkDelayMillis;
+    private final int fetchSize;
+    private final int pageSize;
+    private final int splits;
+    private final String runId;
+    private final SyncPlanListener planListener;
+    private final boolean estimateRows;
+
+    WarehouseSourceSettings(
+            JdbcEndpoint endpoint,
+            String table,
+            String query,
+            List<String> primaryKey,
+            String cursorColumn,
+            SyncType syncType,
+            String startAfter,
+            Duration highWaterMarkDelay,
+            int fetchSize,
+            int pageSize,
+            int splits,
+            String runId,
+            SyncPlanListener planListener,
+            boolean estimateRows) {
+        this.endpoint = endpoint;
+        this.table = table;
+        this.query = query;
+        this.primaryKey = List.copyOf(primaryKey);
+        this.cursorColumn = cursorColumn;
+        this.syncType = syncType;
+        this.startAfter = startAfter;
+        this.highWaterMarkDelayMillis = highWaterMarkDelay.toMillis();
+        this.fetchSize = fetchSize;
+        this.pageSize = pageSize;
+        this.splits = splits;
+        this.runId = runId;
+        this.planListener = planListener;
+        this.estimateRows = estimateRows;
+    }
+
+    public JdbcEndpoint endpoint() {
+        return endpoint;
+    }
+
+    public SqlDialect dialect() {
+        return endpoint.dialect();
+    }
+
+    /** The table name as given (possibly schema-qualified), or null for a query model. */
+    public String table() {
+        return table;
+    }
+
+    /** The user's SQL, or null for a table model. */
+    public String query() {
+        return query;
+    }
+
+    /**
+     * The model as a {@code FROM} item: the quoted table, or the user's query wrapped as a subquery.
+     * User SQL is only ever wrapped, never combined with values: values are bound parameters.
+     */
+    public String fromClause() {
+        SqlDialect dialect = dialect();
+        return table != null
+                ? dialect.quoteQualified(table)
+                : "(" + query + ") AS " + dialect.quoteIdentifier(QUERY_ALIAS);
+    }
+
+    public List<String> primaryKey() {
+        return primaryKey;
+    }
+
+    /** The cursor column, or null without one. */
+    public String cursorColumn() {
+        return cursorColumn;
+    }
+
+    public SyncType syncType() {
+        return syncType;
+    }
+
+    /** The encoded position to read after, or null to read from the start. */
+    public String startAfter() {
+        return startAfter;
+    }
+
+    public Duration highWaterMarkDelay() {
+        return Duration.ofMillis(highWaterMarkDelayMillis);
+    }
+
+    public int fetchSize() {
+        return fetchSize;
+    }
+
+    public int pageSize() {
+        return pageSize;
+    }
+
+    public int splits() {
+        return splits;
+    }
+
+    public String runId() {
+        return runId;
+    }
+
+    /** The listener told about the plan, or null. */
+    public SyncPlanListener planListener() {
+        return planListener;
+    }
+
+    /** Whether the enumerator counts the rows of each planned split. */
+    public boolean estimateRows() {
+        return estimateRows;
+    }
+
+    /** A description for logs: never the password, never the user's SQL in full. */
+    @Override
+    public String toString() {
+        return "WarehouseSource{" + endpoint.redactedUrl()
+                + ", model=" + (table != null ? table : "query")
+                + ", key=" + primaryKey
+                + (cursorColumn == null ? "" : ", cursor=" + cursorColumn)
+                + ", " + syncType + ", run=" + runId + "}";
+    }
+}

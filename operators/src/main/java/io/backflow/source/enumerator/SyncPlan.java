@@ -1,0 +1,48 @@
+package io.backflow.source.enumerator;
+
+import io.backflow.source.split.WarehouseSplit;
+import java.io.Serializable;
+import java.util.List;
+
+/**
+ * What a sync run will read: the high-water mark fixed at planning time (a one-value position, or
+ * null), the splits, and the rows left out because a primary-key column is NULL.
+ */
+public final class SyncPlan implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    private final String highWaterMark;
+    private final List<WarehouseSplit> splits;
+    private final long rowsWithNullKey;
+
+    public SyncPlan(String highWaterMark, List<WarehouseSplit> splits, long rowsWithNullKey) {
+        this.highWaterMark = highWaterMark;
+        this.splits = List.copyOf(splits);
+        this.rowsWithNullKey = rowsWithNullKey;
+    }
+
+    public String highWaterMark() {
+        return highWaterMark;
+    }
+
+    public List<WarehouseSplit> splits() {
+        return splits;
+    }
+
+    /** Rows in scope that have a NULL in a primary-key column (not read), or -1 when not counted. */
+    public long rowsWithNullKey() {
+        return rowsWithNullKey;
+    }
+
+    /** The rows the splits will read as counted at planning time, or -1 when not counted. */
+    public long estimatedRows() {
+        long sum = 0;
+        for (WarehouseSplit split : splits) {
+            if (split.estimatedRemaining() < 0) {
+                return -1;
+            }
+            sum += split.estimatedRemaining();
+        }
+        return sum;
+    }
+}

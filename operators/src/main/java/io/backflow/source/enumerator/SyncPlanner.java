@@ -1,0 +1,119 @@
+package io.backflow.source.enumerator;
+
+import io.backflow.jdbc.JdbcValues;
+import io.backflow.jdbc.PositionCodec;
+import io.backflow.source.SyncType;
+import io.backflow.source.WarehouseSourceSettings;
+import io.backflow.source.split.WarehouseSplit;
+import io.backflow.source.sql.BoundQuery;
+import io.backflow.source.sql.ModelColumns;
+import io.backflow.source.sql.SplitSql;
+import java.math.BigInteger;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Plans one sync run against the database, in one read-only transaction: fixes the high-water
+ * mark on the database clock, cuts a FULL run over a single integer key into contiguous key
+ * ranges, and (optionally) counts the rows of each split.
+ */
+public final class SyncPlanner {
+    private final WarehouseSourceSettings settings;
+
+    public SyncPlanner(WarehouseSourceSettings settings) {
+        this.settings = settings;
+    }
+
+    public SyncPlan plan() throws SQLException {
+        try (Connection connection = settings.endpoint().open()) {
+            settings.dialect().beginStreamingRead(connection);
+            SplitSql sql = new SplitSql(settings, ModelColumns.describe(connection, settings));
+            String highWaterMark = settings.cursorColumn() == null ? null : highWaterMark(connection, sql);
+            List<WarehouseSplit> splits = new ArrayList<>();
+            long nullKeys = -1;
+            if (settings.syncType() == SyncType.INCREMENTAL) {
+                if (highWaterMark != null) {
+                    splits.add(new WarehouseSplit("incremental-0", SyncType.INCREMENTAL, null, null, highWaterMark, settings.startAfter(), -1, false));
+                }
+            } else {
+                WarehouseSplit whole = new WarehouseSplit("full-0", SyncType.FULL, null, null, highWaterMark, settings.startAfter(), -1, false);
+                splits.addAll(fullSplits(connection, sql, whole));
+            }
+            if (settings.estimateRows()) {
+                List<WarehouseSplit> counted = new ArrayList<>();
+                for (WarehouseSplit split : splits) {
+                    long rows = queryLong(connection, sql.count(split));
+                    counted.add(split.withProgress(split.position(), rows, false));
+                }
+                splits = counted;
+                if (!splits.isEmpty()) {
+                    nullKeys = queryLong(connection, sql.countNullKeys(splits.get(0)));
+                }
+            }
+            return new SyncPlan(highWaterMark, splits, nullKeys);
+        }
+    }
+
+    private String highWaterMark(Connection connection, SplitSql sql) throws SQLException {
+        BoundQuery query = sql.maxSettledCursor();
+        try (PreparedStatement ps = query.prepare(connection, settings.dialect(), 0);
+                ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            Object max = JdbcValues.read(rs, 1, JdbcValues.columnTypes(rs.getMetaData())[0]);
+            return max == null ? null : PositionCodec.encode(new Object[] {max});
+        }
+    }
+
+    private List<WarehouseSplit> fullSplits(Connection connection, SplitSql sql, WarehouseSplit whole) throws SQLException {
+        if (settings.splits() <= 1 || whole.position() != null || !sql.hasSingleIntegerKey()) {
+            return List.of(whole);
+        }
+        Long min;
+        Long max;
+        BoundQuery query = sql.keyRange(whole);
+        try (PreparedStatement ps = query.prepare(connection, settings.dialect(), 0);
+                ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            long lo = rs.getLong(1);
+            min = rs.wasNull() ? null : lo;
+            long hi = rs.getLong(2);
+            max = rs.wasNull() ? null : hi;
+        }
+        if (min == null || max == null) {
+            return List.of(whole);
+        }
+        return ranges(min, max, settings.splits(), whole);
+    }
+
+    /**
+     * Cuts {@code [min, max]} into at most {@code desired} non-empty contiguous ranges. The first
+     * range is open below and the last open above, so rows committed after planning outside
+     * {@code [min, max]} are still read by some split.
+     */
+    static List<WarehouseSplit> ranges(long min, long max, int desired, WarehouseSplit whole) {
+        BigInteger total = BigInteger.valueOf(max).subtract(BigInteger.valueOf(min)).add(BigInteger.ONE);
+        int n = total.compareTo(BigInteger.valueOf(desired)) < 0 ? total.intValueExact() : desired;
+        List<WarehouseSplit> out = new ArrayList<>(n);
+        Long start = null;
+        for (int i = 0; i < n; i++) {
+            Long end = i == n - 1
+                    ? null
+                    : BigInteger.valueOf(min).add(total.multiply(BigInteger.valueOf(i + 1)).divide(BigInteger.valueOf(n))).longValueExact();
+            out.add(new WarehouseSplit("full-" + i, SyncType.FULL, start, end, whole.highWaterMark(), null, -1, false));
+            start = end;
+        }
+        return out;
+    }
+
+    private long queryLong(Connection connection, BoundQuery query) throws SQLException {
+        try (PreparedStatement ps = query.prepare(connection, settings.dialect(), 0);
+                ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+}

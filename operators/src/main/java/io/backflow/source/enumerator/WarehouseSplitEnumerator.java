@@ -1,0 +1,140 @@
+package io.backflow.source.enumerator;
+
+import io.backflow.source.SyncPlanListener;
+import io.backflow.source.WarehouseSourceSettings;
+import io.backflow.source.split.WarehouseSplit;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import org.apache.flink.api.connector.source.SplitEnumerator;
+import org.apache.flink.api.connector.source.SplitEnumeratorContext;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.util.FlinkRuntimeException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Plans the run once (off the coordinator thread), announces the plan to the
+ * {@link SyncPlanListener}, then hands one split at a time to readers that ask for one and tells
+ * a reader there is no more work once every split is out. Splits of a failed reader come back and
+ * go to the next reader that asks.
+ */
+public final class WarehouseSplitEnumerator implements SplitEnumerator<WarehouseSplit, WarehouseEnumeratorState> {
+    private static final Logger LOG = LoggerFactory.getLogger(WarehouseSplitEnumerator.class);
+
+    private final SplitEnumeratorContext<WarehouseSplit> context;
+    private final WarehouseSourceSettings settings;
+    private final Callable<SyncPlan> planner;
+    private final Deque<WarehouseSplit> unassigned = new ArrayDeque<>();
+    private final Set<Integer> waitingReaders = new LinkedHashSet<>();
+    private boolean planned;
+    private String highWaterMark;
+    private volatile long plannedRows = -1;
+    private volatile long rowsWithNullKey = -1;
+
+    public WarehouseSplitEnumerator(
+            SplitEnumeratorContext<WarehouseSplit> context,
+            WarehouseSourceSettings settings,
+            Callable<SyncPlan> planner,
+            WarehouseEnumeratorState restored) {
+        this.context = context;
+        this.settings = settings;
+        this.planner = planner;
+        this.planned = restored.planned();
+        this.highWaterMark = restored.highWaterMark();
+        this.unassigned.addAll(restored.unassigned());
+    }
+
+    @Override
+    public void start() {
+        MetricGroup metrics = context.metricGroup();
+        if (metrics != null) {
+            MetricGroup group = metrics.addGroup("backflow");
+            group.gauge("highWaterMark", () -> highWaterMark == null ? "" : highWaterMark);
+            group.gauge("plannedRows", () -> plannedRows);
+            group.gauge("rowsWithNullKey", () -> rowsWithNullKey);
+        }
+        if (!planned) {
+            // Planning queries can take a while on a big model: keep them off the coordinator thread.
+            context.callAsync(planner, this::onPlanned);
+        }
+    }
+
+    private void onPlanned(SyncPlan plan, Throwable error) {
+        if (error != null) {
+            throw new FlinkRuntimeException("Planning sync run " + settings.runId() + " of " + settings + " failed: " + error.getMessage(), error);
+        }
+        highWaterMark = plan.highWaterMark();
+        plannedRows = plan.estimatedRows();
+        rowsWithNullKey = plan.rowsWithNullKey();
+        List<String> ids = new ArrayList<>();
+        for (WarehouseSplit split : plan.splits()) {
+            ids.add(split.splitId());
+        }
+        SyncPlanListener listener = settings.planListener();
+        if (listener != null) {
+            listener.planned(settings.runId(), highWaterMark, List.copyOf(ids));
+        }
+        unassigned.addAll(plan.splits());
+        planned = true;
+        LOG.info("Planned sync run {} ({}): {} split(s), {} row(s) estimated", settings.runId(), settings.syncType(), ids.size(), plannedRows);
+        if (rowsWithNullKey > 0) {
+            LOG.warn("Sync run {}: {} row(s) have a NULL primary-key column ({}) and are not read", settings.runId(), rowsWithNullKey, settings.primaryKey());
+        }
+        List<Integer> waiting = new ArrayList<>(waitingReaders);
+        waitingReaders.clear();
+        for (int subtask : waiting) {
+            serve(subtask);
+        }
+    }
+
+    @Override
+    public void handleSplitRequest(int subtaskId, String requesterHostname) {
+        if (planned) {
+            serve(subtaskId);
+        } else {
+            waitingReaders.add(subtaskId);
+        }
+    }
+
+    private void serve(int subtask) {
+        if (!context.registeredReaders().containsKey(subtask)) {
+            // The reader failed after asking; its replacement asks again.
+            return;
+        }
+        WarehouseSplit split = unassigned.poll();
+        if (split != null) {
+            LOG.debug("Assigning {} to subtask {}", split, subtask);
+            context.assignSplit(split, subtask);
+        } else {
+            context.signalNoMoreSplits(subtask);
+        }
+    }
+
+    @Override
+    public void addSplitsBack(List<WarehouseSplit> splits, int subtaskId) {
+        // Back at the front, in their order: they were planned (and handed out) before the rest.
+        for (int i = splits.size() - 1; i >= 0; i--) {
+            unassigned.addFirst(splits.get(i));
+        }
+    }
+
+    @Override
+    public void addReader(int subtaskId) {
+        // Readers ask for splits themselves when they start and after each finished split.
+    }
+
+    @Override
+    public WarehouseEnumeratorState snapshotState(long checkpointId) {
+        return planned
+                ? new WarehouseEnumeratorState(true, highWaterMark, new ArrayList<>(unassigned))
+                : WarehouseEnumeratorState.unplanned();
+    }
+
+    @Override
+    public void close() {}
+}

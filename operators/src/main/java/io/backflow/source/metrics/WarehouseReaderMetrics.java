@@ -1,0 +1,49 @@
+package io.backflow.source.metrics;
+
+import io.backflow.source.split.WarehouseSplit;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.MetricGroup;
+
+/**
+ * The reader's metrics, in group {@code backflow}: counter {@code rowsRead}; gauges
+ * {@code highWaterMark} and {@code currentPosition} (encoded positions) and
+ * {@code estimatedRowsRemaining} (-1 when not counted). Updated from the task thread only.
+ */
+public final class WarehouseReaderMetrics {
+    public static final String GROUP = "backflow";
+
+    private final Counter rowsRead;
+    private volatile String highWaterMark = "";
+    private volatile String currentPosition = "";
+    private volatile long estimatedRemaining = -1;
+
+    public WarehouseReaderMetrics(MetricGroup readerGroup) {
+        MetricGroup group = readerGroup.addGroup(GROUP);
+        this.rowsRead = group.counter("rowsRead");
+        group.gauge("highWaterMark", () -> highWaterMark);
+        group.gauge("currentPosition", () -> currentPosition);
+        group.gauge("estimatedRowsRemaining", () -> estimatedRemaining);
+    }
+
+    /** A split was handed to this reader (new or restored). */
+    public void splitAdded(WarehouseSplit split) {
+        if (split.highWaterMark() != null) {
+            highWaterMark = split.highWaterMark();
+        }
+        if (split.estimatedRemaining() >= 0) {
+            estimatedRemaining = Math.max(estimatedRemaining, 0) + split.estimatedRemaining();
+        }
+    }
+
+    public void rowEmitted(String position) {
+        rowsRead.inc();
+        currentPosition = position;
+        if (estimatedRemaining > 0) {
+            estimatedRemaining--;
+        }
+    }
+
+    public long rowsRead() {
+        return rowsRead.getCount();
+    }
+}

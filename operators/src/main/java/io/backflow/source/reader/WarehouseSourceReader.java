@@ -1,0 +1,66 @@
+package io.backflow.source.reader;
+
+import io.backflow.source.SourceRow;
+import io.backflow.source.WarehouseSourceSettings;
+import io.backflow.source.metrics.WarehouseReaderMetrics;
+import io.backflow.source.split.WarehouseSplit;
+import io.backflow.source.split.WarehouseSplitState;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.api.connector.source.SourceReaderContext;
+import org.apache.flink.connector.base.source.reader.SingleThreadMultiplexSourceReaderBase;
+
+/**
+ * Reads the splits assigned to one subtask, one after the other, on one fetcher thread; asks the
+ * enumerator for the next split when it has none.
+ */
+public final class WarehouseSourceReader
+        extends SingleThreadMultiplexSourceReaderBase<SourceRow, SourceRow, WarehouseSplit, WarehouseSplitState> {
+
+    private final WarehouseReaderMetrics metrics;
+
+    public WarehouseSourceReader(WarehouseSourceSettings settings, SourceReaderContext context) {
+        this(settings, context, new WarehouseReaderMetrics(context.metricGroup()));
+    }
+
+    private WarehouseSourceReader(WarehouseSourceSettings settings, SourceReaderContext context, WarehouseReaderMetrics metrics) {
+        super(() -> new WarehouseSplitReader(settings), new WarehouseRecordEmitter(metrics), context.getConfiguration(), context);
+        this.metrics = metrics;
+    }
+
+    @Override
+    public void start() {
+        // Restored splits are read first; only an empty reader asks for work now.
+        if (getNumberOfCurrentlyAssignedSplits() == 0) {
+            context.sendSplitRequest();
+        }
+    }
+
+    @Override
+    public void addSplits(List<WarehouseSplit> splits) {
+        for (WarehouseSplit split : splits) {
+            metrics.splitAdded(split);
+        }
+        super.addSplits(splits);
+    }
+
+    @Override
+    protected void onSplitFinished(Map<String, WarehouseSplitState> finishedSplitIds) {
+        context.sendSplitRequest();
+    }
+
+    @Override
+    protected WarehouseSplitState initializedState(WarehouseSplit split) {
+        return new WarehouseSplitState(split);
+    }
+
+    @Override
+    protected WarehouseSplit toSplitType(String splitId, WarehouseSplitState state) {
+        return state.toSplit();
+    }
+
+    /** For tests and the job's progress report. */
+    public WarehouseReaderMetrics metrics() {
+        return metrics;
+    }
+}

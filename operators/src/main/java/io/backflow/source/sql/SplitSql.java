@@ -1,0 +1,220 @@
+package io.backflow.source.sql;
+
+import io.backflow.jdbc.KeysetPredicate;
+import io.backflow.jdbc.PositionCodec;
+import io.backflow.jdbc.SqlDialect;
+import io.backflow.source.SyncType;
+import io.backflow.source.WarehouseSourceSettings;
+import io.backflow.source.split.WarehouseSplit;
+import java.sql.Types;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Builds the SQL of one model: the high-water-mark query for planning, and for a split its scope
+ * ({@code WHERE}), keyset order and pages. Identifiers are quoted by the dialect and every value
+ * is a bound parameter.
+ *
+ * <p>Scope of a split:
+ * <ul>
+ *   <li>every primary-key column IS NOT NULL: a row without a key has no position, so it cannot
+ *       be paged or resumed exactly; such rows are not read (the planner counts them);
+ *   <li>FULL with a cursor: {@code cursor <= hwm OR cursor IS NULL} (only {@code cursor IS NULL}
+ *       when no cursor value is settled yet), leaving rows inside the delay window to the next
+ *       incremental run; INCREMENTAL: {@code cursor <= hwm}, so NULL cursors are never read;
+ *   <li>the split's key range, if any: {@code key >= start AND key < end};
+ *   <li>after the split's position: FULL {@code (key...) > (position)}; INCREMENTAL
+ *       {@code cursor > c} for a cursor-only position, else {@code (cursor, key...) > (position)}.
+ * </ul>
+ */
+public final class SplitSql {
+    private final WarehouseSourceSettings settings;
+    private final SqlDialect dialect;
+    private final ModelColumns columns;
+    private final int[] keyIndexes;
+    private final int cursorIndex;
+
+    public SplitSql(WarehouseSourceSettings settings, ModelColumns columns) {
+        this.settings = settings;
+        this.dialect = settings.dialect();
+        this.columns = columns;
+        List<String> key = settings.primaryKey();
+        this.keyIndexes = new int[key.size()];
+        for (int i = 0; i < keyIndexes.length; i++) {
+            keyIndexes[i] = columns.require(key.get(i), "primary key");
+        }
+        this.cursorIndex = settings.cursorColumn() == null ? -1 : columns.require(settings.cursorColumn(), "cursor");
+    }
+
+    public ModelColumns columns() {
+        return columns;
+    }
+
+    /**
+     * The column indexes whose values make up a row's position: the key for FULL, the cursor
+     * then the key for INCREMENTAL.
+     */
+    public int[] positionIndexes(SyncType syncType) {
+        if (syncType == SyncType.FULL) {
+            return keyIndexes.clone();
+        }
+        int[] out = new int[keyIndexes.length + 1];
+        out[0] = cursorIndex;
+        System.arraycopy(keyIndexes, 0, out, 1, keyIndexes.length);
+        return out;
+    }
+
+    /** True when the key is one integer column, so a FULL run can be cut into key ranges. */
+    public boolean hasSingleIntegerKey() {
+        if (keyIndexes.length != 1) {
+            return false;
+        }
+        switch (columns.type(keyIndexes[0])) {
+            case Types.TINYINT:
+            case Types.SMALLINT:
+            case Types.INTEGER:
+            case Types.BIGINT:
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /** {@code SELECT MAX(cursor)} over settled cursor values: the high-water mark. */
+    public BoundQuery maxSettledCursor() {
+        requireCursor();
+        String cursor = quoted(cursorIndex);
+        String settled = dialect.settledCursorPredicate(cursor, columns.type(cursorIndex), settings.highWaterMarkDelay());
+        return new BoundQuery("SELECT MAX(" + cursor + ") FROM " + settings.fromClause()
+                + " WHERE " + (settled == null ? cursor + " IS NOT NULL" : settled), List.of());
+    }
+
+    /** {@code SELECT MIN(key), MAX(key)} over a split's scope (single integer key only). */
+    public BoundQuery keyRange(WarehouseSplit split) {
+        String key = quoted(keyIndexes[0]);
+        List<Object> params = new ArrayList<>();
+        String where = where(split, split.position(), params);
+        return new BoundQuery("SELECT MIN(" + key + "), MAX(" + key + ") FROM " + settings.fromClause() + where, params);
+    }
+
+    /** {@code SELECT COUNT(*)} over a split's scope from its position on. */
+    public BoundQuery count(WarehouseSplit split) {
+        List<Object> params = new ArrayList<>();
+        String where = where(split, split.position(), params);
+        return new BoundQuery("SELECT COUNT(*) FROM " + settings.fromClause() + where, params);
+    }
+
+    /** Rows with a NULL in a key column, which keyset reads cannot include. */
+    public BoundQuery countNullKeys(WarehouseSplit split) {
+        List<Object> params = new ArrayList<>();
+        List<String> conditions = new ArrayList<>();
+        List<String> nullKey = new ArrayList<>();
+        for (int k : keyIndexes) {
+            nullKey.add(quoted(k) + " IS NULL");
+        }
+        conditions.add("(" + String.join(" OR ", nullKey) + ")");
+        cursorScope(split, conditions, params);
+        return new BoundQuery("SELECT COUNT(*) FROM " + settings.fromClause() + " WHERE " + String.join(" AND ", conditions), params);
+    }
+
+    /** The next page of a split: its scope after {@code position}, in keyset order, at most pageSize rows. */
+    public BoundQuery page(WarehouseSplit split, String position) {
+        List<Object> params = new ArrayList<>();
+        String where = where(split, position, params);
+        List<String> order = new ArrayList<>();
+        for (int i : positionIndexes(split.syncType())) {
+            order.add(quoted(i));
+        }
+        return new BoundQuery("SELECT * FROM " + settings.fromClause() + where
+                + " ORDER BY " + String.join(", ", order) + " " + dialect.limit(settings.pageSize()), params);
+    }
+
+    private String where(WarehouseSplit split, String position, List<Object> params) {
+        List<String> conditions = new ArrayList<>();
+        for (int k : keyIndexes) {
+            conditions.add(quoted(k) + " IS NOT NULL");
+        }
+        cursorScope(split, conditions, params);
+        if (split.rangeStart() != null || split.rangeEnd() != null) {
+            if (!hasSingleIntegerKey()) {
+                throw new IllegalStateException("split " + split.splitId() + " has a key range but the key is not one integer column");
+            }
+            int k = keyIndexes[0];
+            if (split.rangeStart() != null) {
+                conditions.add(quoted(k) + " >= " + placeholder(k));
+                params.add(split.rangeStart());
+            }
+            if (split.rangeEnd() != null) {
+                conditions.add(quoted(k) + " < " + placeholder(k));
+                params.add(split.rangeEnd());
+            }
+        }
+        if (position != null) {
+            conditions.add(after(split.syncType(), PositionCodec.decode(position), params));
+        }
+        return " WHERE " + String.join(" AND ", conditions);
+    }
+
+    private void cursorScope(WarehouseSplit split, List<String> conditions, List<Object> params) {
+        if (cursorIndex < 0) {
+            return;
+        }
+        String cursor = quoted(cursorIndex);
+        Object hwm = split.highWaterMark() == null ? null : PositionCodec.decode(split.highWaterMark())[0];
+        if (split.syncType() == SyncType.INCREMENTAL) {
+            if (hwm == null) {
+                throw new IllegalStateException("INCREMENTAL split " + split.splitId() + " has no high-water mark");
+            }
+            conditions.add(cursor + " <= " + placeholder(cursorIndex));
+            params.add(hwm);
+        } else if (hwm == null) {
+            conditions.add(cursor + " IS NULL");
+        } else {
+            conditions.add("(" + cursor + " <= " + placeholder(cursorIndex) + " OR " + cursor + " IS NULL)");
+            params.add(hwm);
+        }
+    }
+
+    private String after(SyncType syncType, Object[] values, List<Object> params) {
+        int[] indexes;
+        if (syncType == SyncType.INCREMENTAL && values.length == 1) {
+            // A cursor-only position: every row with this cursor value is done.
+            params.add(values[0]);
+            return quoted(cursorIndex) + " > " + placeholder(cursorIndex);
+        }
+        indexes = positionIndexes(syncType);
+        if (values.length != indexes.length) {
+            throw new IllegalArgumentException("position has " + values.length + " values, " + syncType + " expects " + indexes.length
+                    + (syncType == SyncType.INCREMENTAL ? " (or 1, a cursor only)" : ""));
+        }
+        List<String> quotedColumns = new ArrayList<>();
+        List<String> placeholders = new ArrayList<>();
+        for (int i : indexes) {
+            quotedColumns.add(quoted(i));
+            placeholders.add(placeholder(i));
+        }
+        KeysetPredicate keyset = dialect.keysetAfter(quotedColumns, placeholders);
+        for (int valueIndex : keyset.valueIndexes()) {
+            Object value = values[valueIndex];
+            if (value == null) {
+                throw new IllegalArgumentException("position value " + (valueIndex + 1) + " is null; positions never hold nulls");
+            }
+            params.add(value);
+        }
+        return keyset.sql();
+    }
+
+    private void requireCursor() {
+        if (cursorIndex < 0) {
+            throw new IllegalStateException("no cursor column configured");
+        }
+    }
+
+    private String quoted(int index) {
+        return dialect.quoteIdentifier(columns.names()[index]);
+    }
+
+    private String placeholder(int index) {
+        return dialect.placeholder(columns.type(index), columns.typeName(index));
+    }
+}
