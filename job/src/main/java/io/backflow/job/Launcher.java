@@ -1,21 +1,31 @@
 package io.backflow.job;
 
-import java.io.IOException;
-import java.lang.reflect.InvocationTargetException;
-import java.net.URL;
-import java.net.URLClassLoader;
+import java.io.File;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
 
 /**
- * Starts Backflow with {@code java -jar backflow.jar}: backflow.jar does not bundle Flink (a
- * cluster provides it under {@code flink run}), so this puts the Flink jars from the {@code lib/}
- * folder next to the jar on a class loader and hands over to {@link Main}.
+ * Starts Backflow with {@code java -jar backflow.jar}. The jar does not bundle Flink (a cluster
+ * provides it under {@code flink run}), so this starts a JVM whose class path is the jar plus the
+ * Flink jars in the {@code lib/} folder next to it, with the module flags Flink needs on Java 17.
+ * A second JVM, rather than a class loader, because Flink resolves user classes through the
+ * system class loader, which must then see Flink too.
  */
 public final class Launcher {
+    private static final String[] MODULE_FLAGS = {
+        "--add-exports=java.base/sun.net.util=ALL-UNNAMED", "--add-exports=java.rmi/sun.rmi.registry=ALL-UNNAMED",
+        "--add-exports=java.security.jgss/sun.security.krb5=ALL-UNNAMED", "--add-opens=java.base/java.lang=ALL-UNNAMED",
+        "--add-opens=java.base/java.net=ALL-UNNAMED", "--add-opens=java.base/java.io=ALL-UNNAMED",
+        "--add-opens=java.base/java.nio=ALL-UNNAMED", "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
+        "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED", "--add-opens=java.base/java.text=ALL-UNNAMED",
+        "--add-opens=java.base/java.time=ALL-UNNAMED", "--add-opens=java.base/java.util=ALL-UNNAMED",
+        "--add-opens=java.base/java.util.concurrent=ALL-UNNAMED", "--add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED",
+        "--add-opens=java.base/java.util.concurrent.locks=ALL-UNNAMED"
+    };
+
     private Launcher() {}
 
     public static void main(String[] args) throws Exception {
@@ -25,25 +35,30 @@ public final class Launcher {
         }
         Path jar = Path.of(Launcher.class.getProtectionDomain().getCodeSource().getLocation().toURI());
         Path lib = jar.resolveSibling("lib");
-        List<URL> urls = new ArrayList<>();
-        urls.add(jar.toUri().toURL());
-        try (Stream<Path> jars = Files.list(lib)) {
-            for (Path p : (Iterable<Path>) jars.filter(p -> p.toString().endsWith(".jar")).sorted()::iterator) {
-                urls.add(p.toUri().toURL());
-            }
-        } catch (IOException e) {
+        if (!Files.isDirectory(lib)) {
             System.err.println("backflow: Flink's jars were not found in " + lib
                     + " (mvn package puts them there); to run on a Flink cluster use: flink run " + jar.getFileName() + " ...");
             System.exit(2);
         }
-        // The platform loader as parent keeps every Backflow and Flink class in this one loader.
-        URLClassLoader loader = new URLClassLoader(urls.toArray(new URL[0]), ClassLoader.getPlatformClassLoader());
-        Thread.currentThread().setContextClassLoader(loader);
-        try {
-            loader.loadClass(Main.class.getName()).getMethod("main", String[].class).invoke(null, (Object) args);
-        } catch (InvocationTargetException e) {
-            throw e.getCause() instanceof Exception ? (Exception) e.getCause() : e;
-        }
+        List<String> command = new ArrayList<>();
+        command.add(ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+        command.addAll(List.of(MODULE_FLAGS));
+        command.add("-Dsun.net.httpserver.nodelay=true");
+        command.add("-cp");
+        command.add(jar + File.pathSeparator + lib + File.separator + "*");
+        command.add(Main.class.getName());
+        command.addAll(List.of(args));
+        Process child = new ProcessBuilder(command).inheritIO().start();
+        // Ctrl-C reaches the child through the terminal's process group; wait for it to finish.
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                child.waitFor();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }));
+        System.exit(child.waitFor());
     }
 
     private static boolean isOnClassPath(String className) {

@@ -13,6 +13,7 @@ import io.backflow.sink.http.RequestFormat;
 import io.backflow.source.SourceRow;
 import io.backflow.source.SyncType;
 import io.backflow.source.WarehouseSource;
+import io.backflow.source.WarehouseSourceBuilder;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Properties;
@@ -61,7 +62,7 @@ public final class SyncPipeline {
             SyncType type, String startPosition) {
         int parallelism = config.sync().parallelism();
         ConnectionConfig.Source s = config.source();
-        WarehouseSource.Builder source = WarehouseSource.builder()
+        WarehouseSourceBuilder source = WarehouseSource.builder()
                 .endpoint(s.endpoint())
                 .primaryKey(s.primaryKey())
                 .syncType(type)
