@@ -1,0 +1,66 @@
+package io.backflow.job;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Runs Backflow's command line in-process for tests and keeps what it printed. */
+final class BackflowCli {
+    private BackflowCli() {}
+
+    /** What one command printed and returned. */
+    record Result(int exitCode, String out, String err) {
+        @Override
+        public String toString() {
+            return "exit " + exitCode + "\n--- out\n" + out + "\n--- err\n" + err;
+        }
+    }
+
+    static Result run(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code;
+        try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8); PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
+            code = Main.run(args, o, e);
+        }
+        return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    static Result sync(Path connection, String... extra) {
+        String[] args = new String[2 + extra.length + 1];
+        args[0] = "sync";
+        args[1] = "--connection";
+        args[2] = connection.toString();
+        System.arraycopy(extra, 0, args, 3, extra.length);
+        return run(args);
+    }
+
+    /** The connection's runs as {@code history --json} prints them, newest first. */
+    static JsonNode history(Path connection) {
+        Result r = run("history", "--connection", connection.toString(), "--json");
+        if (r.exitCode() != 0) {
+            throw new AssertionError("history failed: " + r);
+        }
+        try {
+            return new ObjectMapper().readTree(r.out());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static Path write(Path dir, String name, String yaml) {
+        try {
+            Path f = dir.resolve(name + ".yaml");
+            Files.writeString(f, yaml);
+            return f;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
