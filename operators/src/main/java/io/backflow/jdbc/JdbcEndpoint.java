@@ -2,7 +2,6 @@ package io.backflow.jdbc;
 
 import java.io.Serializable;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.Objects;
 import java.util.Properties;
@@ -46,7 +45,11 @@ public final class JdbcEndpoint implements Serializable {
         if (password != null && !password.isEmpty()) {
             props.setProperty("password", password);
         }
-        return DriverManager.getConnection(url, props);
+        Connection c = JdbcDrivers.forUrl(url, redactedUrl()).connect(url, props);
+        if (c == null) {
+            throw new SQLException("the JDBC driver refused " + redactedUrl());
+        }
+        return c;
     }
 
     /** The URL with any inline password removed, for logs and messages. */

@@ -72,20 +72,22 @@ public final class Ledger implements AutoCloseable {
                 st.execute("CREATE TABLE IF NOT EXISTS " + runs + " ("
                         + "run_id VARCHAR(64) PRIMARY KEY, connection VARCHAR(255) NOT NULL, run_type VARCHAR(16) NOT NULL, "
                         + "status VARCHAR(16) NOT NULL, started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP, "
-                        + "start_position VARCHAR(4000), high_water_mark VARCHAR(4000), planned_splits INTEGER, "
+                        + "start_position VARCHAR, high_water_mark VARCHAR, planned_splits INTEGER, "
                         + "rows_read BIGINT NOT NULL, rows_succeeded BIGINT NOT NULL, rows_failed BIGINT NOT NULL, "
-                        + "rows_invalid BIGINT NOT NULL, job_id VARCHAR(64), reason VARCHAR(4000))");
+                        + "rows_invalid BIGINT NOT NULL, job_id VARCHAR(64), reason VARCHAR, "
+                        + "resumed_from VARCHAR(64), savepoint VARCHAR, client VARCHAR(255), stop_request VARCHAR(16))");
                 st.execute("CREATE TABLE IF NOT EXISTS " + splits + " ("
-                        + "run_id VARCHAR(64) NOT NULL, split_id VARCHAR(255) NOT NULL, position VARCHAR(4000), "
-                        + "finished BOOLEAN NOT NULL, last_checkpoint BIGINT NOT NULL, PRIMARY KEY (run_id, split_id))");
+                        + "run_id VARCHAR(64) NOT NULL, split_id VARCHAR(255) NOT NULL, position VARCHAR, "
+                        + "finished BOOLEAN NOT NULL, last_checkpoint BIGINT NOT NULL, descriptor VARCHAR, PRIMARY KEY (run_id, split_id))");
                 st.execute("CREATE TABLE IF NOT EXISTS " + commits + " ("
                         + "run_id VARCHAR(64) NOT NULL, subtask INTEGER NOT NULL, checkpoint_id BIGINT NOT NULL, "
                         + "committed_at TIMESTAMP NOT NULL, PRIMARY KEY (run_id, subtask, checkpoint_id))");
                 st.execute("CREATE TABLE IF NOT EXISTS " + errors + " ("
-                        + "run_id VARCHAR(64) NOT NULL, kind VARCHAR(16) NOT NULL, row_key VARCHAR(4000), "
-                        + "message_id VARCHAR(64), reason VARCHAR(4000), recorded_at TIMESTAMP NOT NULL)");
+                        + "run_id VARCHAR(64) NOT NULL, kind VARCHAR(16) NOT NULL, row_key VARCHAR, "
+                        + "message_id VARCHAR(64), reason VARCHAR, recorded_at TIMESTAMP NOT NULL)");
                 st.execute("CREATE TABLE IF NOT EXISTS " + connections + " ("
-                        + "connection VARCHAR(255) PRIMARY KEY, position VARCHAR(4000), updated_at TIMESTAMP NOT NULL)");
+                        + "connection VARCHAR(255) PRIMARY KEY, position VARCHAR, disabled BOOLEAN NOT NULL DEFAULT FALSE, "
+                        + "updated_at TIMESTAMP NOT NULL)");
             }
             return null;
         });
@@ -95,22 +97,117 @@ public final class Ledger implements AutoCloseable {
 
     /** Records a new RUNNING run and returns its id. */
     public String startRun(String connectionName, String type, String startPosition, String reason) {
+        return startRun(connectionName, type, startPosition, reason, null, null);
+    }
+
+    /**
+     * Records a new RUNNING run that may continue {@code resumedFrom}, started by {@code client}
+     * ({@code embedded:pid@host} or {@code flink:<rest url>}), and returns its id.
+     */
+    public String startRun(String connectionName, String type, String startPosition, String reason, String resumedFrom, String client) {
         String id = UUID.randomUUID().toString();
         inTransaction(c -> {
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + runs
                     + " (run_id, connection, run_type, status, started_at, start_position, rows_read, rows_succeeded,"
-                    + " rows_failed, rows_invalid, reason) VALUES (?, ?, ?, 'RUNNING', ?, ?, 0, 0, 0, 0, ?)")) {
+                    + " rows_failed, rows_invalid, reason, resumed_from, client) VALUES (?, ?, ?, 'RUNNING', ?, ?, 0, 0, 0, 0, ?, ?, ?)")) {
                 ps.setString(1, id);
                 ps.setString(2, connectionName);
                 ps.setString(3, type);
                 ps.setTimestamp(4, now());
                 ps.setString(5, startPosition);
                 ps.setString(6, truncate(reason));
+                ps.setString(7, resumedFrom);
+                ps.setString(8, client);
                 ps.executeUpdate();
             }
             return null;
         });
         return id;
+    }
+
+    /** Asks a running run to stop ({@code STOP}) or to stop after delivering what it read ({@code DRAIN}). */
+    public boolean requestStop(String runId, String mode) {
+        return update("UPDATE " + runs + " SET stop_request = ? WHERE run_id = ? AND status = 'RUNNING'", mode, runId) > 0;
+    }
+
+    /** Ends a RUNNING run as CANCELLED, remembering the savepoint it left (null after a drain). */
+    public boolean markStopped(String runId, String savepoint, String reason) {
+        return update("UPDATE " + runs + " SET status = 'CANCELLED', finished_at = ?, savepoint = ?, reason = ? WHERE run_id = ? AND status = 'RUNNING'",
+                now(), savepoint, truncate(reason), runId) > 0;
+    }
+
+    /** Records the savepoint a run left behind, whatever its status. */
+    public void recordSavepoint(String runId, String savepoint) {
+        update("UPDATE " + runs + " SET savepoint = ? WHERE run_id = ?", savepoint, runId);
+    }
+
+    /**
+     * Gives {@code toRun} the plan of {@code fromRun}: its high-water mark and every split with the
+     * position it reached and whether it finished. A run resumed from a savepoint continues the
+     * same splits, whose source enumerator does not plan again.
+     */
+    public void copyPlan(String fromRun, String toRun) {
+        inTransaction(c -> {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE " + runs + " SET high_water_mark = (SELECT high_water_mark FROM " + runs
+                    + " WHERE run_id = ?), planned_splits = (SELECT planned_splits FROM " + runs + " WHERE run_id = ?) WHERE run_id = ?")) {
+                ps.setString(1, fromRun);
+                ps.setString(2, fromRun);
+                ps.setString(3, toRun);
+                ps.executeUpdate();
+            }
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + splits + " (run_id, split_id, position, finished, last_checkpoint, descriptor)"
+                    + " SELECT ?, split_id, position, finished, last_checkpoint, descriptor FROM " + splits + " WHERE run_id = ?")) {
+                ps.setString(1, toRun);
+                ps.setString(2, fromRun);
+                ps.executeUpdate();
+            }
+            return null;
+        });
+    }
+
+    /** The splits of a run as it left them: descriptor, committed position, finished. */
+    public List<SplitProgress> splitProgress(String runId) {
+        return inTransaction(c -> {
+            List<SplitProgress> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT split_id, descriptor, position, finished FROM " + splits
+                    + " WHERE run_id = ? ORDER BY split_id")) {
+                ps.setString(1, runId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(new SplitProgress(rs.getString(1), rs.getString(2), rs.getString(3), rs.getBoolean(4)));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
+    /** One split of a run: how it was planned (an encoded split), where it got to, and whether it ended. */
+    public record SplitProgress(String splitId, String descriptor, String position, boolean finished) {}
+
+    /** Whether {@code disable} switched the connection off. */
+    public boolean isDisabled(String connectionName) {
+        return Boolean.TRUE.equals(inTransaction(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT disabled FROM " + connections + " WHERE connection = ?")) {
+                ps.setString(1, connectionName);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() && rs.getBoolean(1);
+                }
+            }
+        }));
+    }
+
+    public void setDisabled(String connectionName, boolean disabled) {
+        inTransaction(c -> {
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + connections + " (connection, position, disabled, updated_at) VALUES (?, NULL, ?, ?)"
+                    + " ON CONFLICT (connection) DO UPDATE SET disabled = EXCLUDED.disabled, updated_at = EXCLUDED.updated_at")) {
+                ps.setString(1, connectionName);
+                ps.setBoolean(2, disabled);
+                ps.setTimestamp(3, now());
+                ps.executeUpdate();
+            }
+            return null;
+        });
     }
 
     /** Remembers which Flink job runs a run, so a stop can find it. */
@@ -148,7 +245,7 @@ public final class Ledger implements AutoCloseable {
 
     /** Forgets a connection's committed position, so the next sync reads everything again. */
     public void resetPosition(String connectionName) {
-        update("DELETE FROM " + connections + " WHERE connection = ?", connectionName);
+        update("UPDATE " + connections + " SET position = NULL WHERE connection = ?", connectionName);
     }
 
     /** The rows of a run that were not delivered. */
@@ -216,6 +313,16 @@ public final class Ledger implements AutoCloseable {
     /** Applies one committable exactly once; returns false when it had been applied before. */
     public boolean commit(LedgerCommittable c) {
         return inTransaction(conn -> {
+            try (PreparedStatement ps = conn.prepareStatement("SELECT 1 FROM " + runs + " WHERE run_id = ?")) {
+                ps.setString(1, c.runId());
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        // A savepoint restored against another ledger carries its runs' pending work.
+                        LOG.warn("Ignoring progress of sync run {}, which this ledger ({}) does not know", c.runId(), store);
+                        return false;
+                    }
+                }
+            }
             try (PreparedStatement ps = conn.prepareStatement("SELECT 1 FROM " + commits + " WHERE run_id = ? AND subtask = ? AND checkpoint_id = ?")) {
                 ps.setString(1, c.runId());
                 ps.setInt(2, c.subtask());
@@ -337,7 +444,8 @@ public final class Ledger implements AutoCloseable {
         return inTransaction(c -> {
             List<SyncRun> out = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement("SELECT run_id, connection, run_type, status, started_at, finished_at, start_position,"
-                    + " high_water_mark, rows_read, rows_succeeded, rows_failed, rows_invalid, job_id, reason FROM " + runs + " " + where
+                    + " high_water_mark, rows_read, rows_succeeded, rows_failed, rows_invalid, job_id, reason, resumed_from, savepoint,"
+                    + " client, stop_request, planned_splits FROM " + runs + " " + where
                     + " ORDER BY started_at DESC, run_id")) {
                 ps.setString(1, arg);
                 ps.setMaxRows(limit);
@@ -346,7 +454,8 @@ public final class Ledger implements AutoCloseable {
                         Timestamp finished = rs.getTimestamp(6);
                         out.add(new SyncRun(rs.getString(1), rs.getString(2), rs.getString(3), RunStatus.valueOf(rs.getString(4)),
                                 rs.getTimestamp(5).toInstant(), finished == null ? null : finished.toInstant(), rs.getString(7),
-                                rs.getString(8), rs.getLong(9), rs.getLong(10), rs.getLong(11), rs.getLong(12), rs.getString(13), rs.getString(14)));
+                                rs.getString(8), rs.getLong(9), rs.getLong(10), rs.getLong(11), rs.getLong(12), rs.getString(13), rs.getString(14),
+                                rs.getString(15), rs.getString(16), rs.getString(17), rs.getString(18), (Integer) rs.getObject(19)));
                     }
                 }
             }

@@ -44,5 +44,6 @@ public final class LedgerCommitter implements Committer<LedgerCommittable> {
         if (ledger != null) {
             ledger.close();
         }
+        io.backflow.jdbc.JdbcDrivers.releaseOwnDrivers();
     }
 }

@@ -18,10 +18,16 @@ public final class SyncRun {
     private final long invalid;
     private final String jobId;
     private final String reason;
+    private final String resumedFrom;
+    private final String savepoint;
+    private final String client;
+    private final String stopRequest;
+    private final Integer plannedSplits;
 
     public SyncRun(String id, String connection, String type, RunStatus status, Instant startedAt, Instant finishedAt,
             String startPosition, String highWaterMark, long read, long succeeded, long failed, long invalid,
-            String jobId, String reason) {
+            String jobId, String reason, String resumedFrom, String savepoint, String client, String stopRequest,
+            Integer plannedSplits) {
         this.id = id;
         this.connection = connection;
         this.type = type;
@@ -36,6 +42,11 @@ public final class SyncRun {
         this.invalid = invalid;
         this.jobId = jobId;
         this.reason = reason;
+        this.resumedFrom = resumedFrom;
+        this.savepoint = savepoint;
+        this.client = client;
+        this.stopRequest = stopRequest;
+        this.plannedSplits = plannedSplits;
     }
 
     public String id() { return id; }
@@ -55,6 +66,17 @@ public final class SyncRun {
     public String jobId() { return jobId; }
     /** Why the run is FULL, failed or was stopped; null when there is nothing to say. */
     public String reason() { return reason; }
+
+    /** The run this one continues after a stop or failure, or null. */
+    public String resumedFrom() { return resumedFrom; }
+    /** The savepoint a stopped run left behind, or null. */
+    public String savepoint() { return savepoint; }
+    /** Who runs it: {@code embedded:pid@host} or {@code flink:<rest url>}. */
+    public String client() { return client; }
+    /** {@code STOP} or {@code DRAIN} once someone asked the run to stop; null otherwise. */
+    public String stopRequest() { return stopRequest; }
+    /** How many splits the source planned, or null before it planned. */
+    public Integer plannedSplits() { return plannedSplits; }
 
     /** True when every row read is accounted for as delivered, failed or invalid. */
     public boolean reconciles() {
