@@ -3,6 +3,7 @@ package io.backflow.job;
 import io.backflow.job.cli.Args;
 import io.backflow.job.cli.HistoryCommand;
 import io.backflow.job.cli.PreviewCommand;
+import io.backflow.job.cli.StopCommand;
 import io.backflow.job.cli.SyncCommand;
 import io.backflow.job.config.ConfigException;
 import io.backflow.job.config.ConfigLoader;
@@ -20,7 +21,10 @@ import java.util.Set;
 public final class Main {
     static final String USAGE = String.join("\n",
             "usage: backflow <command> [options]",
-            "  sync     --connection FILE [--full-resync]   run one sync of a connection",
+            "  sync     --connection FILE [--full-resync]   run one sync (exit 0 done, 1 failed, 2 bad input, 3 stopped)",
+            "  stop     --connection FILE [--drain]         stop its running sync with a savepoint (--drain: deliver what was read first)",
+            "  disable  --connection FILE                   switch a connection off, draining its running sync",
+            "  enable   --connection FILE                   switch it back on",
             "  history  --connection FILE [--json] [--limit N]   list its sync runs, newest first",
             "  preview  --connection FILE [--limit N]       print the events the first N rows become; sends nothing",
             "  demo     [--dir DIR]                         a complete demo on an embedded DuckDB warehouse",
@@ -29,6 +33,9 @@ public final class Main {
     private Main() {}
 
     public static void main(String[] args) throws Exception {
+        if (args.length > 0 && args[0].equals("sync")) {
+            SyncCommand.handleSignals();
+        }
         int code = run(args, System.out, System.err);
         if (code != 0) {
             System.exit(code);
@@ -46,6 +53,18 @@ public final class Main {
                 case "sync": {
                     Args a = Args.parse(args, Set.of("--connection"), Set.of("--full-resync"));
                     return SyncCommand.run(load(a), a.flag("--full-resync"), out);
+                }
+                case "stop": {
+                    Args a = Args.parse(args, Set.of("--connection"), Set.of("--drain"));
+                    return StopCommand.stop(load(a), a.flag("--drain"), out);
+                }
+                case "disable": {
+                    Args a = Args.parse(args, Set.of("--connection"), Set.of());
+                    return StopCommand.disable(load(a), out);
+                }
+                case "enable": {
+                    Args a = Args.parse(args, Set.of("--connection"), Set.of());
+                    return StopCommand.enable(load(a), out);
                 }
                 case "history": {
                     Args a = Args.parse(args, Set.of("--connection", "--limit"), Set.of("--json"));

@@ -1,6 +1,12 @@
 package io.backflow.job;
 
+import io.backflow.job.cli.RunPlan;
 import io.backflow.job.config.ConnectionConfig;
+import io.backflow.ledger.Ledger;
+import io.backflow.source.split.WarehouseSplit;
+import io.backflow.source.split.WarehouseSplitSerializer;
+import java.util.ArrayList;
+import java.util.List;
 import io.backflow.ledger.LedgerCommitter;
 import io.backflow.ledger.LedgerPlanListener;
 import io.backflow.ledger.LedgerStore;
@@ -58,9 +64,10 @@ public final class SyncPipeline {
     }
 
     /** Adds the sync's operators to {@code env}. */
-    public static void build(StreamExecutionEnvironment env, ConnectionConfig config, LedgerStore ledger, String runId,
-            SyncType type, String startPosition) {
+    public static void build(StreamExecutionEnvironment env, ConnectionConfig config, LedgerStore ledger, String runId, RunPlan plan) {
         int parallelism = config.sync().parallelism();
+        SyncType type = plan.type();
+        String startPosition = plan.startPosition();
         ConnectionConfig.Source s = config.source();
         WarehouseSourceBuilder source = WarehouseSource.builder()
                 .endpoint(s.endpoint())
@@ -81,15 +88,23 @@ public final class SyncPipeline {
         if (s.cursor() != null) {
             source.cursorColumn(s.cursor());
         }
+        if (plan.splits() != null) {
+            // Continue a stopped run's splits from the positions the ledger committed.
+            List<WarehouseSplit> splits = new ArrayList<>();
+            for (Ledger.SplitProgress p : plan.splits()) {
+                splits.add(WarehouseSplitSerializer.fromBase64(p.descriptor()).withProgress(p.position(), -1, p.finished()));
+            }
+            source.resumeSplits(plan.highWaterMark(), splits);
+        }
 
         DataStream<SourceRow> rows = env
-                .fromSource(source.build(), WatermarkStrategy.noWatermarks(), "Warehouse " + config.name(), TypeInformation.of(SourceRow.class))
+                .fromSource(source.build(), WatermarkStrategy.noWatermarks(), "Read warehouse", TypeInformation.of(SourceRow.class))
                 .uid(SOURCE_UID)
                 .setParallelism(parallelism);
 
         DataStream<SyncRecord> events = rows
                 .process(new MappingOperator(mappingSpec(config), runId), TypeInformation.of(SyncRecord.class))
-                .name("Map to " + config.mapping().eventType().name().toLowerCase() + " events")
+                .name("Map to " + config.mapping().eventType().name().toLowerCase())
                 .uid(MAPPING_UID)
                 .setParallelism(parallelism);
 
@@ -111,7 +126,7 @@ public final class SyncPipeline {
                 .runId(runId)
                 .committerFactory(() -> new LedgerCommitter(ledger))
                 .build();
-        events.sinkTo(sink).name("Deliver to " + d.type().name().toLowerCase()).uid(SINK_UID).setParallelism(parallelism);
+        events.sinkTo(sink).name("Deliver").uid(SINK_UID).setParallelism(parallelism);
     }
 
     /** The mapping operator's spec for a connection. */

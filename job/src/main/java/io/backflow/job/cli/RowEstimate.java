@@ -22,8 +22,8 @@ final class RowEstimate {
         this.total = total;
     }
 
-    static RowEstimate start(ConnectionConfig config, RunPlan plan) {
-        return new RowEstimate(CompletableFuture.supplyAsync(() -> count(config, plan)).exceptionally(e -> null));
+    static RowEstimate start(ConnectionConfig config, io.backflow.ledger.SyncRun run) {
+        return new RowEstimate(CompletableFuture.supplyAsync(() -> count(config, run)).exceptionally(e -> null));
     }
 
     String describe(long read) {
@@ -35,14 +35,14 @@ final class RowEstimate {
         total.cancel(true);
     }
 
-    private static Long count(ConnectionConfig config, RunPlan plan) {
+    private static Long count(ConnectionConfig config, io.backflow.ledger.SyncRun run) {
         ConnectionConfig.Source source = config.source();
         SqlDialect dialect = source.endpoint().dialect();
         String model = source.table() != null ? dialect.quoteQualified(source.table()) : "(" + source.sql() + ") backflow_model";
         String sql = "SELECT COUNT(*) FROM " + model;
-        Object[] after = plan.type() == SyncType.INCREMENTAL ? PositionCodec.decode(plan.startPosition()) : null;
+        Object[] after = SyncType.INCREMENTAL.name().equals(run.type()) ? PositionCodec.decode(run.startPosition()) : null;
         if (after != null && after.length > 0) {
-            sql += " WHERE " + dialect.quoteIdentifier(source.cursor()) + " >= ?";
+            sql += " WHERE " + dialect.quoteIdentifier(source.cursor()) + " > ?";
         }
         try (Connection c = source.endpoint().open()) {
             dialect.beginStreamingRead(c);

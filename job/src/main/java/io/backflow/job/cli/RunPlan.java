@@ -1,24 +1,98 @@
 package io.backflow.job.cli;
 
+import io.backflow.job.SyncFailedException;
 import io.backflow.job.config.ConnectionConfig;
 import io.backflow.ledger.Ledger;
+import io.backflow.ledger.RunStatus;
+import io.backflow.ledger.SyncRun;
 import io.backflow.source.SyncType;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 
-/** The type of the next sync and where it starts, decided from the ledger and the user's flags. */
-public record RunPlan(SyncType type, String startPosition, String reason) {
+/**
+ * What the next sync of a connection does, decided from the ledger and the user's flags: its
+ * type, where it starts, and whether it continues a stopped or failed run (from that run's
+ * savepoint when there is a usable one, else from the positions the ledger committed).
+ *
+ * @param resumedFrom the run this one continues, or null for a fresh run
+ * @param savepoint the savepoint to restore, or null
+ * @param splits the splits to continue without a savepoint, or null to plan afresh
+ */
+public record RunPlan(SyncType type, String startPosition, String reason, String resumedFrom, String savepoint,
+        String highWaterMark, List<Ledger.SplitProgress> splits) {
 
-    public static RunPlan decide(ConnectionConfig config, Ledger ledger, boolean fullResync) {
+    /**
+     * Decides the next run. {@code restorePath} is a savepoint Flink was told to restore
+     * ({@code flink run -s}), or null.
+     */
+    public static RunPlan decide(ConnectionConfig config, Ledger ledger, boolean fullResync, String restorePath) {
+        List<SyncRun> recent = ledger.runs(config.name(), 1);
+        SyncRun last = recent.isEmpty() ? null : recent.get(0);
+        if (last != null && last.status() == RunStatus.RUNNING) {
+            Liveness.Verdict verdict = Liveness.check(last);
+            if (verdict.alive()) {
+                throw new SyncFailedException("connection " + config.name() + " already has a sync running: run " + last.id()
+                        + " (" + verdict.detail() + "); stop it with: stop --connection " + config.file());
+            }
+            ledger.finishRun(last.id(), RunStatus.FAILED, "ended without reporting: " + verdict.detail());
+            last = ledger.run(last.id());
+        }
         if (fullResync) {
             ledger.resetPosition(config.name());
-            return new RunPlan(SyncType.FULL, null, "full resync requested");
+            return fresh(SyncType.FULL, null, "full resync requested");
+        }
+        boolean unfinished = last != null && (last.status() == RunStatus.CANCELLED || last.status() == RunStatus.FAILED);
+        if (restorePath != null) {
+            if (!unfinished) {
+                throw new SyncFailedException("a savepoint was given (" + restorePath + ") but connection " + config.name()
+                        + " has no stopped or failed run to resume" + (last == null ? "" : "; its last run " + last.id() + " " + last.status()));
+            }
+            return new RunPlan(SyncType.valueOf(last.type()), last.startPosition(), "resumes " + last.status().name().toLowerCase()
+                    + " run " + last.id() + " from savepoint " + restorePath, last.id(), restorePath, last.highWaterMark(), null);
+        }
+        if (unfinished) {
+            SyncType type = SyncType.valueOf(last.type());
+            String verb = "resumes " + last.status().name().toLowerCase() + " run " + last.id();
+            if (last.plannedSplits() == null) {
+                // It stopped before reading anything: start its type again from the committed position.
+                return type == SyncType.FULL ? fresh(SyncType.FULL, last.id(), verb + " from the start")
+                        : new RunPlan(type, last.startPosition(), verb + " from the start", last.id(), null, null, null);
+            }
+            if (last.savepoint() != null && usable(last.savepoint())) {
+                return new RunPlan(type, last.startPosition(), verb + " from its savepoint " + last.savepoint(), last.id(),
+                        last.savepoint(), last.highWaterMark(), null);
+            }
+            List<Ledger.SplitProgress> splits = ledger.splitProgress(last.id());
+            boolean describable = !splits.isEmpty() && splits.stream().allMatch(s -> s.descriptor() != null);
+            if (describable) {
+                return new RunPlan(type, last.startPosition(), verb + " from its last committed position"
+                        + (last.savepoint() == null ? "" : " (savepoint " + last.savepoint() + " is gone)"), last.id(), null,
+                        last.highWaterMark(), splits);
+            }
+            return type == SyncType.FULL ? fresh(SyncType.FULL, last.id(), verb + " from the start")
+                    : new RunPlan(type, last.startPosition(), verb + " from the start", last.id(), null, null, null);
         }
         if (config.source().cursor() == null) {
-            return new RunPlan(SyncType.FULL, null, "no cursor column: every sync reads every row");
+            return fresh(SyncType.FULL, null, "no cursor column: every sync reads every row");
         }
         String position = ledger.committedPosition(config.name());
         if (position == null) {
-            return new RunPlan(SyncType.FULL, null, "first sync of this connection");
+            return fresh(SyncType.FULL, null, "first sync of this connection");
         }
-        return new RunPlan(SyncType.INCREMENTAL, position, "rows changed since the last sync");
+        return new RunPlan(SyncType.INCREMENTAL, position, "rows changed since the last sync", null, null, null, null);
+    }
+
+    private static RunPlan fresh(SyncType type, String resumedFrom, String reason) {
+        return new RunPlan(type, null, reason, resumedFrom, null, null, null);
+    }
+
+    /** A local savepoint must still have its metadata; other file systems are trusted. */
+    static boolean usable(String savepoint) {
+        if (savepoint.startsWith("file:") || savepoint.startsWith("/")) {
+            Path dir = Path.of(savepoint.replaceFirst("^file:(//)?", ""));
+            return Files.isRegularFile(dir.resolve("_metadata"));
+        }
+        return true;
     }
 }

@@ -13,33 +13,75 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.flink.api.common.JobExecutionResult;
+import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.DeploymentOptions;
+import org.apache.flink.configuration.ReadableConfig;
+import org.apache.flink.configuration.RestOptions;
+import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
+import org.apache.flink.streaming.api.environment.LocalStreamEnvironment;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code sync --connection FILE [--full-resync]}: decides the run's type, records it in the ledger,
- * runs the Flink job (embedded, or on the cluster under {@code flink run}), prints progress while
- * it runs and one summary line at the end.
+ * {@code sync --connection FILE [--full-resync]}: decides the run (fresh, or continuing a stopped
+ * or failed one), records it in the ledger, runs the Flink job (embedded, or on the cluster under
+ * {@code flink run}), prints progress, answers stop requests with a stop-with-savepoint, and
+ * prints one summary line at the end.
  */
 public final class SyncCommand {
     private static final Logger LOG = LoggerFactory.getLogger(SyncCommand.class);
+    /** Exit code of a sync that was stopped: not a failure, not done either. */
+    public static final int EXIT_STOPPED = 3;
+    private static final long POLL_MS = 500;
     private static final long PROGRESS_EVERY_MS = 2_000;
+
+    /** Set by Ctrl-C (SIGINT) or SIGTERM to {@code STOP}; read by the running sync. */
+    private static final AtomicReference<String> SIGNALLED = new AtomicReference<>();
 
     private SyncCommand() {}
 
-    public static int run(ConnectionConfig config, boolean fullResync, PrintStream out) {
-        if (!config.enabled()) {
-            throw new SyncFailedException("connection " + config.name() + " is disabled (enabled: false in " + config.file() + "); enable it to sync");
+    /** Makes Ctrl-C stop a running sync with a savepoint instead of killing it; a second one exits at once. */
+    public static void handleSignals() {
+        for (String name : new String[] {"INT", "TERM"}) {
+            try {
+                sun.misc.Signal.handle(new sun.misc.Signal(name), signal -> {
+                    if (!SIGNALLED.compareAndSet(null, "STOP")) {
+                        System.err.println("backflow: stopping at once; the next sync resumes from the last committed position");
+                        Runtime.getRuntime().halt(130);
+                    }
+                    System.err.println("backflow: stopping the sync with a savepoint (press Ctrl-C again to quit at once)");
+                });
+            } catch (IllegalArgumentException e) {
+                // This platform does not deliver that signal; Ctrl-C then ends the process.
+            }
         }
+    }
+
+    public static int run(ConnectionConfig config, boolean fullResync, PrintStream out) {
         SourceCheck.verify(config);
+        if (!config.enabled()) {
+            throw new SyncFailedException("connection " + config.name() + " is disabled (enabled: false in " + config.file() + "); set enabled: true to sync");
+        }
         LedgerStore store = new LedgerStore(config.state().endpoint(), config.state().schema());
         try (Ledger ledger = store.open()) {
-            RunPlan plan = RunPlan.decide(config, ledger, fullResync);
-            String runId = ledger.startRun(config.name(), plan.type().name(), plan.startPosition(), plan.reason());
+            if (ledger.isDisabled(config.name())) {
+                throw new SyncFailedException("connection " + config.name() + " is disabled; enable it with: enable --connection " + config.file());
+            }
+            StreamExecutionEnvironment probe = StreamExecutionEnvironment.getExecutionEnvironment();
+            String restorePath = probe.getConfiguration().getOptional(StateRecoveryOptions.SAVEPOINT_PATH).orElse(null);
+            String restUrl = probe instanceof LocalStreamEnvironment ? null : restUrl(probe.getConfiguration(), config);
+
+            RunPlan plan = RunPlan.decide(config, ledger, fullResync, restorePath);
+            String runId = ledger.startRun(config.name(), plan.type().name(), plan.startPosition(), plan.reason(), plan.resumedFrom(),
+                    Liveness.self(restUrl));
+            if (plan.savepoint() != null) {
+                ledger.copyPlan(plan.resumedFrom(), runId);
+            }
             LOG.info("Sync run {} of connection {} starts: {} ({})", runId, config.name(), plan.type(), plan.reason());
             out.println("Sync " + runId + " of " + config.name() + ": " + plan.type() + " (" + plan.reason() + ")");
 
@@ -47,61 +89,125 @@ public final class SyncCommand {
             JobClient client;
             StreamExecutionEnvironment env;
             try {
-                env = StreamExecutionEnvironment.getExecutionEnvironment(SyncPipeline.flinkConfiguration(config));
-                SyncPipeline.build(env, config, store, runId, plan.type(), plan.startPosition());
+                Configuration conf = SyncPipeline.flinkConfiguration(config);
+                if (plan.savepoint() != null && restorePath == null) {
+                    conf.set(StateRecoveryOptions.SAVEPOINT_PATH, plan.savepoint());
+                }
+                env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+                SyncPipeline.build(env, config, store, runId, plan);
                 client = env.executeAsync("Backflow sync " + config.name() + " (" + plan.type() + ")");
             } catch (Exception e) {
                 String reason = "could not start the Flink job: " + rootMessage(e);
                 ledger.finishRun(runId, RunStatus.FAILED, reason);
                 throw new SyncFailedException("sync " + runId + " " + reason, e);
             }
-            ledger.attachJob(runId, client.getJobID().toString());
+            String jobId = client.getJobID().toString();
+            ledger.attachJob(runId, jobId);
             if (!env.getConfiguration().get(DeploymentOptions.ATTACHED)) {
-                out.println("Submitted Flink job " + client.getJobID() + " for sync " + runId
+                out.println("Submitted Flink job " + jobId + " for sync " + runId
                         + "; follow it in the Flink dashboard or with: history --connection " + config.file());
                 return 0;
             }
+            return follow(config, ledger, store, runId, jobId, client, restUrl, started, out);
+        }
+    }
 
-            RowEstimate estimate = RowEstimate.start(config, plan);
-            CompletableFuture<JobExecutionResult> result = client.getJobExecutionResult();
-            Throwable failure = null;
-            while (true) {
-                try {
-                    result.get(PROGRESS_EVERY_MS, TimeUnit.MILLISECONDS);
-                    break;
-                } catch (TimeoutException e) {
-                    SyncRun now = ledger.run(runId);
+    /** Waits for the job, printing progress and turning stop requests into a stop-with-savepoint. */
+    private static int follow(ConnectionConfig config, Ledger ledger, LedgerStore store, String runId, String jobId, JobClient client,
+            String restUrl, long started, PrintStream out) {
+        RowEstimate estimate = RowEstimate.start(config, ledger.run(runId));
+        CompletableFuture<JobExecutionResult> result = client.getJobExecutionResult();
+        CompletableFuture<String> stop = null;
+        String stopMode = null;
+        Throwable failure = null;
+        long lastProgress = System.nanoTime();
+        while (true) {
+            try {
+                result.get(POLL_MS, TimeUnit.MILLISECONDS);
+                break;
+            } catch (TimeoutException e) {
+                SyncRun now = ledger.run(runId);
+                if (stop != null && stop.isCompletedExceptionally() && !result.isDone()) {
+                    // Too early (tasks still deploying) or a savepoint that failed: ask again.
+                    LOG.info("Stopping sync run {} did not take yet; trying again", runId);
+                    stop = null;
+                }
+                if (stop == null) {
+                    stopMode = SIGNALLED.get() != null ? SIGNALLED.get() : now.stopRequest();
+                    if (stopMode == null && !ConnectionFile.stillEnabled(config)) {
+                        stopMode = "DRAIN";
+                        out.println("Connection " + config.name() + " was disabled in " + config.file() + ": draining the running sync");
+                    }
+                    if (stopMode != null) {
+                        boolean drain = "DRAIN".equals(stopMode);
+                        LOG.info("Sync run {} is stopping ({}), savepoint to {}", runId, drain ? "drain" : "no drain", config.sync().savepointDir());
+                        out.println("Stopping sync " + runId + (drain ? " with drain: everything read is delivered first" : ": reading stops; requests in flight complete"));
+                        stop = client.stopWithSavepoint(drain, config.sync().savepointDir(), SavepointFormatType.CANONICAL);
+                    }
+                }
+                if (System.nanoTime() - lastProgress > TimeUnit.MILLISECONDS.toNanos(PROGRESS_EVERY_MS)) {
+                    lastProgress = System.nanoTime();
                     out.println("  progress: " + estimate.describe(now.read()) + ", " + now.succeeded() + " delivered, "
                             + now.failed() + " failed, " + now.invalid() + " invalid (as of the last checkpoint)");
-                } catch (ExecutionException e) {
-                    failure = e.getCause();
-                    break;
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    failure = e;
-                    break;
                 }
+            } catch (ExecutionException e) {
+                failure = e.getCause();
+                break;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                failure = e;
+                break;
             }
-            estimate.cancel();
-
-            if (failure != null) {
-                ledger.finishRun(runId, RunStatus.FAILED, rootMessage(failure));
-            } else if (ledger.run(runId).status() == RunStatus.RUNNING) {
-                // The job ended without every split read to its end: it was stopped.
-                ledger.finishRun(runId, RunStatus.CANCELLED, "stopped before every row was read");
-            }
-            SyncRun done = ledger.run(runId);
-            Duration took = Duration.ofNanos(System.nanoTime() - started);
-            String summary = String.format("Sync %s %s %s in %s: read %d, succeeded %d, failed %d, invalid %d",
-                    runId, done.type(), done.status(), HistoryCommand.formatDuration(took), done.read(), done.succeeded(),
-                    done.failed(), done.invalid());
-            LOG.info("{}", summary);
-            out.println(summary + (done.reason() != null && done.status() != RunStatus.SUCCEEDED ? " (" + done.reason() + ")" : ""));
-            if (done.failed() + done.invalid() > 0) {
-                out.println("  rows not delivered are listed in " + store.schema() + ".row_errors (run_id = '" + runId + "')");
-            }
-            return done.status() == RunStatus.SUCCEEDED ? 0 : 1;
         }
+        estimate.cancel();
+        String savepoint = savepointOf(stop);
+        if (savepoint == null && restUrl != null && failure == null) {
+            savepoint = new FlinkRest(restUrl).latestSavepointQuietly(jobId);
+        }
+        boolean drained = "DRAIN".equals(stopMode);
+        if (failure != null) {
+            ledger.finishRun(runId, RunStatus.FAILED, rootMessage(failure));
+        } else if (ledger.run(runId).status() == RunStatus.RUNNING) {
+            // The job ended without every split read to its end: it was stopped.
+            String reason = drained ? "stopped with drain: everything read was delivered; the next sync continues from the ledger"
+                    : savepoint != null ? "stopped; the next sync resumes from savepoint " + savepoint
+                    : "stopped before every row was read; the next sync continues from the last committed position";
+            ledger.markStopped(runId, drained ? null : savepoint, reason);
+            LOG.info("Sync run {} stopped: {}", runId, reason);
+        } else if (savepoint != null && stop != null) {
+            LOG.info("Sync run {} finished before the stop took effect; savepoint {} is not needed", runId, savepoint);
+        }
+        SyncRun done = ledger.run(runId);
+        Duration took = Duration.ofNanos(System.nanoTime() - started);
+        String summary = String.format("Sync %s %s %s in %s: read %d, succeeded %d, failed %d, invalid %d",
+                runId, done.type(), done.status(), HistoryCommand.formatDuration(took), done.read(), done.succeeded(),
+                done.failed(), done.invalid());
+        LOG.info("{}", summary);
+        out.println(summary + (done.reason() != null && done.status() != RunStatus.SUCCEEDED ? " (" + done.reason() + ")" : ""));
+        if (done.failed() + done.invalid() > 0) {
+            out.println("  rows not delivered are listed in " + store.schema() + ".row_errors (run_id = '" + runId + "')");
+        }
+        return done.status() == RunStatus.SUCCEEDED ? 0 : done.status() == RunStatus.CANCELLED ? EXIT_STOPPED : 1;
+    }
+
+    private static String savepointOf(CompletableFuture<String> stop) {
+        if (stop == null) {
+            return null;
+        }
+        try {
+            return stop.get(1, TimeUnit.MINUTES);
+        } catch (Exception e) {
+            // A stop that raced the end of the job has no savepoint; the ledger tells what happened.
+            return null;
+        }
+    }
+
+    private static String restUrl(ReadableConfig conf, ConnectionConfig config) {
+        if (config.sync().flinkRestUrl() != null) {
+            return config.sync().flinkRestUrl();
+        }
+        String address = conf.getOptional(RestOptions.ADDRESS).orElse(null);
+        return address == null ? null : "http://" + address + ":" + conf.get(RestOptions.PORT);
     }
 
     /**

@@ -263,12 +263,22 @@ public final class ConfigLoader {
     }
 
     private static ConnectionConfig.Sync sync(Node n) {
-        n.allowOnly(Set.of("parallelism", "checkpoint_interval"));
+        n.allowOnly(Set.of("parallelism", "checkpoint_interval", "savepoint_dir", "flink_rest_url"));
         int parallelism = (int) n.number("parallelism", 1, 1, 1_024);
         Duration interval = n.duration("checkpoint_interval", Duration.ofSeconds(5));
         if (interval.toMillis() < 100) {
             n.problem("checkpoint_interval", "must be at least 100ms");
         }
-        return new ConnectionConfig.Sync(parallelism, interval);
+        String savepoints = n.string("savepoint_dir", false);
+        if (savepoints == null) {
+            savepoints = Path.of(System.getProperty("user.home"), ".backflow", "savepoints").toUri().toString();
+        } else if (!savepoints.matches("[a-z][a-z0-9+.-]*:.*")) {
+            savepoints = Path.of(savepoints).toAbsolutePath().toUri().toString();
+        }
+        String rest = n.string("flink_rest_url", false);
+        if (rest != null && !rest.matches("https?://.+")) {
+            n.problem("flink_rest_url", "must be an http:// URL such as http://localhost:8081");
+        }
+        return new ConnectionConfig.Sync(parallelism, interval, savepoints, rest);
     }
 }

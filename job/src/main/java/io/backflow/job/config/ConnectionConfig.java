@@ -78,6 +78,9 @@ public record ConnectionConfig(
     /** Where the ledger lives. */
     public record State(JdbcEndpoint endpoint, String schema) {}
 
-    /** How the Flink job runs. */
-    public record Sync(int parallelism, Duration checkpointInterval) {}
+    /**
+     * How the Flink job runs. {@code savepointDir} is where a stopped sync's savepoint goes (a
+     * URI); {@code flinkRestUrl}, when set, is the REST address of the cluster its jobs run on.
+     */
+    public record Sync(int parallelism, Duration checkpointInterval, String savepointDir, String flinkRestUrl) {}
 }

@@ -11,7 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.sql.Connection;
-import java.sql.DriverManager;
+import io.backflow.jdbc.JdbcEndpoint;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Map;
@@ -111,7 +111,7 @@ public final class DemoCommand {
     }
 
     private static void seed(String url) throws SQLException {
-        try (Connection c = DriverManager.getConnection(url); Statement st = c.createStatement()) {
+        try (Connection c = new JdbcEndpoint(url, null, null).open(); Statement st = c.createStatement()) {
             st.execute("CREATE TABLE users AS SELECT i AS id, 'user' || i || '@example.com' AS email,"
                     + " CASE WHEN i % 3 = 0 THEN 'pro' ELSE 'free' END AS plan, 'City ' || (i % 17) AS city,"
                     + " TIMESTAMP '2024-01-01 00:00:00' + to_minutes(i) AS updated_at FROM range(1, 1001) t(i)");
@@ -124,7 +124,7 @@ public final class DemoCommand {
     }
 
     private static void change(String url) throws SQLException {
-        try (Connection c = DriverManager.getConnection(url); Statement st = c.createStatement()) {
+        try (Connection c = new JdbcEndpoint(url, null, null).open(); Statement st = c.createStatement()) {
             st.execute("INSERT INTO orders SELECT i, 1 + i % 1000, 42.00, 'EUR', '{\"sku\": \"SKU-NEW\", \"qty\": 1}',"
                     + " TIMESTAMP '2024-06-01 00:00:00' + to_minutes(i), TIMESTAMP '2024-06-01 00:00:00' + to_minutes(i) FROM range(5001, 5026) t(i)");
             st.execute("UPDATE users SET plan = 'enterprise', updated_at = TIMESTAMP '2024-06-01 12:00:00' WHERE id IN (7, 77, 777)");

@@ -1,0 +1,60 @@
+package io.backflow.job.cli;
+
+import io.backflow.ledger.SyncRun;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+
+/**
+ * Tells whether a run the ledger calls RUNNING still runs: its Flink job per the cluster's REST
+ * API when the run was submitted to a cluster, else whether the process that started it is alive.
+ * A run whose process or job is gone was interrupted (a crash, a kill, a stop outside Backflow).
+ */
+final class Liveness {
+    private Liveness() {}
+
+    /** The answer and what it was based on, for messages. */
+    record Verdict(boolean alive, String detail) {}
+
+    /** This process, as the ledger's {@code client} column records it. */
+    static String self(String restUrl) {
+        return ProcessHandle.current().pid() + "@" + hostName() + (restUrl == null ? "" : " rest=" + restUrl);
+    }
+
+    static Verdict check(SyncRun run) {
+        String client = run.client();
+        if (client == null) {
+            return new Verdict(false, "no client recorded");
+        }
+        int rest = client.indexOf(" rest=");
+        if (rest > 0 && run.jobId() != null) {
+            String url = client.substring(rest + 6);
+            try {
+                String state = new FlinkRest(url).jobState(run.jobId());
+                boolean running = state != null && !FlinkRest.isTerminal(state);
+                return new Verdict(running, "Flink job " + run.jobId() + " is " + (state == null ? "unknown to " + url : state));
+            } catch (Exception e) {
+                // Unreachable REST API: fall back to the client process below.
+            }
+        }
+        String head = rest > 0 ? client.substring(0, rest) : client;
+        int at = head.indexOf('@');
+        if (at > 0 && head.substring(at + 1).equals(hostName())) {
+            try {
+                long pid = Long.parseLong(head.substring(0, at));
+                boolean alive = ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+                return new Verdict(alive, "process " + pid + (alive ? " is running it" : " that ran it has ended"));
+            } catch (NumberFormatException e) {
+                return new Verdict(false, "unreadable client " + client);
+            }
+        }
+        return new Verdict(true, "started on " + head + "; cannot check from here");
+    }
+
+    private static String hostName() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            return "localhost";
+        }
+    }
+}

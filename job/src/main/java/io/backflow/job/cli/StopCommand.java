@@ -1,0 +1,104 @@
+package io.backflow.job.cli;
+
+import io.backflow.job.SyncFailedException;
+import io.backflow.job.config.ConnectionConfig;
+import io.backflow.ledger.Ledger;
+import io.backflow.ledger.LedgerStore;
+import io.backflow.ledger.RunStatus;
+import io.backflow.ledger.SyncRun;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * {@code stop --connection FILE [--drain]}: stops the connection's running sync with a savepoint
+ * (reading stops; requests in flight complete), or with {@code --drain} after delivering
+ * everything already read. A sync run by a live Backflow process is asked through the ledger and
+ * stops itself; a job on a cluster whose client is gone is stopped through Flink's REST API.
+ * {@code disable} and {@code enable} switch a connection off (draining its sync) and on.
+ */
+public final class StopCommand {
+    private StopCommand() {}
+
+    public static int stop(ConnectionConfig config, boolean drain, PrintStream out) {
+        try (Ledger ledger = new LedgerStore(config.state().endpoint(), config.state().schema()).open()) {
+            return stop(config, ledger, drain, out);
+        }
+    }
+
+    static int stop(ConnectionConfig config, Ledger ledger, boolean drain, PrintStream out) {
+        List<SyncRun> recent = ledger.runs(config.name(), 1);
+        if (recent.isEmpty() || recent.get(0).status().isFinal()) {
+            out.println("Nothing to stop: connection " + config.name() + " has no running sync"
+                    + (recent.isEmpty() ? "." : " (its last run " + recent.get(0).id() + " is " + recent.get(0).status() + ")."));
+            return 0;
+        }
+        SyncRun run = recent.get(0);
+        Liveness.Verdict verdict = Liveness.check(run);
+        if (!verdict.alive()) {
+            ledger.finishRun(run.id(), RunStatus.FAILED, "ended without reporting: " + verdict.detail());
+            out.println("Nothing to stop: run " + run.id() + " was no longer running (" + verdict.detail()
+                    + "); the next sync continues it from the last committed position.");
+            return 0;
+        }
+        String mode = drain ? "DRAIN" : "STOP";
+        int rest = run.client() == null ? -1 : run.client().indexOf(" rest=");
+        boolean clientAlive = verdict.detail().startsWith("process");
+        if (rest > 0 && run.jobId() != null && !clientAlive) {
+            String url = run.client().substring(rest + 6);
+            try {
+                String savepoint = new FlinkRest(url).stopWithSavepoint(run.jobId(), drain, config.sync().savepointDir(), Duration.ofMinutes(10));
+                ledger.markStopped(run.id(), drain ? null : savepoint, drain ? "stopped with drain through Flink's REST API"
+                        : "stopped through Flink's REST API; the next sync resumes from savepoint " + savepoint);
+                out.println("Stopped sync " + run.id() + (drain ? " with drain" : "; savepoint " + savepoint));
+                return 0;
+            } catch (IOException e) {
+                throw new SyncFailedException("could not stop run " + run.id() + ": " + e.getMessage(), e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new SyncFailedException("interrupted while stopping run " + run.id());
+            }
+        }
+        ledger.requestStop(run.id(), mode);
+        out.println("Asked sync " + run.id() + " to stop" + (drain ? " with drain" : "") + "; waiting for it");
+        long timeoutMs = config.destination().maxRetryDuration().toMillis() + 2 * config.destination().timeout().toMillis() + 120_000;
+        long deadline = System.nanoTime() + timeoutMs * 1_000_000L;
+        while (System.nanoTime() < deadline) {
+            SyncRun now = ledger.run(run.id());
+            if (now.status().isFinal()) {
+                if (now.status() == RunStatus.CANCELLED) {
+                    out.println("Stopped sync " + run.id() + ": read " + now.read() + ", succeeded " + now.succeeded() + ", failed " + now.failed()
+                            + ", invalid " + now.invalid() + (now.savepoint() == null ? "" : "; savepoint " + now.savepoint()));
+                } else {
+                    out.println("Sync " + run.id() + " ended " + now.status() + " before the stop took effect.");
+                }
+                return 0;
+            }
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        throw new SyncFailedException("sync " + run.id() + " did not stop within " + timeoutMs / 1000 + "s; it is still asked to");
+    }
+
+    /** Switches a connection off and drains its running sync, if any. */
+    public static int disable(ConnectionConfig config, PrintStream out) {
+        try (Ledger ledger = new LedgerStore(config.state().endpoint(), config.state().schema()).open()) {
+            ledger.setDisabled(config.name(), true);
+            out.println("Connection " + config.name() + " is disabled: sync refuses to run until: enable --connection " + config.file());
+            return stop(config, ledger, true, out);
+        }
+    }
+
+    public static int enable(ConnectionConfig config, PrintStream out) {
+        try (Ledger ledger = new LedgerStore(config.state().endpoint(), config.state().schema()).open()) {
+            ledger.setDisabled(config.name(), false);
+            out.println("Connection " + config.name() + " is enabled.");
+            return 0;
+        }
+    }
+}
