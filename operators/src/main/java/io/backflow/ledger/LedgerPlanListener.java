@@ -1,6 +1,8 @@
 package io.backflow.ledger;
 
 import io.backflow.source.SyncPlanListener;
+import io.backflow.source.split.WarehouseSplit;
+import java.util.ArrayList;
 import java.util.List;
 
 /** Writes the source's plan (high-water mark and splits) into the ledger when a run starts reading. */
@@ -14,7 +16,11 @@ public final class LedgerPlanListener implements SyncPlanListener {
     }
 
     @Override
-    public void planned(String runId, String highWaterMark, List<String> splitIds) {
+    public void planned(String runId, String highWaterMark, List<WarehouseSplit> splits) {
+        List<String> splitIds = new ArrayList<>(splits.size());
+        for (WarehouseSplit split : splits) {
+            splitIds.add(split.splitId());
+        }
         try (Ledger ledger = store.open()) {
             ledger.planned(runId, highWaterMark, splitIds);
         }

@@ -29,7 +29,11 @@ import org.apache.flink.core.io.SimpleVersionedSerializer;
  * parallel key ranges. INCREMENTAL runs read rows whose {@code (cursor, key...)} is after the
  * committed position and whose cursor is at most the high-water mark, which the enumerator fixes
  * once per run on the database clock (see {@link io.backflow.jdbc.SqlDialect#settledCursorPredicate}).
- * After a split's last row the reader emits {@link SourceRow#splitEnd}.
+ * Rows in the same scope with a NULL in a key column are read by one extra split,
+ * {@value io.backflow.source.split.WarehouseSplit#NULL_KEYS_ID}, planned only when there are any,
+ * so the mapping reports them invalid. After a split's last row the reader emits
+ * {@link SourceRow#splitEnd}. A stopped run can continue from the splits its ledger kept
+ * ({@link WarehouseSourceBuilder#resumeSplits}) as well as from a savepoint.
  */
 public final class WarehouseSource
         implements Source<SourceRow, WarehouseSplit, WarehouseEnumeratorState>, ResultTypeQueryable<SourceRow> {
@@ -89,7 +93,7 @@ public final class WarehouseSource
     /**
      * Plans this run now without reading it, for previews and progress ("rows read of the
      * estimated total"): the high-water mark the run would use, its splits and their row counts.
-     * A later run plans again, on a later clock.
+     * A later run plans again, on a later clock. A resumed source returns the splits it resumes.
      */
     public SyncPlan plan() throws SQLException {
         return new SyncPlanner(settings).plan();

@@ -2,6 +2,8 @@ package io.backflow.source;
 
 import io.backflow.jdbc.JdbcEndpoint;
 import io.backflow.jdbc.PositionCodec;
+import io.backflow.source.split.SplitKind;
+import io.backflow.source.split.WarehouseSplit;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -25,6 +27,9 @@ import java.util.Set;
  *         .runId(runId)
  *         .build();
  * }</pre>
+ *
+ * <p>A stopped run can be continued without its savepoint by giving it the splits the ledger kept
+ * ({@link #resumeSplits}), with the run's own sync type and the same model settings.
  */
 public final class WarehouseSourceBuilder {
     private JdbcEndpoint endpoint;
@@ -41,6 +46,9 @@ public final class WarehouseSourceBuilder {
     private String runId;
     private SyncPlanListener planListener;
     private boolean estimateRows = true;
+    private boolean resume;
+    private String resumeHighWaterMark;
+    private List<WarehouseSplit> resumeSplits;
 
     WarehouseSourceBuilder() {}
 
@@ -82,7 +90,9 @@ public final class WarehouseSourceBuilder {
     /**
      * The encoded ({@link PositionCodec}) position to continue after. INCREMENTAL: a one-value
      * cursor position (everything up to that cursor is done) or a full {@code (cursor, key...)}
-     * tuple (resume inside a run). FULL: a key tuple; the run then reads one split.
+     * tuple (resume inside a run). FULL: a key tuple; the run then reads one split. Either way the
+     * NULL_KEYS split (if any) covers its whole scope, INCREMENTAL from after the cursor given; to
+     * continue a stopped run split by split, use {@link #resumeSplits} instead.
      */
     public WarehouseSourceBuilder startAfter(String encodedPosition) {
         this.startAfter = encodedPosition;
@@ -119,7 +129,7 @@ public final class WarehouseSourceBuilder {
         return this;
     }
 
-    /** Told the plan (high-water mark and split ids) once per run. */
+    /** Told the plan (high-water mark and splits) once per run. */
     public WarehouseSourceBuilder planListener(SyncPlanListener listener) {
         this.planListener = listener;
         return this;
@@ -128,6 +138,26 @@ public final class WarehouseSourceBuilder {
     /** Whether to count the planned rows once for progress metrics (default true; one COUNT per split). */
     public WarehouseSourceBuilder estimateRows(boolean estimateRows) {
         this.estimateRows = estimateRows;
+        return this;
+    }
+
+    /**
+     * Continues a run from explicit splits instead of planning a new one: the enumerator uses
+     * exactly these splits (each with its position and finished flag, e.g. descriptors from
+     * {@link io.backflow.source.split.WarehouseSplitSerializer#fromBase64} moved on with
+     * {@link WarehouseSplit#withProgress}), tells the plan listener all of them once, and hands
+     * only the unfinished ones to readers, which continue strictly after each split's position (the
+     * NULL_KEYS split skips as many rows as its position counts). The sync type must be the
+     * splits' type; {@link #startAfter} and {@link #splits(int)} do not apply.
+     *
+     * @param highWaterMark the run's high-water mark as first planned (null when it had none);
+     *     every split must carry the same one
+     * @param splits every split of the run, finished ones included; an empty list reads nothing
+     */
+    public WarehouseSourceBuilder resumeSplits(String highWaterMark, List<WarehouseSplit> splits) {
+        this.resume = true;
+        this.resumeHighWaterMark = highWaterMark;
+        this.resumeSplits = splits == null ? null : new ArrayList<>(splits);
         return this;
     }
 
@@ -183,6 +213,7 @@ public final class WarehouseSourceBuilder {
             throw new IllegalArgumentException("runId is required");
         }
         validateStartAfter();
+        validateResume();
         return new WarehouseSource(new WarehouseSourceSettings(
                 endpoint,
                 hasTable ? table.trim() : null,
@@ -197,24 +228,16 @@ public final class WarehouseSourceBuilder {
                 splits,
                 runId,
                 planListener,
-                estimateRows));
+                estimateRows,
+                resume ? resumeHighWaterMark : null,
+                resume ? resumeSplits : null));
     }
 
     private void validateStartAfter() {
         if (startAfter == null) {
             return;
         }
-        Object[] values;
-        try {
-            values = PositionCodec.decode(startAfter);
-        } catch (RuntimeException e) {
-            throw new IllegalArgumentException("startAfter is not an encoded position: " + e.getMessage(), e);
-        }
-        for (Object v : values) {
-            if (v == null) {
-                throw new IllegalArgumentException("startAfter has a null value; positions never hold nulls");
-            }
-        }
+        Object[] values = decodePosition("startAfter", startAfter);
         int keys = primaryKey.size();
         if (syncType == SyncType.INCREMENTAL && values.length != 1 && values.length != 1 + keys) {
             throw new IllegalArgumentException("startAfter has " + values.length + " values; INCREMENTAL expects 1 (cursor) or "
@@ -224,6 +247,104 @@ public final class WarehouseSourceBuilder {
             throw new IllegalArgumentException("startAfter has " + values.length + " values; FULL expects "
                     + keys + " (" + String.join(", ", primaryKey) + ")");
         }
+    }
+
+    private void validateResume() {
+        if (!resume) {
+            return;
+        }
+        if (resumeSplits == null) {
+            throw new IllegalArgumentException("resumeSplits needs a list of splits (empty when the run had none)");
+        }
+        if (startAfter != null) {
+            throw new IllegalArgumentException("set either startAfter or resumeSplits, not both: resumed splits carry their own positions");
+        }
+        if (resumeHighWaterMark != null && decodePosition("resumeSplits high-water mark", resumeHighWaterMark).length != 1) {
+            throw new IllegalArgumentException("resumeSplits high-water mark must hold one value (a cursor)");
+        }
+        if (syncType == SyncType.INCREMENTAL && resumeHighWaterMark == null && !resumeSplits.isEmpty()) {
+            throw new IllegalArgumentException("resumeSplits: an INCREMENTAL run needs the high-water mark it was planned with");
+        }
+        Set<String> ids = new HashSet<>();
+        boolean nullKeySplit = false;
+        for (WarehouseSplit split : resumeSplits) {
+            if (split == null) {
+                throw new IllegalArgumentException("resumeSplits holds a null split");
+            }
+            String name = "resumeSplits: split " + split.splitId();
+            if (!ids.add(split.splitId())) {
+                throw new IllegalArgumentException("resumeSplits lists split " + split.splitId() + " twice");
+            }
+            if (split.syncType() != syncType) {
+                throw new IllegalArgumentException(name + " is " + split.syncType() + " but syncType is " + syncType
+                        + "; a run resumes with the type it was planned with");
+            }
+            if (!Objects.equals(split.highWaterMark(), resumeHighWaterMark)) {
+                throw new IllegalArgumentException(name + " has high-water mark " + split.highWaterMark()
+                        + ", not the run's " + resumeHighWaterMark);
+            }
+            if (split.kind() == SplitKind.NULL_KEYS) {
+                if (nullKeySplit) {
+                    throw new IllegalArgumentException(name + " is a second NULL_KEYS split; a run has at most one");
+                }
+                nullKeySplit = true;
+                try {
+                    split.rowsEmitted();
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException(name + ": " + e.getMessage(), e);
+                }
+                if (split.cursorAfter() != null && decodePosition(name + " cursorAfter", split.cursorAfter()).length != 1) {
+                    throw new IllegalArgumentException(name + " cursorAfter must hold one value (a cursor)");
+                }
+            } else {
+                validateKeysetSplit(name, split);
+            }
+        }
+    }
+
+    private void validateKeysetSplit(String name, WarehouseSplit split) {
+        int keys = primaryKey.size();
+        if (split.position() != null) {
+            int n = decodePosition(name + " position", split.position()).length;
+            if (syncType == SyncType.FULL && n != keys) {
+                throw new IllegalArgumentException(name + " position has " + n + " values; FULL expects "
+                        + keys + " (" + String.join(", ", primaryKey) + ")");
+            }
+            if (syncType == SyncType.INCREMENTAL && n != 1 && n != 1 + keys) {
+                throw new IllegalArgumentException(name + " position has " + n + " values; INCREMENTAL expects 1 (cursor) or "
+                        + (1 + keys) + " (cursor, " + String.join(", ", primaryKey) + ")");
+            }
+        }
+        if (split.rangeStart() != null || split.rangeEnd() != null) {
+            if (syncType != SyncType.FULL) {
+                throw new IllegalArgumentException(name + " has a key range; only FULL splits have one");
+            }
+            if (keys != 1) {
+                throw new IllegalArgumentException(name + " has a key range but the primary key has " + keys + " columns");
+            }
+            if (split.rangeStart() != null && split.rangeEnd() != null && split.rangeStart() >= split.rangeEnd()) {
+                throw new IllegalArgumentException(name + " has an empty key range [" + split.rangeStart() + ", " + split.rangeEnd() + ")");
+            }
+        }
+    }
+
+    /** Decodes a position a caller gave, naming it in the error; positions never hold nulls. */
+    private static Object[] decodePosition(String what, String encoded) {
+        Object[] values;
+        try {
+            values = PositionCodec.decode(encoded);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException(what + " is not an encoded position: " + e.getMessage(), e);
+        }
+        if (values.length == 0) {
+            throw new IllegalArgumentException(what + " is an empty position");
+        }
+        for (Object v : values) {
+            if (v == null) {
+                throw new IllegalArgumentException(what + " has a null value; positions never hold nulls");
+            }
+        }
+        return values;
     }
 
     private static String stripTrailingSemicolons(String sql) {

@@ -2,6 +2,7 @@ package io.backflow.source;
 
 import io.backflow.jdbc.JdbcEndpoint;
 import io.backflow.jdbc.SqlDialect;
+import io.backflow.source.split.WarehouseSplit;
 import java.io.Serializable;
 import java.time.Duration;
 import java.util.List;
@@ -30,6 +31,8 @@ public final class WarehouseSourceSettings implements Serializable {
     private final String runId;
     private final SyncPlanListener planListener;
     private final boolean estimateRows;
+    private final String resumeHighWaterMark;
+    private final List<WarehouseSplit> resumeSplits;
 
     WarehouseSourceSettings(
             JdbcEndpoint endpoint,
@@ -45,7 +48,9 @@ public final class WarehouseSourceSettings implements Serializable {
             int splits,
             String runId,
             SyncPlanListener planListener,
-            boolean estimateRows) {
+            boolean estimateRows,
+            String resumeHighWaterMark,
+            List<WarehouseSplit> resumeSplits) {
         this.endpoint = endpoint;
         this.table = table;
         this.query = query;
@@ -60,6 +65,8 @@ public final class WarehouseSourceSettings implements Serializable {
         this.runId = runId;
         this.planListener = planListener;
         this.estimateRows = estimateRows;
+        this.resumeHighWaterMark = resumeHighWaterMark;
+        this.resumeSplits = resumeSplits == null ? null : List.copyOf(resumeSplits);
     }
 
     public JdbcEndpoint endpoint() {
@@ -139,6 +146,19 @@ public final class WarehouseSourceSettings implements Serializable {
         return estimateRows;
     }
 
+    /** The high-water mark of a resumed run (may be null), see {@link #resumeSplits()}. */
+    public String resumeHighWaterMark() {
+        return resumeHighWaterMark;
+    }
+
+    /**
+     * The splits a resumed run reads instead of planning (each with its position and finished
+     * flag), or null for a run that plans.
+     */
+    public List<WarehouseSplit> resumeSplits() {
+        return resumeSplits;
+    }
+
     /** A description for logs: never the password, never the user's SQL in full. */
     @Override
     public String toString() {
@@ -146,6 +166,7 @@ public final class WarehouseSourceSettings implements Serializable {
                 + ", model=" + (table != null ? table : "query")
                 + ", key=" + primaryKey
                 + (cursorColumn == null ? "" : ", cursor=" + cursorColumn)
-                + ", " + syncType + ", run=" + runId + "}";
+                + ", " + syncType + ", run=" + runId
+                + (resumeSplits == null ? "" : ", resuming " + resumeSplits.size() + " split(s)") + "}";
     }
 }

@@ -2,21 +2,39 @@ package io.backflow.source;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.backflow.jdbc.PositionCodec;
 import io.backflow.source.enumerator.WarehouseEnumeratorState;
 import io.backflow.source.enumerator.WarehouseEnumeratorStateSerializer;
+import io.backflow.source.split.SplitKind;
 import io.backflow.source.split.WarehouseSplit;
 import io.backflow.source.split.WarehouseSplitSerializer;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.time.Instant;
 import java.time.LocalDateTime;
+import java.util.Base64;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** Split and enumerator-state serializers round-trip every field, including nulls and long positions. */
+/**
+ * Split and enumerator-state serializers round-trip every field, including nulls and long
+ * positions, and still read what earlier versions wrote.
+ */
 class WarehouseSerializersTest {
+
+    // Written by the version 1 serializer (before NULL_KEYS splits existed); never regenerate.
+    static final String V1_FULL_SPLIT = "AAAABmZ1bGwtMQAAAARGVUxMAQAAAAAAAABkAQAAAAAAAADIAAAAJVtbInRpbWVzdGFtcCIsIjIwMjQtMDUtMDZUMDc6MDg6MDkiXV0"
+            + "AAAAOW1sibG9uZyIsMTUwXV0AAAAAAAAAMgA=";
+    static final String V1_INCREMENTAL_SPLIT = "AAAADWluY3JlbWVudGFsLTAAAAALSU5DUkVNRU5UQUwAAAAAAAxbWyJsb25nIiw5XV3///////////////8B";
+    static final String V1_STATE = "AQAAAAxbWyJsb25nIiw5XV0AAAACAAAAAQAAAGgAAAAGZnVsbC0xAAAABEZVTEwBAAAAAAAAAGQBAAAAAAAAAMgAAAAlW1sidGltZXN0YW1wIiwiMjAy"
+            + "NC0wNS0wNlQwNzowODowOSJdXQAAAA5bWyJsb25nIiwxNTBdXQAAAAAAAAAyAAAAAAEAAAA/AAAADWluY3JlbWVudGFsLTAAAAALSU5DUkVNRU5UQUwA"
+            + "AAAAAAxbWyJsb25nIiw5XV3///////////////8B";
+    static final WarehouseSplit V1_FULL = new WarehouseSplit("full-1", SyncType.FULL, 100L, 200L,
+            "[[\"timestamp\",\"2024-05-06T07:08:09\"]]", "[[\"long\",150]]", 50, false);
+    static final WarehouseSplit V1_INCREMENTAL = new WarehouseSplit("incremental-0", SyncType.INCREMENTAL, null, null,
+            "[[\"long\",9]]", null, -1, true);
 
     static final String HWM = PositionCodec.encode(new Object[] {LocalDateTime.parse("2024-05-06T07:08:09.123456")});
     static final String LONG_KEY = "k".repeat(70_000); // beyond writeUTF's 64 KB
@@ -57,7 +75,83 @@ class WarehouseSerializersTest {
     @Test
     void unknownVersionsAreRefusedWithAClearMessage() {
         IOException e = assertThrows(IOException.class, () -> WarehouseSplitSerializer.INSTANCE.deserialize(99, new byte[0]));
-        assertEquals("unknown WarehouseSplit serializer version 99 (this build reads 1)", e.getMessage());
+        assertEquals("unknown WarehouseSplit serializer version 99 (this build reads 1 and 2)", e.getMessage());
         assertThrows(IOException.class, () -> WarehouseEnumeratorStateSerializer.INSTANCE.deserialize(2, new byte[0]));
+    }
+
+    @Test
+    void version1SplitsAndStatesStillDecodeAsKeysetSplits() throws IOException {
+        WarehouseSplitSerializer s = WarehouseSplitSerializer.INSTANCE;
+        assertEquals(2, s.getVersion());
+        WarehouseSplit full = s.deserialize(1, Base64.getDecoder().decode(V1_FULL_SPLIT));
+        assertEquals(V1_FULL, full);
+        assertEquals(SplitKind.KEYSET, full.kind());
+        assertEquals(V1_INCREMENTAL, s.deserialize(1, Base64.getDecoder().decode(V1_INCREMENTAL_SPLIT)));
+
+        WarehouseEnumeratorStateSerializer states = WarehouseEnumeratorStateSerializer.INSTANCE;
+        assertEquals(new WarehouseEnumeratorState(true, "[[\"long\",9]]", List.of(V1_FULL, V1_INCREMENTAL)),
+                states.deserialize(1, Base64.getDecoder().decode(V1_STATE)));
+        // Its version-1 splits also read back from a descriptor string.
+        assertEquals(V1_FULL, WarehouseSplitSerializer.fromBase64(
+                Base64.getEncoder().encodeToString(concat(new byte[] {0, 0, 0, 1}, Base64.getDecoder().decode(V1_FULL_SPLIT)))));
+    }
+
+    @Test
+    void nullKeySplitsRoundTripInSplitsAndStates() throws IOException {
+        WarehouseSplit incremental = WarehouseSplit.nullKeys(SyncType.INCREMENTAL, HWM, PositionCodec.encode(new Object[] {LocalDateTime.parse("2024-01-01T00:00")}), 17)
+                .withProgress(WarehouseSplit.rowsEmittedPosition(5), 12, false);
+        WarehouseSplit back = roundTrip(incremental);
+        assertEquals(incremental, back);
+        assertEquals(SplitKind.NULL_KEYS, back.kind());
+        assertEquals(WarehouseSplit.NULL_KEYS_ID, back.splitId());
+        assertEquals(5, back.rowsEmitted());
+        assertEquals(incremental.cursorAfter(), back.cursorAfter());
+
+        WarehouseSplit full = WarehouseSplit.nullKeys(SyncType.FULL, null, null, -1);
+        assertEquals(full, roundTrip(full));
+        assertEquals(0, full.rowsEmitted());
+
+        WarehouseEnumeratorStateSerializer s = WarehouseEnumeratorStateSerializer.INSTANCE;
+        WarehouseEnumeratorState state = new WarehouseEnumeratorState(true, HWM, List.of(V1_FULL, incremental));
+        assertEquals(state, s.deserialize(s.getVersion(), s.serialize(state)));
+    }
+
+    @Test
+    void descriptorStringsRoundTripEveryKindAndRefuseGarbage() {
+        for (WarehouseSplit split : List.of(V1_FULL, V1_INCREMENTAL,
+                WarehouseSplit.nullKeys(SyncType.FULL, HWM, null, 3).withProgress(WarehouseSplit.rowsEmittedPosition(2), -1, true))) {
+            String descriptor = WarehouseSplitSerializer.toBase64(split);
+            assertEquals(split, WarehouseSplitSerializer.fromBase64(descriptor));
+            // The ledger moves a descriptor on with the committed position.
+            WarehouseSplit moved = WarehouseSplitSerializer.fromBase64(descriptor).withProgress("[[\"long\",7]]", -1, false);
+            assertEquals(split.kind(), moved.kind());
+            assertEquals(split.rangeEnd(), moved.rangeEnd());
+        }
+        assertEquals("split descriptor is empty",
+                assertThrows(IllegalArgumentException.class, () -> WarehouseSplitSerializer.fromBase64(" ")).getMessage());
+        assertEquals("split descriptor is too short (2 bytes)",
+                assertThrows(IllegalArgumentException.class, () -> WarehouseSplitSerializer.fromBase64("AAA=")).getMessage());
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> WarehouseSplitSerializer.fromBase64("not base64!"))
+                .getMessage().startsWith("split descriptor is not Base64"));
+        assertEquals("split descriptor is unreadable: unknown WarehouseSplit serializer version 7 (this build reads 1 and 2)",
+                assertThrows(IllegalArgumentException.class, () -> WarehouseSplitSerializer.fromBase64("AAAAB0FBQUE=")).getMessage());
+    }
+
+    @Test
+    void nullKeySplitsHaveNoRangeAndCountRows() {
+        assertThrows(IllegalArgumentException.class,
+                () -> new WarehouseSplit("null-keys", SplitKind.NULL_KEYS, SyncType.FULL, 1L, null, null, null, null, -1, false));
+        assertThrows(IllegalArgumentException.class,
+                () -> new WarehouseSplit("full-0", SplitKind.KEYSET, SyncType.INCREMENTAL, null, null, HWM, HWM, null, -1, false));
+        assertThrows(IllegalStateException.class, V1_FULL::rowsEmitted);
+        assertThrows(IllegalArgumentException.class, () -> WarehouseSplit.rowsEmitted("[[\"string\",\"x\"]]"));
+        assertThrows(IllegalArgumentException.class, () -> WarehouseSplit.rowsEmitted(WarehouseSplit.rowsEmittedPosition(-1)));
+    }
+
+    static byte[] concat(byte[] a, byte[] b) {
+        byte[] out = new byte[a.length + b.length];
+        System.arraycopy(a, 0, out, 0, a.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
     }
 }

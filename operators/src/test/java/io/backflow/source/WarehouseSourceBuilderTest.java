@@ -1,10 +1,13 @@
 package io.backflow.source;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.backflow.jdbc.JdbcEndpoint;
 import io.backflow.jdbc.PositionCodec;
+import io.backflow.source.split.SplitKind;
+import io.backflow.source.split.WarehouseSplit;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.UnaryOperator;
@@ -70,6 +73,49 @@ class WarehouseSourceBuilderTest {
                 error(b -> b.startAfter(PositionCodec.encode(new Object[] {null}))));
         assertEquals("startAfter is not an encoded position: not a position: {oops",
                 error(b -> b.startAfter("{oops")).replaceAll("\\R.*", ""));
+    }
+
+    @Test
+    void resumeSplitsMustFitTheRun() {
+        String hwm = PositionCodec.encode(new Object[] {100L});
+        String key = PositionCodec.encode(new Object[] {7L});
+        WarehouseSplit full0 = new WarehouseSplit("full-0", SyncType.FULL, null, 10L, hwm, key, -1, true);
+        WarehouseSplit full1 = new WarehouseSplit("full-1", SyncType.FULL, 10L, null, hwm, null, -1, false);
+        WarehouseSplit nullKeys = WarehouseSplit.nullKeys(SyncType.FULL, hwm, null, -1).withProgress(WarehouseSplit.rowsEmittedPosition(3), -1, false);
+        WarehouseSourceSettings resumed = valid().cursorColumn("v").resumeSplits(hwm, List.of(full0, full1, nullKeys)).build().settings();
+        assertEquals(List.of(full0, full1, nullKeys), resumed.resumeSplits());
+        assertEquals(hwm, resumed.resumeHighWaterMark());
+        assertNull(valid().build().settings().resumeSplits());
+        // A run planned with no splits resumes reading nothing.
+        assertEquals(List.of(), valid().resumeSplits(null, List.of()).build().settings().resumeSplits());
+
+        WarehouseSplit incremental = new WarehouseSplit("incremental-0", SyncType.INCREMENTAL, null, null, hwm,
+                PositionCodec.encode(new Object[] {50L, 7L}), -1, false);
+        valid().cursorColumn("v").syncType(SyncType.INCREMENTAL).resumeSplits(hwm, List.of(incremental)).build();
+
+        assertEquals("resumeSplits: split full-1 is FULL but syncType is INCREMENTAL; a run resumes with the type it was planned with",
+                error(b -> b.cursorColumn("v").syncType(SyncType.INCREMENTAL).resumeSplits(hwm, List.of(full1))));
+        assertEquals("resumeSplits: split full-1 has high-water mark [[\"long\",100]], not the run's [[\"long\",5]]",
+                error(b -> b.cursorColumn("v").resumeSplits(PositionCodec.encode(new Object[] {5L}), List.of(full1))));
+        assertEquals("resumeSplits lists split full-1 twice", error(b -> b.resumeSplits(hwm, List.of(full1, full1))));
+        assertEquals("set either startAfter or resumeSplits, not both: resumed splits carry their own positions",
+                error(b -> b.startAfter(key).resumeSplits(hwm, List.of(full1))));
+        assertEquals("resumeSplits needs a list of splits (empty when the run had none)", error(b -> b.resumeSplits(hwm, null)));
+        assertEquals("resumeSplits: an INCREMENTAL run needs the high-water mark it was planned with",
+                error(b -> b.cursorColumn("v").syncType(SyncType.INCREMENTAL).resumeSplits(null, List.of(incremental.withProgress(null, -1, false)))));
+        assertEquals("resumeSplits: split full-0 position has 2 values; FULL expects 1 (id)",
+                error(b -> b.resumeSplits(hwm, List.of(full0.withProgress(PositionCodec.encode(new Object[] {1L, 2L}), -1, false)))));
+        assertEquals("resumeSplits: split incremental-0 position has 3 values; INCREMENTAL expects 1 (cursor) or 2 (cursor, id)",
+                error(b -> b.cursorColumn("v").syncType(SyncType.INCREMENTAL).resumeSplits(hwm,
+                        List.of(incremental.withProgress(PositionCodec.encode(new Object[] {1L, 2L, 3L}), -1, false)))));
+        assertEquals("resumeSplits: split full-1 has a key range but the primary key has 2 columns",
+                error(b -> b.primaryKey(List.of("a", "b")).resumeSplits(hwm, List.of(full1))));
+        assertEquals("resumeSplits: split null-keys: a NULL_KEYS split position is one non-negative long (rows emitted), got 2 value(s)",
+                error(b -> b.resumeSplits(hwm, List.of(nullKeys.withProgress(PositionCodec.encode(new Object[] {1L, 2L}), -1, false)))));
+        assertEquals("resumeSplits: split other is a second NULL_KEYS split; a run has at most one",
+                error(b -> b.resumeSplits(hwm, List.of(nullKeys,
+                        new WarehouseSplit("other", SplitKind.NULL_KEYS, SyncType.FULL, null, null, hwm, null, null, -1, false)))));
+        assertEquals("resumeSplits holds a null split", error(b -> b.resumeSplits(hwm, java.util.Arrays.asList(full1, null))));
     }
 
     @Test

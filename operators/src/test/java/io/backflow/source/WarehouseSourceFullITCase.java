@@ -94,7 +94,7 @@ class WarehouseSourceFullITCase {
                 .pageSize(700)
                 .fetchSize(250)
                 .runId("run-parallel-" + database)
-                .planListener((run, hwm, splits) -> PLANS.add(run + " " + hwm + " " + splits))
+                .planListener((run, hwm, splits) -> PLANS.add(run + " " + hwm + " " + splits.stream().map(s -> s.splitId()).toList()))
                 .build();
         Collected got = Collected.run(source, 2);
 

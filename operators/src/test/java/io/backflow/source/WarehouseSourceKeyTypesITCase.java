@@ -20,7 +20,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Keys and cursors the reader holds as strings or instants still page correctly: UUID keys (which
  * neither database compares with a text parameter by default), timestamptz cursors; rows with a
- * NULL key are left out and counted.
+ * NULL key are counted and read by their own split.
  */
 class WarehouseSourceKeyTypesITCase {
     @RegisterExtension
@@ -91,12 +91,16 @@ class WarehouseSourceKeyTypesITCase {
 
     @ParameterizedTest
     @MethodSource("databases")
-    void rowsWithANullKeyAreNotReadButCounted(String database) throws Exception {
+    void rowsWithANullKeyAreCountedAndReadByTheirOwnSplit(String database) throws Exception {
         WarehouseSource source = WarehouseSource.builder().endpoint(db(database))
                 .query("SELECT CASE WHEN n % 10 = 0 THEN NULL ELSE n END AS k, n FROM accounts")
                 .primaryKey(List.of("k")).splits(2).pageSize(500).runId("null-keys").build();
         assertEquals(200, source.plan().rowsWithNullKey());
-        assertEquals(1800, source.estimateRows());
-        assertAllOnce(Collected.run(source, 2), 1800);
+        assertEquals(2000, source.estimateRows());
+        Collected got = Collected.run(source, 2);
+        assertAllOnce(got, 2000);
+        long nullKeyRows = got.rows().stream().filter(r -> r.f0.equals("null-keys")).count();
+        assertEquals(200, nullKeyRows);
+        assertEquals(1, got.splitEnds().get("null-keys"));
     }
 }

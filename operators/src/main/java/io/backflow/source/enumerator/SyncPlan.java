@@ -6,7 +6,8 @@ import java.util.List;
 
 /**
  * What a sync run will read: the high-water mark fixed at planning time (a one-value position, or
- * null), the splits, and the rows left out because a primary-key column is NULL.
+ * null), the splits (including the NULL_KEYS split, if any), and how many rows in scope have a
+ * NULL primary-key column.
  */
 public final class SyncPlan implements Serializable {
     private static final long serialVersionUID = 1L;
@@ -29,15 +30,21 @@ public final class SyncPlan implements Serializable {
         return splits;
     }
 
-    /** Rows in scope that have a NULL in a primary-key column (not read), or -1 when not counted. */
+    /**
+     * Rows in scope that have a NULL in a primary-key column (read by the NULL_KEYS split and
+     * reported invalid downstream), or -1 when not counted (a resumed run).
+     */
     public long rowsWithNullKey() {
         return rowsWithNullKey;
     }
 
-    /** The rows the splits will read as counted at planning time, or -1 when not counted. */
+    /** The rows the unfinished splits will read as counted at planning time, or -1 when not counted. */
     public long estimatedRows() {
         long sum = 0;
         for (WarehouseSplit split : splits) {
+            if (split.isFinished()) {
+                continue;
+            }
             if (split.estimatedRemaining() < 0) {
                 return -1;
             }

@@ -19,7 +19,8 @@ import java.util.List;
 /**
  * Plans one sync run against the database, in one read-only transaction: fixes the high-water
  * mark on the database clock, cuts a FULL run over a single integer key into contiguous key
- * ranges, and (optionally) counts the rows of each split.
+ * ranges, (optionally) counts the rows of each split, and counts the rows in scope with a NULL
+ * key, adding the {@value WarehouseSplit#NULL_KEYS_ID} split when there are any.
  */
 public final class SyncPlanner {
     private final WarehouseSourceSettings settings;
@@ -28,13 +29,19 @@ public final class SyncPlanner {
         this.settings = settings;
     }
 
+    /**
+     * The plan of this run: the given splits when the source resumes explicit splits (no query),
+     * else a new plan from the database.
+     */
     public SyncPlan plan() throws SQLException {
+        if (settings.resumeSplits() != null) {
+            return new SyncPlan(settings.resumeHighWaterMark(), settings.resumeSplits(), -1);
+        }
         try (Connection connection = settings.endpoint().open()) {
             settings.dialect().beginStreamingRead(connection);
             SplitSql sql = new SplitSql(settings, ModelColumns.describe(connection, settings));
             String highWaterMark = settings.cursorColumn() == null ? null : highWaterMark(connection, sql);
             List<WarehouseSplit> splits = new ArrayList<>();
-            long nullKeys = -1;
             if (settings.syncType() == SyncType.INCREMENTAL) {
                 if (highWaterMark != null) {
                     splits.add(new WarehouseSplit("incremental-0", SyncType.INCREMENTAL, null, null, highWaterMark, settings.startAfter(), -1, false));
@@ -50,12 +57,26 @@ public final class SyncPlanner {
                     counted.add(split.withProgress(split.position(), rows, false));
                 }
                 splits = counted;
-                if (!splits.isEmpty()) {
-                    nullKeys = queryLong(connection, sql.countNullKeys(splits.get(0)));
+            }
+            long nullKeys = 0;
+            // An INCREMENTAL run without a high-water mark has no cursor in scope, so no rows at all.
+            if (settings.syncType() == SyncType.FULL || highWaterMark != null) {
+                WarehouseSplit nullKeySplit = WarehouseSplit.nullKeys(settings.syncType(), highWaterMark, cursorAfter(), -1);
+                nullKeys = queryLong(connection, sql.count(nullKeySplit));
+                if (nullKeys > 0) {
+                    splits.add(nullKeySplit.withProgress(null, nullKeys, false));
                 }
             }
             return new SyncPlan(highWaterMark, splits, nullKeys);
         }
+    }
+
+    /** INCREMENTAL: the cursor of the position the run starts after, as a one-value position. */
+    private String cursorAfter() {
+        if (settings.syncType() != SyncType.INCREMENTAL || settings.startAfter() == null) {
+            return null;
+        }
+        return PositionCodec.encode(new Object[] {PositionCodec.decode(settings.startAfter())[0]});
     }
 
     private String highWaterMark(Connection connection, SplitSql sql) throws SQLException {

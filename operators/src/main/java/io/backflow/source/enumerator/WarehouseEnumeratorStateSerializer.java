@@ -11,7 +11,8 @@ import org.apache.flink.core.memory.DataOutputSerializer;
 
 /**
  * Writes {@link WarehouseEnumeratorState} into checkpoints. Version 1; each split is stored with
- * its own serializer version, so split format changes stay readable here too.
+ * its own serializer version, so split format changes (split version 2 added the NULL_KEYS kind)
+ * stay readable here without a new state version.
  */
 public final class WarehouseEnumeratorStateSerializer implements SimpleVersionedSerializer<WarehouseEnumeratorState> {
     public static final WarehouseEnumeratorStateSerializer INSTANCE = new WarehouseEnumeratorStateSerializer();

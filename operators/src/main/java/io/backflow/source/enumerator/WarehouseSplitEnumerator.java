@@ -19,9 +19,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Plans the run once (off the coordinator thread), announces the plan to the
- * {@link SyncPlanListener}, then hands one split at a time to readers that ask for one and tells
- * a reader there is no more work once every split is out. Splits of a failed reader come back and
- * go to the next reader that asks.
+ * {@link SyncPlanListener}, then hands one unfinished split at a time to readers that ask for one
+ * and tells a reader there is no more work once every split is out. Splits of a failed reader come
+ * back and go to the next reader that asks. A run resumed from explicit splits is "planned" from
+ * those splits, and announced the same way, once.
  */
 public final class WarehouseSplitEnumerator implements SplitEnumerator<WarehouseSplit, WarehouseEnumeratorState> {
     private static final Logger LOG = LoggerFactory.getLogger(WarehouseSplitEnumerator.class);
@@ -71,19 +72,24 @@ public final class WarehouseSplitEnumerator implements SplitEnumerator<Warehouse
         highWaterMark = plan.highWaterMark();
         plannedRows = plan.estimatedRows();
         rowsWithNullKey = plan.rowsWithNullKey();
-        List<String> ids = new ArrayList<>();
-        for (WarehouseSplit split : plan.splits()) {
-            ids.add(split.splitId());
-        }
         SyncPlanListener listener = settings.planListener();
         if (listener != null) {
-            listener.planned(settings.runId(), highWaterMark, List.copyOf(ids));
+            listener.planned(settings.runId(), highWaterMark, plan.splits());
         }
-        unassigned.addAll(plan.splits());
+        int toRead = 0;
+        for (WarehouseSplit split : plan.splits()) {
+            // A resumed run lists its finished splits too, for the listener; they are not read again.
+            if (!split.isFinished()) {
+                unassigned.add(split);
+                toRead++;
+            }
+        }
         planned = true;
-        LOG.info("Planned sync run {} ({}): {} split(s), {} row(s) estimated", settings.runId(), settings.syncType(), ids.size(), plannedRows);
+        LOG.info("{} sync run {} ({}): {} split(s) to read, {} row(s) estimated",
+                settings.resumeSplits() != null ? "Resuming" : "Planned", settings.runId(), settings.syncType(), toRead, plannedRows);
         if (rowsWithNullKey > 0) {
-            LOG.warn("Sync run {}: {} row(s) have a NULL primary-key column ({}) and are not read", settings.runId(), rowsWithNullKey, settings.primaryKey());
+            LOG.warn("Sync run {}: {} row(s) have a NULL primary-key column ({}); split {} reads them so they are reported invalid",
+                    settings.runId(), rowsWithNullKey, settings.primaryKey(), WarehouseSplit.NULL_KEYS_ID);
         }
         List<Integer> waiting = new ArrayList<>(waitingReaders);
         waitingReaders.clear();

@@ -35,9 +35,12 @@ public final class WarehouseReaderMetrics {
         }
     }
 
+    /** A row was emitted; {@code position} is its keyset position, or null to leave the gauge as is. */
     public void rowEmitted(String position) {
         rowsRead.inc();
-        currentPosition = position;
+        if (position != null) {
+            currentPosition = position;
+        }
         if (estimatedRemaining > 0) {
             estimatedRemaining--;
         }

@@ -18,7 +18,7 @@ import java.util.function.Consumer;
  * the driver row by row: memory holds one fetch of rows, never a page. Each page starts strictly
  * after the last row read, so pages never overlap or skip rows however many share a cursor value.
  */
-final class SplitScan implements AutoCloseable {
+final class SplitScan implements RowScan {
     private final WarehouseSourceSettings settings;
     private final WarehouseSplit split;
     private final Connection connection;
@@ -53,21 +53,18 @@ final class SplitScan implements AutoCloseable {
         }
     }
 
-    String splitId() {
+    @Override
+    public String splitId() {
         return split.splitId();
     }
 
-    /** The position of the last row read, or the split's start position. */
-    String position() {
+    @Override
+    public String position() {
         return position;
     }
 
-    /**
-     * Reads up to {@code maxRows} rows into {@code sink}.
-     *
-     * @return true when the split has no more rows
-     */
-    boolean read(int maxRows, Consumer<SourceRow> sink) throws SQLException {
+    @Override
+    public boolean read(int maxRows, Consumer<SourceRow> sink) throws SQLException {
         int read = 0;
         while (read < maxRows) {
             if (page == null) {
@@ -136,7 +133,7 @@ final class SplitScan implements AutoCloseable {
         closeQuietly(connection);
     }
 
-    private static void closeQuietly(Connection connection) {
+    static void closeQuietly(Connection connection) {
         try {
             connection.close();
         } catch (SQLException e) {

@@ -25,7 +25,8 @@ final class WarehouseRecordEmitter implements RecordEmitter<SourceRow, SourceRow
             state.endEmitted();
         } else {
             state.rowEmitted(row.position());
-            metrics.rowEmitted(row.position());
+            // A NULL_KEYS split's position is a row count, not a keyset position to show.
+            metrics.rowEmitted(state.split().isNullKeyScan() ? null : row.position());
         }
     }
 }

@@ -23,7 +23,7 @@ final class WarehouseSplitReader implements SplitReader<SourceRow, WarehouseSpli
 
     private final WarehouseSourceSettings settings;
     private final Deque<WarehouseSplit> pending = new ArrayDeque<>();
-    private SplitScan current;
+    private RowScan current;
 
     WarehouseSplitReader(WarehouseSourceSettings settings) {
         this.settings = settings;
@@ -43,7 +43,7 @@ final class WarehouseSplitReader implements SplitReader<SourceRow, WarehouseSpli
                 return batch.build();
             }
             try {
-                current = SplitScan.open(settings, next);
+                current = next.isNullKeyScan() ? NullKeyScan.open(settings, next) : SplitScan.open(settings, next);
             } catch (SQLException e) {
                 throw failure(next.splitId(), e);
             }

@@ -15,10 +15,10 @@ import java.util.List;
  * ({@code WHERE}), keyset order and pages. Identifiers are quoted by the dialect and every value
  * is a bound parameter.
  *
- * <p>Scope of a split:
+ * <p>Scope of a keyset split:
  * <ul>
  *   <li>every primary-key column IS NOT NULL: a row without a key has no position, so it cannot
- *       be paged or resumed exactly; such rows are not read (the planner counts them);
+ *       be paged or resumed exactly; such rows are read by the run's NULL_KEYS split instead;
  *   <li>FULL with a cursor: {@code cursor <= hwm OR cursor IS NULL} (only {@code cursor IS NULL}
  *       when no cursor value is settled yet), leaving rows inside the delay window to the next
  *       incremental run; INCREMENTAL: {@code cursor <= hwm}, so NULL cursors are never read;
@@ -26,6 +26,9 @@ import java.util.List;
  *   <li>after the split's position: FULL {@code (key...) > (position)}; INCREMENTAL
  *       {@code cursor > c} for a cursor-only position, else {@code (cursor, key...) > (position)}.
  * </ul>
+ *
+ * <p>Scope of the NULL_KEYS split: some primary-key column IS NULL, the same cursor scope, and for
+ * INCREMENTAL {@code cursor > cursorAfter} when the split has that bound.
  */
 public final class SplitSql {
     private final WarehouseSourceSettings settings;
@@ -91,22 +94,52 @@ public final class SplitSql {
 
     /** {@code SELECT MIN(key), MAX(key)} over a split's scope (single integer key only). */
     public BoundQuery keyRange(WarehouseSplit split) {
+        requireKeyset(split);
         String key = quoted(keyIndexes[0]);
         List<Object> params = new ArrayList<>();
         String where = where(split, split.position(), params);
         return new BoundQuery("SELECT MIN(" + key + "), MAX(" + key + ") FROM " + settings.fromClause() + where, params);
     }
 
-    /** {@code SELECT COUNT(*)} over a split's scope from its position on. */
+    /**
+     * {@code SELECT COUNT(*)} over a split's scope: for a keyset split from its position on, for
+     * the NULL_KEYS split all of it (its position is a row count, not part of the scope).
+     */
     public BoundQuery count(WarehouseSplit split) {
+        if (split.isNullKeyScan()) {
+            List<Object> params = new ArrayList<>();
+            String where = nullKeyWhere(split, params);
+            return new BoundQuery("SELECT COUNT(*) FROM " + settings.fromClause() + where, params);
+        }
         List<Object> params = new ArrayList<>();
         String where = where(split, split.position(), params);
         return new BoundQuery("SELECT COUNT(*) FROM " + settings.fromClause() + where, params);
     }
 
-    /** Rows with a NULL in a key column, which keyset reads cannot include. */
-    public BoundQuery countNullKeys(WarehouseSplit split) {
+    /**
+     * The rows of the NULL_KEYS split: in cursor order then key order when there is a cursor (so a
+     * re-run query returns unchanged rows in the same order, which a restore relies on when it
+     * skips the rows already emitted), else in whatever order the database returns them.
+     */
+    public BoundQuery nullKeyScan(WarehouseSplit split) {
+        if (!split.isNullKeyScan()) {
+            throw new IllegalStateException("split " + split.splitId() + " is a keyset split");
+        }
         List<Object> params = new ArrayList<>();
+        String where = nullKeyWhere(split, params);
+        String order = "";
+        if (cursorIndex >= 0) {
+            List<String> columns = new ArrayList<>();
+            columns.add(quoted(cursorIndex));
+            for (int k : keyIndexes) {
+                columns.add(quoted(k));
+            }
+            order = " ORDER BY " + String.join(", ", columns);
+        }
+        return new BoundQuery("SELECT * FROM " + settings.fromClause() + where + order, params);
+    }
+
+    private String nullKeyWhere(WarehouseSplit split, List<Object> params) {
         List<String> conditions = new ArrayList<>();
         List<String> nullKey = new ArrayList<>();
         for (int k : keyIndexes) {
@@ -114,11 +147,17 @@ public final class SplitSql {
         }
         conditions.add("(" + String.join(" OR ", nullKey) + ")");
         cursorScope(split, conditions, params);
-        return new BoundQuery("SELECT COUNT(*) FROM " + settings.fromClause() + " WHERE " + String.join(" AND ", conditions), params);
+        if (split.cursorAfter() != null) {
+            requireCursor();
+            conditions.add(quoted(cursorIndex) + " > " + placeholder(cursorIndex));
+            params.add(PositionCodec.decode(split.cursorAfter())[0]);
+        }
+        return " WHERE " + String.join(" AND ", conditions);
     }
 
-    /** The next page of a split: its scope after {@code position}, in keyset order, at most pageSize rows. */
+    /** The next page of a keyset split: its scope after {@code position}, in keyset order, at most pageSize rows. */
     public BoundQuery page(WarehouseSplit split, String position) {
+        requireKeyset(split);
         List<Object> params = new ArrayList<>();
         String where = where(split, position, params);
         List<String> order = new ArrayList<>();
@@ -127,6 +166,12 @@ public final class SplitSql {
         }
         return new BoundQuery("SELECT * FROM " + settings.fromClause() + where
                 + " ORDER BY " + String.join(", ", order) + " " + dialect.limit(settings.pageSize()), params);
+    }
+
+    private static void requireKeyset(WarehouseSplit split) {
+        if (split.isNullKeyScan()) {
+            throw new IllegalStateException("split " + split.splitId() + " reads NULL keys and has no keyset pages");
+        }
     }
 
     private String where(WarehouseSplit split, String position, List<Object> params) {

@@ -31,7 +31,7 @@ class WarehouseSplitEnumeratorTest {
         return WarehouseSource.builder()
                 .endpoint(new JdbcEndpoint("jdbc:duckdb:", null, null))
                 .table("t").primaryKey(List.of("id")).runId("run-7")
-                .planListener((run, hwm, ids) -> PLANS.add(run + " " + hwm + " " + ids))
+                .planListener((run, hwm, splits) -> PLANS.add(run + " " + hwm + " " + splits.stream().map(WarehouseSplit::splitId).toList()))
                 .build().settings();
     }
 
@@ -93,6 +93,54 @@ class WarehouseSplitEnumeratorTest {
         assertEquals(List.of(split("full-2")), context.getSplitAssignments().get(0).getAssignedSplits());
         assertTrue(context.getSplitAssignments().get(0).hasReceivedNoMoreSplitsSignal());
         assertTrue(PLANS.isEmpty());
+    }
+
+    @Test
+    void resumedRunAnnouncesEverySplitOnceAndHandsOutOnlyUnfinishedOnes() throws Exception {
+        String hwm = "[[\"long\",9]]";
+        WarehouseSplit done = split("full-0").withProgress("[[\"long\",3]]", -1, true);
+        WarehouseSplit middle = split("full-1").withProgress("[[\"long\",5]]", -1, false);
+        WarehouseSplit nullKeys = WarehouseSplit.nullKeys(SyncType.FULL, hwm, null, -1).withProgress(WarehouseSplit.rowsEmittedPosition(2), -1, false);
+        List<String> announced = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<List<WarehouseSplit>> announcedSplits = new java.util.concurrent.CopyOnWriteArrayList<>();
+        WarehouseSource source = WarehouseSource.builder()
+                .endpoint(new JdbcEndpoint("jdbc:duckdb:", null, null))
+                .table("t").primaryKey(List.of("id")).runId("run-8")
+                .resumeSplits(hwm, List.of(done, middle, nullKeys))
+                .planListener((run, h, splits) -> {
+                    announced.add(run + " " + h);
+                    announcedSplits.add(splits);
+                })
+                .build();
+        assertEquals(List.of(done, middle, nullKeys), source.plan().splits());
+
+        TestingSplitEnumeratorContext<WarehouseSplit> context = new TestingSplitEnumeratorContext<>(2);
+        context.registerReader(0, "h");
+        context.registerReader(1, "h");
+        var enumerator = source.createEnumerator(context);
+        enumerator.start();
+        context.triggerAllActions();
+        assertEquals(List.of("run-8 " + hwm), announced);
+        assertEquals(List.of(List.of(done, middle, nullKeys)), announcedSplits);
+
+        enumerator.handleSplitRequest(0, "h");
+        enumerator.handleSplitRequest(1, "h");
+        enumerator.handleSplitRequest(0, "h");
+        assertEquals(List.of(middle), context.getSplitAssignments().get(0).getAssignedSplits());
+        assertEquals(List.of(nullKeys), context.getSplitAssignments().get(1).getAssignedSplits());
+        assertTrue(context.getSplitAssignments().get(0).hasReceivedNoMoreSplitsSignal());
+
+        // Restored from a checkpoint of the resumed run: no second announcement.
+        WarehouseEnumeratorState state = enumerator.snapshotState(1);
+        assertTrue(state.planned());
+        TestingSplitEnumeratorContext<WarehouseSplit> again = new TestingSplitEnumeratorContext<>(1);
+        again.registerReader(0, "h");
+        var restored = source.restoreEnumerator(again, new WarehouseEnumeratorState(true, hwm, List.of(nullKeys)));
+        restored.start();
+        again.triggerAllActions();
+        restored.handleSplitRequest(0, "h");
+        assertEquals(List.of(nullKeys), again.getSplitAssignments().get(0).getAssignedSplits());
+        assertEquals(1, announced.size());
     }
 
     @Test
