@@ -73,7 +73,6 @@ public final class SyncPipeline {
                 .endpoint(s.endpoint())
                 .primaryKey(s.primaryKey())
                 .syncType(type)
-                .startAfter(startPosition)
                 .highWaterMarkDelay(s.cursorDelay())
                 .fetchSize(s.fetchSize())
                 .pageSize(s.pageSize())
@@ -95,6 +94,8 @@ public final class SyncPipeline {
                 splits.add(WarehouseSplitSerializer.fromBase64(p.descriptor()).withProgress(p.position(), -1, p.finished()));
             }
             source.resumeSplits(plan.highWaterMark(), splits);
+        } else {
+            source.startAfter(startPosition);
         }
 
         DataStream<SourceRow> rows = env

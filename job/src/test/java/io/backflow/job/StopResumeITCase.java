@@ -40,7 +40,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class StopResumeITCase {
     private static final int BATCH = 20;
-    private static final int IN_FLIGHT = 2;
+    private static final int IN_FLIGHT = 1;
 
     @RegisterExtension
     static final MiniClusterExtension MINI = new MiniClusterExtension(
@@ -55,7 +55,7 @@ class StopResumeITCase {
     void start() throws Exception {
         receiver = HttpReceiver.start();
         // A slow destination, so a sync is still running when the stop arrives.
-        receiver.respond(req -> HttpReceiver.Response.ok().delayed(Duration.ofMillis(8)));
+        receiver.respond(req -> HttpReceiver.Response.ok().delayed(Duration.ofMillis(25)));
         db = Databases.newPostgresDatabase("stop");
         savepoints = dir.resolve("savepoints");
     }
@@ -188,7 +188,7 @@ class StopResumeITCase {
         insertOrders(1, 4000, "TIMESTAMP '2024-01-01' + (i / 7) * INTERVAL '1 second'");
         Path conn = connection(2);
         int stops = syncWithRandomStops(conn, random, 6, 4000, "FULL");
-        assertTrue(stops >= 3, "only " + stops + " stops took effect");
+        assertTrue(stops >= 4, "only " + stops + " of 6 stops took effect");
         assertEveryRowOnceWithinTheInFlightWindow(conn, 4000, stops, 2);
         assertEquals(0, BackflowCli.sync(conn).exitCode());
         JsonNode next = BackflowCli.history(conn).get(0);
@@ -206,7 +206,7 @@ class StopResumeITCase {
         // Many rows share a cursor value, so stops land inside runs of equal cursors.
         insertOrders(201, 4000, "TIMESTAMP '2024-02-01' + (i / 300) * INTERVAL '1 minute'");
         int stops = syncWithRandomStops(conn, random, 6, 3800, "INCREMENTAL");
-        assertTrue(stops >= 3, "only " + stops + " stops took effect");
+        assertTrue(stops >= 4, "only " + stops + " of 6 stops took effect");
         assertEveryRowOnceWithinTheInFlightWindow(conn, 4000, stops, 1);
         receiver.reset();
         assertEquals(0, BackflowCli.sync(conn).exitCode());

@@ -284,30 +284,38 @@ public final class Ledger implements AutoCloseable {
 
     // ---------------------------------------------------------------- what the job writes
 
-    /** Records the enumerator's plan; a run with nothing to read is finished right away. */
-    public void planned(String runId, String highWaterMark, List<String> splitIds) {
-        boolean empty = inTransaction(c -> {
+    /**
+     * Records the enumerator's plan: the high-water mark and every split with its descriptor,
+     * start position and whether it is already finished (a resumed run's splits can be). A run
+     * with nothing left to read is finished right away. Planning again (the enumerator does after
+     * a failure before its first checkpoint) keeps what was recorded.
+     */
+    public void planned(String runId, String highWaterMark, List<SplitProgress> plannedSplits) {
+        boolean done = inTransaction(c -> {
             try (PreparedStatement ps = c.prepareStatement("UPDATE " + runs + " SET high_water_mark = ?, planned_splits = ? WHERE run_id = ?")) {
                 ps.setString(1, highWaterMark);
-                ps.setInt(2, splitIds.size());
+                ps.setInt(2, plannedSplits.size());
                 ps.setString(3, runId);
                 ps.executeUpdate();
             }
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + splits
-                    + " (run_id, split_id, position, finished, last_checkpoint) VALUES (?, ?, NULL, FALSE, -1) ON CONFLICT DO NOTHING")) {
-                for (String split : splitIds) {
+                    + " (run_id, split_id, position, finished, last_checkpoint, descriptor) VALUES (?, ?, ?, ?, -1, ?) ON CONFLICT DO NOTHING")) {
+                for (SplitProgress split : plannedSplits) {
                     ps.setString(1, runId);
-                    ps.setString(2, split);
+                    ps.setString(2, split.splitId());
+                    ps.setString(3, split.position());
+                    ps.setBoolean(4, split.finished());
+                    ps.setString(5, split.descriptor());
                     ps.addBatch();
                 }
-                if (!splitIds.isEmpty()) {
+                if (!plannedSplits.isEmpty()) {
                     ps.executeBatch();
                 }
             }
             return completeIfDone(c, runId);
         });
-        LOG.info("Sync run {} planned {} split(s) up to high-water mark {}{}", runId, splitIds.size(), highWaterMark,
-                empty ? "; nothing to read" : "");
+        LOG.info("Sync run {} planned {} split(s) up to high-water mark {}{}", runId, plannedSplits.size(), highWaterMark,
+                done ? "; nothing left to read" : "");
     }
 
     /** Applies one committable exactly once; returns false when it had been applied before. */

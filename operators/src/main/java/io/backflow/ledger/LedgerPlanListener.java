@@ -2,6 +2,7 @@ package io.backflow.ledger;
 
 import io.backflow.source.SyncPlanListener;
 import io.backflow.source.split.WarehouseSplit;
+import io.backflow.source.split.WarehouseSplitSerializer;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -17,12 +18,12 @@ public final class LedgerPlanListener implements SyncPlanListener {
 
     @Override
     public void planned(String runId, String highWaterMark, List<WarehouseSplit> splits) {
-        List<String> splitIds = new ArrayList<>(splits.size());
+        List<Ledger.SplitProgress> planned = new ArrayList<>(splits.size());
         for (WarehouseSplit split : splits) {
-            splitIds.add(split.splitId());
+            planned.add(new Ledger.SplitProgress(split.splitId(), WarehouseSplitSerializer.toBase64(split), split.position(), split.isFinished()));
         }
         try (Ledger ledger = store.open()) {
-            ledger.planned(runId, highWaterMark, splitIds);
+            ledger.planned(runId, highWaterMark, planned);
         }
     }
 }

@@ -61,12 +61,20 @@ class LedgerTest {
         return new LedgerCommittable(run, subtask, checkpoint, succeeded + failed + invalid, succeeded, failed, invalid, positions, finished, errors);
     }
 
+    private static List<Ledger.SplitProgress> splits(String... ids) {
+        List<Ledger.SplitProgress> out = new ArrayList<>();
+        for (String id : ids) {
+            out.add(new Ledger.SplitProgress(id, "descriptor-" + id, null, false));
+        }
+        return out;
+    }
+
     @ParameterizedTest
     @MethodSource("databases")
     void aRunSucceedsOnlyWhenEverySplitIsFinishedAndThenMovesThePosition(String db) {
         try (Ledger ledger = store(db, "l_complete").open()) {
             String run = ledger.startRun("orders", "INCREMENTAL", null, "first");
-            ledger.planned(run, "[[\"long\",99]]", List.of("s0", "s1"));
+            ledger.planned(run, "[[\"long\",99]]", splits("s0", "s1"));
             assertTrue(ledger.commit(committable(run, 0, 1, 10, 1, 2, Map.of("s0", "[[\"long\",5]]"), Set.of())));
             assertTrue(ledger.commit(committable(run, 1, 1, 5, 0, 0, Map.of("s1", "[[\"long\",50]]"), Set.of("s1"))));
             assertEquals(RunStatus.RUNNING, ledger.run(run).status());
@@ -89,7 +97,7 @@ class LedgerTest {
     void aCommittableHandedOverTwiceIsAppliedOnce(String db) {
         try (Ledger ledger = store(db, "l_idem").open()) {
             String run = ledger.startRun("c", "FULL", null, "first");
-            ledger.planned(run, null, List.of("s0"));
+            ledger.planned(run, null, splits("s0"));
             LedgerCommittable c = committable(run, 0, 7, 4, 0, 1, Map.of("s0", "[[\"long\",4]]"), Set.of());
             assertTrue(ledger.commit(c));
             assertFalse(ledger.commit(c));
@@ -103,7 +111,7 @@ class LedgerTest {
     void aRunWithNothingToReadSucceedsAtOnceAndKeepsThePosition(String db) {
         try (Ledger ledger = store(db, "l_empty").open()) {
             String run = ledger.startRun("c", "INCREMENTAL", "[[\"long\",3]]", "next");
-            ledger.planned(run, null, List.of());
+            ledger.planned(run, null, splits());
             assertEquals(RunStatus.SUCCEEDED, ledger.run(run).status());
             assertNull(ledger.committedPosition("c"));
         }
@@ -114,7 +122,7 @@ class LedgerTest {
     void finishRunLeavesAFinalRunAlone(String db) {
         try (Ledger ledger = store(db, "l_finish").open()) {
             String run = ledger.startRun("c", "FULL", null, "first");
-            ledger.planned(run, null, List.of());
+            ledger.planned(run, null, splits());
             assertFalse(ledger.finishRun(run, RunStatus.FAILED, "late"));
             assertEquals(RunStatus.SUCCEEDED, ledger.run(run).status());
             String other = ledger.startRun("c", "FULL", null, "again");
@@ -130,7 +138,7 @@ class LedgerTest {
         String run;
         try (Ledger ledger = store.open()) {
             run = ledger.startRun("c", "FULL", null, "first");
-            ledger.planned(run, null, List.of("s0", "s1", "s2", "s3"));
+            ledger.planned(run, null, splits("s0", "s1", "s2", "s3"));
         }
         ExecutorService pool = Executors.newFixedThreadPool(4);
         List<Future<?>> futures = new ArrayList<>();

@@ -37,7 +37,7 @@ public final class SyncCommand {
     private static final Logger LOG = LoggerFactory.getLogger(SyncCommand.class);
     /** Exit code of a sync that was stopped: not a failure, not done either. */
     public static final int EXIT_STOPPED = 3;
-    private static final long POLL_MS = 500;
+    private static final long POLL_MS = 200;
     private static final long PROGRESS_EVERY_MS = 2_000;
 
     /** Set by Ctrl-C (SIGINT) or SIGTERM to {@code STOP}; read by the running sync. */

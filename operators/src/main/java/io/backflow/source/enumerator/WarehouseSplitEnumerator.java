@@ -12,7 +12,6 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import org.apache.flink.api.connector.source.SplitEnumerator;
 import org.apache.flink.api.connector.source.SplitEnumeratorContext;
-import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.util.FlinkRuntimeException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,8 +33,7 @@ public final class WarehouseSplitEnumerator implements SplitEnumerator<Warehouse
     private final Set<Integer> waitingReaders = new LinkedHashSet<>();
     private boolean planned;
     private String highWaterMark;
-    private volatile long plannedRows = -1;
-    private volatile long rowsWithNullKey = -1;
+    private EnumeratorMetrics metrics = EnumeratorMetrics.of(null);
 
     public WarehouseSplitEnumerator(
             SplitEnumeratorContext<WarehouseSplit> context,
@@ -52,13 +50,8 @@ public final class WarehouseSplitEnumerator implements SplitEnumerator<Warehouse
 
     @Override
     public void start() {
-        MetricGroup metrics = context.metricGroup();
-        if (metrics != null) {
-            MetricGroup group = metrics.addGroup("backflow");
-            group.gauge("highWaterMark", () -> highWaterMark == null ? "" : highWaterMark);
-            group.gauge("plannedRows", () -> plannedRows);
-            group.gauge("rowsWithNullKey", () -> rowsWithNullKey);
-        }
+        metrics = EnumeratorMetrics.of(context.metricGroup());
+        metrics.highWaterMark = highWaterMark;
         if (!planned) {
             // Planning queries can take a while on a big model: keep them off the coordinator thread.
             context.callAsync(planner, this::onPlanned);
@@ -70,8 +63,9 @@ public final class WarehouseSplitEnumerator implements SplitEnumerator<Warehouse
             throw new FlinkRuntimeException("Planning sync run " + settings.runId() + " of " + settings + " failed: " + error.getMessage(), error);
         }
         highWaterMark = plan.highWaterMark();
-        plannedRows = plan.estimatedRows();
-        rowsWithNullKey = plan.rowsWithNullKey();
+        metrics.highWaterMark = highWaterMark;
+        metrics.plannedRows = plan.estimatedRows();
+        metrics.rowsWithNullKey = plan.rowsWithNullKey();
         SyncPlanListener listener = settings.planListener();
         if (listener != null) {
             listener.planned(settings.runId(), highWaterMark, plan.splits());
@@ -86,10 +80,10 @@ public final class WarehouseSplitEnumerator implements SplitEnumerator<Warehouse
         }
         planned = true;
         LOG.info("{} sync run {} ({}): {} split(s) to read, {} row(s) estimated",
-                settings.resumeSplits() != null ? "Resuming" : "Planned", settings.runId(), settings.syncType(), toRead, plannedRows);
-        if (rowsWithNullKey > 0) {
+                settings.resumeSplits() != null ? "Resuming" : "Planned", settings.runId(), settings.syncType(), toRead, metrics.plannedRows);
+        if (metrics.rowsWithNullKey > 0) {
             LOG.warn("Sync run {}: {} row(s) have a NULL primary-key column ({}); split {} reads them so they are reported invalid",
-                    settings.runId(), rowsWithNullKey, settings.primaryKey(), WarehouseSplit.NULL_KEYS_ID);
+                    settings.runId(), metrics.rowsWithNullKey, settings.primaryKey(), WarehouseSplit.NULL_KEYS_ID);
         }
         List<Integer> waiting = new ArrayList<>(waitingReaders);
         waitingReaders.clear();
@@ -142,5 +136,7 @@ public final class WarehouseSplitEnumerator implements SplitEnumerator<Warehouse
     }
 
     @Override
-    public void close() {}
+    public void close() {
+        io.backflow.jdbc.JdbcDrivers.releaseOwnDrivers();
+    }
 }
