@@ -309,6 +309,46 @@ class StopResumeITCase {
         assertEquals(4000, deliveredCounts().size());
     }
 
+    @Test
+    void disablingAConnectionDrainsItsSyncAndSyncRefusesUntilEnabled() throws Exception {
+        Databases.execute(db, "CREATE TABLE orders (id BIGINT PRIMARY KEY, user_id VARCHAR(20), amount NUMERIC(10,2), updated_at TIMESTAMP)");
+        insertOrders(1, 2000, "TIMESTAMP '2024-01-01'");
+        Path conn = connection(1);
+        CompletableFuture<BackflowCli.Result> sync = CompletableFuture.supplyAsync(() -> BackflowCli.sync(conn));
+        assertTrue(receiver.awaitDelivered(200, Duration.ofSeconds(60)));
+        BackflowCli.Result disable = BackflowCli.run("disable", "--connection", conn.toString());
+        assertEquals(0, disable.exitCode(), disable.toString());
+        assertEquals(3, sync.get(2, TimeUnit.MINUTES).exitCode());
+        JsonNode drained = BackflowCli.history(conn).get(0);
+        assertEquals("CANCELLED", drained.get("status").asText());
+        assertEquals(drained.get("read").asLong(), drained.get("succeeded").asLong(), "a disabled connection's sync is drained");
+
+        BackflowCli.Result refused = BackflowCli.sync(conn);
+        assertEquals(1, refused.exitCode());
+        assertTrue(refused.err().contains("connection orders is disabled; enable it with: enable --connection"), refused.toString());
+
+        assertEquals(0, BackflowCli.run("enable", "--connection", conn.toString()).exitCode());
+        assertEquals(0, BackflowCli.sync(conn).exitCode());
+        assertEquals(2000, deliveredCounts().size());
+        assertEquals(0, deliveredCounts().values().stream().mapToInt(c -> c - 1).sum());
+    }
+
+    @Test
+    void settingEnabledFalseInTheFileDrainsTheRunningSync() throws Exception {
+        Databases.execute(db, "CREATE TABLE orders (id BIGINT PRIMARY KEY, user_id VARCHAR(20), amount NUMERIC(10,2), updated_at TIMESTAMP)");
+        insertOrders(1, 2000, "TIMESTAMP '2024-01-01'");
+        Path conn = connection(1);
+        CompletableFuture<BackflowCli.Result> sync = CompletableFuture.supplyAsync(() -> BackflowCli.sync(conn));
+        assertTrue(receiver.awaitDelivered(200, Duration.ofSeconds(60)));
+        Files.writeString(conn, "enabled: false\n" + Files.readString(conn));
+        BackflowCli.Result result = sync.get(2, TimeUnit.MINUTES);
+        assertEquals(3, result.exitCode(), result.toString());
+        assertTrue(result.out().contains("was disabled in"), result.out());
+        BackflowCli.Result refused = BackflowCli.sync(conn);
+        assertEquals(1, refused.exitCode());
+        assertTrue(refused.err().contains("is disabled (enabled: false in"), refused.toString());
+    }
+
     private void stopAfter(Path conn, int delivered) throws Exception {
         CompletableFuture<BackflowCli.Result> sync = CompletableFuture.supplyAsync(() -> BackflowCli.sync(conn));
         assertTrue(receiver.awaitDelivered(delivered, Duration.ofSeconds(60)));
