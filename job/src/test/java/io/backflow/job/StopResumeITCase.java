@@ -99,6 +99,10 @@ class StopResumeITCase {
         return seed;
     }
 
+    private void createOrdersTable() {
+        Databases.execute(db, "CREATE TABLE orders (id BIGINT PRIMARY KEY, user_id VARCHAR(20), amount NUMERIC(10,2), updated_at TIMESTAMP)");
+    }
+
     private void insertOrders(int from, int to, String cursor) {
         Databases.execute(db, "INSERT INTO orders SELECT i, 'u' || (i % 50), i, " + cursor + " FROM generate_series(" + from + ", " + to + ") i");
     }
@@ -184,7 +188,7 @@ class StopResumeITCase {
     @Test
     void randomStopsDuringAFullSyncLoseNothing() throws Exception {
         Random random = new Random(seed());
-        Databases.execute(db, "CREATE TABLE orders (id BIGINT PRIMARY KEY, user_id VARCHAR(20), amount NUMERIC(10,2), updated_at TIMESTAMP)");
+        createOrdersTable();
         insertOrders(1, 4000, "TIMESTAMP '2024-01-01' + (i / 7) * INTERVAL '1 second'");
         Path conn = connection(2);
         int stops = syncWithRandomStops(conn, random, 6, 4000, "FULL");
@@ -199,7 +203,7 @@ class StopResumeITCase {
     @Test
     void randomStopsDuringAnIncrementalSyncLoseNothing() throws Exception {
         Random random = new Random(seed());
-        Databases.execute(db, "CREATE TABLE orders (id BIGINT PRIMARY KEY, user_id VARCHAR(20), amount NUMERIC(10,2), updated_at TIMESTAMP)");
+        createOrdersTable();
         insertOrders(1, 200, "TIMESTAMP '2024-01-01'");
         Path conn = connection(1);
         assertEquals(0, BackflowCli.sync(conn).exitCode());
@@ -215,7 +219,7 @@ class StopResumeITCase {
 
     @Test
     void drainDeliversEverythingReadAndTheNextSyncSendsNothingTwice() throws Exception {
-        Databases.execute(db, "CREATE TABLE orders (id BIGINT PRIMARY KEY, user_id VARCHAR(20), amount NUMERIC(10,2), updated_at TIMESTAMP)");
+        createOrdersTable();
         insertOrders(1, 3000, "TIMESTAMP '2024-01-01'");
         Path conn = connection(1);
         CompletableFuture<BackflowCli.Result> sync = CompletableFuture.supplyAsync(() -> BackflowCli.sync(conn));
@@ -238,7 +242,7 @@ class StopResumeITCase {
 
     @Test
     void stopsThatFindNothingRunningAnswerInOneLine() throws Exception {
-        Databases.execute(db, "CREATE TABLE orders (id BIGINT PRIMARY KEY, user_id VARCHAR(20), amount NUMERIC(10,2), updated_at TIMESTAMP)");
+        createOrdersTable();
         insertOrders(1, 50, "TIMESTAMP '2024-01-01'");
         Path conn = connection(1);
         BackflowCli.Result none = BackflowCli.run("stop", "--connection", conn.toString());
@@ -253,7 +257,7 @@ class StopResumeITCase {
 
     @Test
     void aStopRacingTheEndOfASyncAndTwoStopsAtOnceLoseNothing() throws Exception {
-        Databases.execute(db, "CREATE TABLE orders (id BIGINT PRIMARY KEY, user_id VARCHAR(20), amount NUMERIC(10,2), updated_at TIMESTAMP)");
+        createOrdersTable();
         insertOrders(1, 600, "TIMESTAMP '2024-01-01'");
         Path conn = connection(1);
         CompletableFuture<BackflowCli.Result> sync = CompletableFuture.supplyAsync(() -> BackflowCli.sync(conn));
@@ -272,7 +276,7 @@ class StopResumeITCase {
 
     @Test
     void aTaskManagerLostMidSyncRecoversWithoutLoss(@InjectMiniCluster MiniCluster cluster) throws Exception {
-        Databases.execute(db, "CREATE TABLE orders (id BIGINT PRIMARY KEY, user_id VARCHAR(20), amount NUMERIC(10,2), updated_at TIMESTAMP)");
+        createOrdersTable();
         insertOrders(1, 3000, "TIMESTAMP '2024-01-01'");
         Path conn = connection(1);
         CompletableFuture<BackflowCli.Result> sync = CompletableFuture.supplyAsync(() -> BackflowCli.sync(conn));
@@ -289,7 +293,7 @@ class StopResumeITCase {
 
     @Test
     void theNextSyncAfterAStopHasTheStoppedRunsTypeUnlessAFullResyncIsAsked() throws Exception {
-        Databases.execute(db, "CREATE TABLE orders (id BIGINT PRIMARY KEY, user_id VARCHAR(20), amount NUMERIC(10,2), updated_at TIMESTAMP)");
+        createOrdersTable();
         insertOrders(1, 2000, "TIMESTAMP '2024-01-01'");
         Path conn = connection(1);
         stopAfter(conn, 200);
@@ -311,7 +315,7 @@ class StopResumeITCase {
 
     @Test
     void disablingAConnectionDrainsItsSyncAndSyncRefusesUntilEnabled() throws Exception {
-        Databases.execute(db, "CREATE TABLE orders (id BIGINT PRIMARY KEY, user_id VARCHAR(20), amount NUMERIC(10,2), updated_at TIMESTAMP)");
+        createOrdersTable();
         insertOrders(1, 2000, "TIMESTAMP '2024-01-01'");
         Path conn = connection(1);
         CompletableFuture<BackflowCli.Result> sync = CompletableFuture.supplyAsync(() -> BackflowCli.sync(conn));
@@ -335,7 +339,7 @@ class StopResumeITCase {
 
     @Test
     void settingEnabledFalseInTheFileDrainsTheRunningSync() throws Exception {
-        Databases.execute(db, "CREATE TABLE orders (id BIGINT PRIMARY KEY, user_id VARCHAR(20), amount NUMERIC(10,2), updated_at TIMESTAMP)");
+        createOrdersTable();
         insertOrders(1, 2000, "TIMESTAMP '2024-01-01'");
         Path conn = connection(1);
         CompletableFuture<BackflowCli.Result> sync = CompletableFuture.supplyAsync(() -> BackflowCli.sync(conn));
