@@ -12,8 +12,29 @@ import java.net.UnknownHostException;
 final class Liveness {
     private Liveness() {}
 
-    /** The answer and what it was based on, for messages. */
-    record Verdict(boolean alive, String detail) {}
+    /**
+     * The answer and what it was based on, for messages. {@code finishedJob} is true when Flink
+     * reports the run's job FINISHED: a stop-with-savepoint that Backflow did not see.
+     */
+    record Verdict(boolean alive, String detail, boolean finishedJob, String restUrl) {
+        Verdict(boolean alive, String detail) {
+            this(alive, detail, false, null);
+        }
+    }
+
+    /**
+     * Records a RUNNING run whose process or job is gone: CANCELLED (with the job's last savepoint,
+     * when Flink knows one) after a stop outside Backflow, FAILED otherwise.
+     */
+    static void recordEnded(io.backflow.ledger.Ledger ledger, SyncRun run, Verdict verdict) {
+        if (verdict.finishedJob()) {
+            String savepoint = new FlinkRest(verdict.restUrl()).latestSavepointQuietly(run.jobId());
+            ledger.markStopped(run.id(), savepoint, "stopped outside Backflow (" + verdict.detail() + ")"
+                    + (savepoint == null ? "" : "; savepoint " + savepoint));
+        } else {
+            ledger.finishRun(run.id(), io.backflow.ledger.RunStatus.FAILED, "ended without reporting: " + verdict.detail());
+        }
+    }
 
     /** This process, as the ledger's {@code client} column records it. */
     static String self(String restUrl) {
@@ -31,7 +52,8 @@ final class Liveness {
             try {
                 String state = new FlinkRest(url).jobState(run.jobId());
                 boolean running = state != null && !FlinkRest.isTerminal(state);
-                return new Verdict(running, "Flink job " + run.jobId() + " is " + (state == null ? "unknown to " + url : state));
+                return new Verdict(running, "Flink job " + run.jobId() + " is " + (state == null ? "unknown to " + url : state),
+                        "FINISHED".equals(state), url);
             } catch (Exception e) {
                 // Unreachable REST API: fall back to the client process below.
             }

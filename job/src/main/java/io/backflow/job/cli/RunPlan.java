@@ -35,7 +35,7 @@ public record RunPlan(SyncType type, String startPosition, String reason, String
                 throw new SyncFailedException("connection " + config.name() + " already has a sync running: run " + last.id()
                         + " (" + verdict.detail() + "); stop it with: stop --connection " + config.file());
             }
-            ledger.finishRun(last.id(), RunStatus.FAILED, "ended without reporting: " + verdict.detail());
+            Liveness.recordEnded(ledger, last, verdict);
             last = ledger.run(last.id());
         }
         if (fullResync) {

@@ -37,7 +37,7 @@ public final class StopCommand {
         SyncRun run = recent.get(0);
         Liveness.Verdict verdict = Liveness.check(run);
         if (!verdict.alive()) {
-            ledger.finishRun(run.id(), RunStatus.FAILED, "ended without reporting: " + verdict.detail());
+            Liveness.recordEnded(ledger, run, verdict);
             out.println("Nothing to stop: run " + run.id() + " was no longer running (" + verdict.detail()
                     + "); the next sync continues it from the last committed position.");
             return 0;
