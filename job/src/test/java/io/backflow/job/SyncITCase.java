@@ -269,6 +269,28 @@ class SyncITCase {
     }
 
     @Test
+    void aMappingModelOrColumnTypeChangeMakesTheNextSyncFullAndHistorySaysWhy() {
+        createOrders(db, 100);
+        Path conn = orders("", 1);
+        assertSucceeded(BackflowCli.sync(conn), conn);
+        assertEquals("INCREMENTAL", assertSucceeded(BackflowCli.sync(conn), conn).get("type").asText());
+
+        Path changedMapping = connection("orders", db, "  table: orders\n  cursor: updated_at", "    currency: EUR", "", 1);
+        receiver.reset();
+        JsonNode full = assertSucceeded(BackflowCli.sync(changedMapping), changedMapping);
+        assertEquals("FULL", full.get("type").asText());
+        assertEquals(100, receiver.deliveredEvents().size(), "every row again, in its new shape");
+        BackflowCli.Result history = BackflowCli.run("history", "--connection", changedMapping.toString());
+        assertTrue(history.out().contains("the mapping changed since run "), history.out());
+        assertEquals("INCREMENTAL", assertSucceeded(BackflowCli.sync(changedMapping), changedMapping).get("type").asText());
+
+        Databases.execute(db, "ALTER TABLE orders ALTER COLUMN amount TYPE DOUBLE PRECISION");
+        assertEquals("FULL", assertSucceeded(BackflowCli.sync(changedMapping), changedMapping).get("type").asText());
+        history = BackflowCli.run("history", "--connection", changedMapping.toString());
+        assertTrue(history.out().contains("column amount changed type from numeric to float8"), history.out());
+    }
+
+    @Test
     void historyJsonHasExactlyTheDocumentedKeys() {
         createOrders(db, 5);
         Path conn = orders("", 1);

@@ -76,6 +76,8 @@ public final class Ledger implements AutoCloseable {
                         + "rows_read BIGINT NOT NULL, rows_succeeded BIGINT NOT NULL, rows_failed BIGINT NOT NULL, "
                         + "rows_invalid BIGINT NOT NULL, job_id VARCHAR(64), reason VARCHAR, "
                         + "resumed_from VARCHAR(64), savepoint VARCHAR, client VARCHAR(255), stop_request VARCHAR(16))");
+                // Columns added after 0.1's first tables: ledgers created earlier gain them here.
+                st.execute("ALTER TABLE " + runs + " ADD COLUMN IF NOT EXISTS fingerprint VARCHAR");
                 st.execute("CREATE TABLE IF NOT EXISTS " + splits + " ("
                         + "run_id VARCHAR(64) NOT NULL, split_id VARCHAR(255) NOT NULL, position VARCHAR, "
                         + "finished BOOLEAN NOT NULL, last_checkpoint BIGINT NOT NULL, descriptor VARCHAR, PRIMARY KEY (run_id, split_id))");
@@ -105,11 +107,20 @@ public final class Ledger implements AutoCloseable {
      * ({@code embedded:pid@host} or {@code flink:<rest url>}), and returns its id.
      */
     public String startRun(String connectionName, String type, String startPosition, String reason, String resumedFrom, String client) {
+        return startRun(connectionName, type, startPosition, reason, resumedFrom, client, null);
+    }
+
+    /**
+     * As above, also recording the connection's fingerprint (what its mapping, model and column
+     * types were), so a later sync can tell that one of them changed.
+     */
+    public String startRun(String connectionName, String type, String startPosition, String reason, String resumedFrom, String client,
+            String fingerprint) {
         String id = UUID.randomUUID().toString();
         inTransaction(c -> {
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + runs
                     + " (run_id, connection, run_type, status, started_at, start_position, rows_read, rows_succeeded,"
-                    + " rows_failed, rows_invalid, reason, resumed_from, client) VALUES (?, ?, ?, 'RUNNING', ?, ?, 0, 0, 0, 0, ?, ?, ?)")) {
+                    + " rows_failed, rows_invalid, reason, resumed_from, client, fingerprint) VALUES (?, ?, ?, 'RUNNING', ?, ?, 0, 0, 0, 0, ?, ?, ?, ?)")) {
                 ps.setString(1, id);
                 ps.setString(2, connectionName);
                 ps.setString(3, type);
@@ -118,6 +129,7 @@ public final class Ledger implements AutoCloseable {
                 ps.setString(6, truncate(reason));
                 ps.setString(7, resumedFrom);
                 ps.setString(8, client);
+                ps.setString(9, fingerprint);
                 ps.executeUpdate();
             }
             return null;
@@ -223,6 +235,12 @@ public final class Ledger implements AutoCloseable {
 
     public SyncRun run(String runId) {
         List<SyncRun> found = queryRuns("WHERE run_id = ?", runId, 1);
+        return found.isEmpty() ? null : found.get(0);
+    }
+
+    /** The connection's newest SUCCEEDED run, or null. */
+    public SyncRun lastSucceeded(String connectionName) {
+        List<SyncRun> found = queryRuns("WHERE connection = ? AND status = 'SUCCEEDED'", connectionName, 1);
         return found.isEmpty() ? null : found.get(0);
     }
 
@@ -453,7 +471,7 @@ public final class Ledger implements AutoCloseable {
             List<SyncRun> out = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement("SELECT run_id, connection, run_type, status, started_at, finished_at, start_position,"
                     + " high_water_mark, rows_read, rows_succeeded, rows_failed, rows_invalid, job_id, reason, resumed_from, savepoint,"
-                    + " client, stop_request, planned_splits FROM " + runs + " " + where
+                    + " client, stop_request, planned_splits, fingerprint FROM " + runs + " " + where
                     + " ORDER BY started_at DESC, run_id")) {
                 ps.setString(1, arg);
                 ps.setMaxRows(limit);
@@ -463,7 +481,7 @@ public final class Ledger implements AutoCloseable {
                         out.add(new SyncRun(rs.getString(1), rs.getString(2), rs.getString(3), RunStatus.valueOf(rs.getString(4)),
                                 rs.getTimestamp(5).toInstant(), finished == null ? null : finished.toInstant(), rs.getString(7),
                                 rs.getString(8), rs.getLong(9), rs.getLong(10), rs.getLong(11), rs.getLong(12), rs.getString(13), rs.getString(14),
-                                rs.getString(15), rs.getString(16), rs.getString(17), rs.getString(18), (Integer) rs.getObject(19)));
+                                rs.getString(15), rs.getString(16), rs.getString(17), rs.getString(18), (Integer) rs.getObject(19), rs.getString(20)));
                     }
                 }
             }

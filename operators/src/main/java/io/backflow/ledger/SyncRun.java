@@ -23,11 +23,12 @@ public final class SyncRun {
     private final String client;
     private final String stopRequest;
     private final Integer plannedSplits;
+    private final String fingerprint;
 
     public SyncRun(String id, String connection, String type, RunStatus status, Instant startedAt, Instant finishedAt,
             String startPosition, String highWaterMark, long read, long succeeded, long failed, long invalid,
             String jobId, String reason, String resumedFrom, String savepoint, String client, String stopRequest,
-            Integer plannedSplits) {
+            Integer plannedSplits, String fingerprint) {
         this.id = id;
         this.connection = connection;
         this.type = type;
@@ -47,6 +48,7 @@ public final class SyncRun {
         this.client = client;
         this.stopRequest = stopRequest;
         this.plannedSplits = plannedSplits;
+        this.fingerprint = fingerprint;
     }
 
     public String id() { return id; }
@@ -77,6 +79,9 @@ public final class SyncRun {
     public String stopRequest() { return stopRequest; }
     /** How many splits the source planned, or null before it planned. */
     public Integer plannedSplits() { return plannedSplits; }
+
+    /** What the connection's mapping, model and column types were when the run started (JSON), or null. */
+    public String fingerprint() { return fingerprint; }
 
     /** True when every row read is accounted for as delivered, failed or invalid. */
     public boolean reconciles() {

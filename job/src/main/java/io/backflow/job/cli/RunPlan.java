@@ -26,7 +26,7 @@ public record RunPlan(SyncType type, String startPosition, String reason, String
      * Decides the next run. {@code restorePath} is a savepoint Flink was told to restore
      * ({@code flink run -s}), or null.
      */
-    public static RunPlan decide(ConnectionConfig config, Ledger ledger, boolean fullResync, String restorePath) {
+    public static RunPlan decide(ConnectionConfig config, Ledger ledger, boolean fullResync, String restorePath, String fingerprint) {
         List<SyncRun> recent = ledger.runs(config.name(), 1);
         SyncRun last = recent.isEmpty() ? null : recent.get(0);
         if (last != null && last.status() == RunStatus.RUNNING) {
@@ -52,6 +52,12 @@ public record RunPlan(SyncType type, String startPosition, String reason, String
                     + " run " + last.id() + " from savepoint " + restorePath, last.id(), restorePath, last.highWaterMark(), null);
         }
         if (unfinished) {
+            String change = Fingerprint.changeSince(last.fingerprint(), fingerprint);
+            if (change != null) {
+                // What the stopped run delivered was made another way: start over.
+                return fresh(SyncType.FULL, null, change + " since " + last.status().name().toLowerCase() + " run " + last.id()
+                        + ", so this sync is FULL instead of resuming it");
+            }
             SyncType type = SyncType.valueOf(last.type());
             String verb = "resumes " + last.status().name().toLowerCase() + " run " + last.id();
             if (last.plannedSplits() == null) {
@@ -75,6 +81,11 @@ public record RunPlan(SyncType type, String startPosition, String reason, String
         }
         if (config.source().cursor() == null) {
             return fresh(SyncType.FULL, null, "no cursor column: every sync reads every row");
+        }
+        SyncRun succeeded = ledger.lastSucceeded(config.name());
+        String change = succeeded == null ? null : Fingerprint.changeSince(succeeded.fingerprint(), fingerprint);
+        if (change != null) {
+            return fresh(SyncType.FULL, null, change + " since run " + succeeded.id() + ", so this sync is FULL");
         }
         String position = ledger.committedPosition(config.name());
         if (position == null) {

@@ -10,7 +10,9 @@ import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * Checks a connection against its warehouse before any job starts: the model can be queried and
@@ -19,17 +21,20 @@ import java.util.Locale;
 public final class SourceCheck {
     private SourceCheck() {}
 
-    public static void verify(ConnectionConfig config) {
+    /** Checks the connection and returns the model's columns with their database type names. */
+    public static Map<String, String> verify(ConnectionConfig config) {
         ConnectionConfig.Source source = config.source();
         SqlDialect dialect = source.endpoint().dialect();
         String model = source.table() != null ? dialect.quoteQualified(source.table()) : "(" + source.sql() + ") backflow_model";
         List<String> columns = new ArrayList<>();
+        Map<String, String> types = new LinkedHashMap<>();
         try (Connection c = source.endpoint().open()) {
             dialect.beginStreamingRead(c);
             try (PreparedStatement ps = c.prepareStatement("SELECT * FROM " + model + " WHERE 1 = 0")) {
                 ResultSetMetaData md = ps.executeQuery().getMetaData();
                 for (int i = 1; i <= md.getColumnCount(); i++) {
                     columns.add(md.getColumnLabel(i));
+                    types.put(md.getColumnLabel(i), md.getColumnTypeName(i));
                 }
             } finally {
                 c.rollback();
@@ -54,6 +59,7 @@ public final class SourceCheck {
         if (!problems.isEmpty()) {
             throw new ConfigException(config.file().toString(), problems);
         }
+        return types;
     }
 
     private static boolean has(List<String> columns, String name) {

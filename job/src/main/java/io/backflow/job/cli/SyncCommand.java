@@ -63,7 +63,7 @@ public final class SyncCommand {
     }
 
     public static int run(ConnectionConfig config, boolean fullResync, PrintStream out) {
-        SourceCheck.verify(config);
+        String fingerprint = Fingerprint.of(config, SourceCheck.verify(config));
         if (!config.enabled()) {
             throw new SyncFailedException("connection " + config.name() + " is disabled (enabled: false in " + config.file() + "); set enabled: true to sync");
         }
@@ -76,9 +76,9 @@ public final class SyncCommand {
             String restorePath = probe.getConfiguration().getOptional(StateRecoveryOptions.SAVEPOINT_PATH).orElse(null);
             String restUrl = probe instanceof LocalStreamEnvironment ? null : restUrl(probe.getConfiguration(), config);
 
-            RunPlan plan = RunPlan.decide(config, ledger, fullResync, restorePath);
+            RunPlan plan = RunPlan.decide(config, ledger, fullResync, restorePath, fingerprint);
             String runId = ledger.startRun(config.name(), plan.type().name(), plan.startPosition(), plan.reason(), plan.resumedFrom(),
-                    Liveness.self(restUrl));
+                    Liveness.self(restUrl), fingerprint);
             if (plan.savepoint() != null) {
                 ledger.copyPlan(plan.resumedFrom(), runId);
             }
