@@ -54,10 +54,12 @@ public final class SyncPipeline {
         conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 3);
         conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, java.time.Duration.ofSeconds(2));
         conf.setString("execution.checkpointing.interval", config.sync().checkpointInterval().toMillis() + " ms");
-        // A checkpoint waits for the sink to resolve every batch it holds, which with a failing
-        // destination takes up to the retry budget plus a request timeout; never time out before that.
+        // A checkpoint waits for the sink to resolve every batch it holds: up to max_in_flight + 1
+        // buffered batches and max_in_flight in flight, sent max_in_flight at a time, each taking up
+        // to the retry budget plus a request timeout against a failing destination.
         ConnectionConfig.Destination d = config.destination();
-        long timeoutMs = d.maxRetryDuration().toMillis() + 2 * d.timeout().toMillis() + 60_000;
+        long rounds = (2L * d.maxInFlight() + 1 + d.maxInFlight() - 1) / d.maxInFlight();
+        long timeoutMs = rounds * (d.maxRetryDuration().toMillis() + 2 * d.timeout().toMillis()) + 60_000;
         conf.setString("execution.checkpointing.timeout", timeoutMs + " ms");
         conf.setString("parallelism.default", String.valueOf(config.sync().parallelism()));
         return conf;

@@ -54,7 +54,8 @@ public final class JdbcEndpoint implements Serializable {
 
     /** The URL with any inline password removed, for logs and messages. */
     public String redactedUrl() {
-        return url.replaceAll("(?i)(password=)[^&;]*", "$1***").replaceAll("//([^:/@]+):[^@/]*@", "//$1:***@");
+        return url.replaceAll("(?i)((?:password|passwd|pwd|token|[a-z_]*_token|secret|[a-z_]*key)=)[^&;]*", "$1***")
+                .replaceAll("//([^:/@]+):[^@/]*@", "//$1:***@");
     }
 
     @Override

@@ -65,19 +65,39 @@ public final class Ledger implements AutoCloseable {
         return connection;
     }
 
+    private static final List<String> TABLES = List.of("sync_runs", "run_splits", "run_commits", "row_errors", "connections");
+
+    /**
+     * Creates the schema and tables that are missing. Nothing is executed when they all exist, so
+     * a state user without CREATE rights works once the tables are there, and no DDL lock is taken
+     * on every open.
+     */
     private void createTables() {
+        Integer existing = inTransaction(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = ? AND table_name IN (?, ?, ?, ?, ?)")) {
+                ps.setString(1, store.schema());
+                for (int i = 0; i < TABLES.size(); i++) {
+                    ps.setString(i + 2, TABLES.get(i));
+                }
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return rs.getInt(1);
+                }
+            }
+        });
+        if (existing == TABLES.size()) {
+            return;
+        }
         inTransaction(c -> {
             try (Statement st = c.createStatement()) {
                 st.execute("CREATE SCHEMA IF NOT EXISTS " + dialect.quoteIdentifier(store.schema()));
                 st.execute("CREATE TABLE IF NOT EXISTS " + runs + " ("
-                        + "run_id VARCHAR(64) PRIMARY KEY, connection VARCHAR(255) NOT NULL, run_type VARCHAR(16) NOT NULL, "
+                        + "run_id VARCHAR(64) PRIMARY KEY, connection VARCHAR(255) NOT NULL, seq BIGINT NOT NULL, run_type VARCHAR(16) NOT NULL, "
                         + "status VARCHAR(16) NOT NULL, started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP, "
                         + "start_position VARCHAR, high_water_mark VARCHAR, planned_splits INTEGER, "
                         + "rows_read BIGINT NOT NULL, rows_succeeded BIGINT NOT NULL, rows_failed BIGINT NOT NULL, "
                         + "rows_invalid BIGINT NOT NULL, job_id VARCHAR(64), reason VARCHAR, "
-                        + "resumed_from VARCHAR(64), savepoint VARCHAR, client VARCHAR(255), stop_request VARCHAR(16))");
-                // Columns added after 0.1's first tables: ledgers created earlier gain them here.
-                st.execute("ALTER TABLE " + runs + " ADD COLUMN IF NOT EXISTS fingerprint VARCHAR");
+                        + "resumed_from VARCHAR(64), savepoint VARCHAR, client VARCHAR(255), stop_request VARCHAR(16), fingerprint VARCHAR)");
                 st.execute("CREATE TABLE IF NOT EXISTS " + splits + " ("
                         + "run_id VARCHAR(64) NOT NULL, split_id VARCHAR(255) NOT NULL, position VARCHAR, "
                         + "finished BOOLEAN NOT NULL, last_checkpoint BIGINT NOT NULL, descriptor VARCHAR, PRIMARY KEY (run_id, split_id))");
@@ -89,7 +109,7 @@ public final class Ledger implements AutoCloseable {
                         + "message_id VARCHAR(64), reason VARCHAR, recorded_at TIMESTAMP NOT NULL)");
                 st.execute("CREATE TABLE IF NOT EXISTS " + connections + " ("
                         + "connection VARCHAR(255) PRIMARY KEY, position VARCHAR, disabled BOOLEAN NOT NULL DEFAULT FALSE, "
-                        + "updated_at TIMESTAMP NOT NULL)");
+                        + "running_run VARCHAR(64), updated_at TIMESTAMP NOT NULL)");
             }
             return null;
         });
@@ -118,23 +138,70 @@ public final class Ledger implements AutoCloseable {
             String fingerprint) {
         String id = UUID.randomUUID().toString();
         inTransaction(c -> {
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + runs
-                    + " (run_id, connection, run_type, status, started_at, start_position, rows_read, rows_succeeded,"
-                    + " rows_failed, rows_invalid, reason, resumed_from, client, fingerprint) VALUES (?, ?, ?, 'RUNNING', ?, ?, 0, 0, 0, 0, ?, ?, ?, ?)")) {
+            // One run per connection at a time: the connection row names its running run, and
+            // taking it is one conditional update, so two syncs started together cannot both win.
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + connections
+                    + " (connection, position, disabled, running_run, updated_at) VALUES (?, NULL, FALSE, NULL, ?) ON CONFLICT DO NOTHING")) {
+                ps.setString(1, connectionName);
+                ps.setTimestamp(2, now());
+                ps.executeUpdate();
+            }
+            String holder;
+            try (PreparedStatement ps = c.prepareStatement("SELECT running_run FROM " + connections + " WHERE connection = ?")) {
+                ps.setString(1, connectionName);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    holder = rs.getString(1);
+                }
+            }
+            if (holder != null) {
+                try (PreparedStatement ps = c.prepareStatement("SELECT status FROM " + runs + " WHERE run_id = ?")) {
+                    ps.setString(1, holder);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        if (rs.next() && "RUNNING".equals(rs.getString(1))) {
+                            throw new RunAlreadyRunningException(connectionName, holder);
+                        }
+                    }
+                }
+            }
+            try (PreparedStatement ps = c.prepareStatement("UPDATE " + connections + " SET running_run = ? WHERE connection = ?"
+                    + (holder == null ? " AND running_run IS NULL" : " AND running_run = ?"))) {
                 ps.setString(1, id);
                 ps.setString(2, connectionName);
-                ps.setString(3, type);
-                ps.setTimestamp(4, now());
-                ps.setString(5, startPosition);
-                ps.setString(6, truncate(reason));
-                ps.setString(7, resumedFrom);
-                ps.setString(8, client);
-                ps.setString(9, fingerprint);
+                if (holder != null) {
+                    ps.setString(3, holder);
+                }
+                if (ps.executeUpdate() == 0) {
+                    throw new RunAlreadyRunningException(connectionName, null);
+                }
+            }
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + runs
+                    + " (run_id, connection, seq, run_type, status, started_at, start_position, rows_read, rows_succeeded,"
+                    + " rows_failed, rows_invalid, reason, resumed_from, client, fingerprint)"
+                    + " VALUES (?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM " + runs + " WHERE connection = ?), ?, 'RUNNING', ?, ?, 0, 0, 0, 0, ?, ?, ?, ?)")) {
+                ps.setString(1, id);
+                ps.setString(2, connectionName);
+                ps.setString(3, connectionName);
+                ps.setString(4, type);
+                ps.setTimestamp(5, now());
+                ps.setString(6, startPosition);
+                ps.setString(7, truncate(reason));
+                ps.setString(8, resumedFrom);
+                ps.setString(9, client);
+                ps.setString(10, fingerprint);
                 ps.executeUpdate();
             }
             return null;
         });
         return id;
+    }
+
+    /** Frees the connection for its next run once {@code runId} is final. */
+    private void release(Connection c, String runId) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE " + connections + " SET running_run = NULL WHERE running_run = ?")) {
+            ps.setString(1, runId);
+            ps.executeUpdate();
+        }
     }
 
     /** Asks a running run to stop ({@code STOP}) or to stop after delivering what it read ({@code DRAIN}). */
@@ -144,8 +211,19 @@ public final class Ledger implements AutoCloseable {
 
     /** Ends a RUNNING run as CANCELLED, remembering the savepoint it left (null after a drain). */
     public boolean markStopped(String runId, String savepoint, String reason) {
-        return update("UPDATE " + runs + " SET status = 'CANCELLED', finished_at = ?, savepoint = ?, reason = ? WHERE run_id = ? AND status = 'RUNNING'",
-                now(), savepoint, truncate(reason), runId) > 0;
+        return inTransaction(c -> {
+            int n;
+            try (PreparedStatement ps = c.prepareStatement("UPDATE " + runs + " SET status = 'CANCELLED', finished_at = ?, savepoint = ?, reason = ?"
+                    + " WHERE run_id = ? AND status = 'RUNNING'")) {
+                ps.setTimestamp(1, now());
+                ps.setString(2, savepoint);
+                ps.setString(3, truncate(reason));
+                ps.setString(4, runId);
+                n = ps.executeUpdate();
+            }
+            release(c, runId);
+            return n > 0;
+        });
     }
 
     /** Records the savepoint a run left behind, whatever its status. */
@@ -229,8 +307,19 @@ public final class Ledger implements AutoCloseable {
 
     /** Ends a run that is still RUNNING with the given status; a run already final is left alone. */
     public boolean finishRun(String runId, RunStatus status, String reason) {
-        return update("UPDATE " + runs + " SET status = ?, finished_at = ?, reason = COALESCE(?, reason) WHERE run_id = ? AND status = 'RUNNING'",
-                status.name(), now(), truncate(reason), runId) > 0;
+        return inTransaction(c -> {
+            int n;
+            try (PreparedStatement ps = c.prepareStatement("UPDATE " + runs + " SET status = ?, finished_at = ?, reason = COALESCE(?, reason)"
+                    + " WHERE run_id = ? AND status = 'RUNNING'")) {
+                ps.setString(1, status.name());
+                ps.setTimestamp(2, now());
+                ps.setString(3, truncate(reason));
+                ps.setString(4, runId);
+                n = ps.executeUpdate();
+            }
+            release(c, runId);
+            return n > 0;
+        });
     }
 
     public SyncRun run(String runId) {
@@ -316,8 +405,36 @@ public final class Ledger implements AutoCloseable {
                 ps.setString(3, runId);
                 ps.executeUpdate();
             }
+            // Planning again (after a failure before the first checkpoint) may cut other ranges; while
+            // nothing was committed the new plan replaces the old one, after that the first plan stands.
+            boolean committed;
+            try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM " + commits + " WHERE run_id = ?")) {
+                ps.setString(1, runId);
+                ps.setMaxRows(1);
+                try (ResultSet rs = ps.executeQuery()) {
+                    committed = rs.next();
+                }
+            }
+            if (!committed) {
+                // Delete only the splits the new plan lacks and upsert the rest: DuckDB cannot
+                // delete and re-insert one key inside a transaction.
+                StringBuilder keep = new StringBuilder();
+                for (int i = 0; i < plannedSplits.size(); i++) {
+                    keep.append(i == 0 ? "?" : ", ?");
+                }
+                try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + splits + " WHERE run_id = ?"
+                        + (plannedSplits.isEmpty() ? "" : " AND split_id NOT IN (" + keep + ")"))) {
+                    ps.setString(1, runId);
+                    for (int i = 0; i < plannedSplits.size(); i++) {
+                        ps.setString(i + 2, plannedSplits.get(i).splitId());
+                    }
+                    ps.executeUpdate();
+                }
+            }
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + splits
-                    + " (run_id, split_id, position, finished, last_checkpoint, descriptor) VALUES (?, ?, ?, ?, -1, ?) ON CONFLICT DO NOTHING")) {
+                    + " (run_id, split_id, position, finished, last_checkpoint, descriptor) VALUES (?, ?, ?, ?, -1, ?)"
+                    + (committed ? " ON CONFLICT DO NOTHING" : " ON CONFLICT (run_id, split_id) DO UPDATE SET position = EXCLUDED.position,"
+                            + " finished = EXCLUDED.finished, descriptor = EXCLUDED.descriptor"))) {
                 for (SplitProgress split : plannedSplits) {
                     ps.setString(1, runId);
                     ps.setString(2, split.splitId());
@@ -422,7 +539,9 @@ public final class Ledger implements AutoCloseable {
         String connectionName;
         String hwm;
         int planned;
-        try (PreparedStatement ps = c.prepareStatement("SELECT connection, high_water_mark, planned_splits, status FROM " + runs + " WHERE run_id = ?")) {
+        String startPosition;
+        try (PreparedStatement ps = c.prepareStatement("SELECT connection, high_water_mark, planned_splits, status, start_position FROM " + runs
+                + " WHERE run_id = ?")) {
             ps.setString(1, runId);
             try (ResultSet rs = ps.executeQuery()) {
                 if (!rs.next()) {
@@ -430,6 +549,7 @@ public final class Ledger implements AutoCloseable {
                 }
                 connectionName = rs.getString(1);
                 hwm = rs.getString(2);
+                startPosition = rs.getString(5);
                 planned = rs.getInt(3);
                 if (rs.wasNull() || !"RUNNING".equals(rs.getString(4))) {
                     return false;
@@ -452,7 +572,8 @@ public final class Ledger implements AutoCloseable {
             ps.setString(2, runId);
             ps.executeUpdate();
         }
-        if (hwm != null) {
+        release(c, runId);
+        if (hwm != null && !movesBack(hwm, startPosition)) {
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + connections + " (connection, position, updated_at) VALUES (?, ?, ?)"
                     + " ON CONFLICT (connection) DO UPDATE SET position = EXCLUDED.position, updated_at = EXCLUDED.updated_at")) {
                 ps.setString(1, connectionName);
@@ -464,6 +585,21 @@ public final class Ledger implements AutoCloseable {
         return true;
     }
 
+    /**
+     * True when a run's high-water mark lies below the cursor it started after (a raised
+     * cursor_delay, or the newest rows deleted): the connection's position never moves back.
+     */
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    static boolean movesBack(String highWaterMark, String startPosition) {
+        Object[] hwm = io.backflow.jdbc.PositionCodec.decode(highWaterMark);
+        Object[] start = io.backflow.jdbc.PositionCodec.decode(startPosition);
+        if (hwm == null || start == null || hwm.length == 0 || start.length == 0 || hwm[0] == null || start[0] == null
+                || hwm[0].getClass() != start[0].getClass() || !(hwm[0] instanceof Comparable)) {
+            return false;
+        }
+        return ((Comparable) hwm[0]).compareTo(start[0]) < 0;
+    }
+
     // ---------------------------------------------------------------- plumbing
 
     private List<SyncRun> queryRuns(String where, String arg, int limit) {
@@ -472,7 +608,7 @@ public final class Ledger implements AutoCloseable {
             try (PreparedStatement ps = c.prepareStatement("SELECT run_id, connection, run_type, status, started_at, finished_at, start_position,"
                     + " high_water_mark, rows_read, rows_succeeded, rows_failed, rows_invalid, job_id, reason, resumed_from, savepoint,"
                     + " client, stop_request, planned_splits, fingerprint FROM " + runs + " " + where
-                    + " ORDER BY started_at DESC, run_id")) {
+                    + " ORDER BY seq DESC")) {
                 ps.setString(1, arg);
                 ps.setMaxRows(limit);
                 try (ResultSet rs = ps.executeQuery()) {
@@ -546,7 +682,9 @@ public final class Ledger implements AutoCloseable {
     private static boolean isRetryable(SQLException e) {
         String state = e.getSQLState();
         String msg = String.valueOf(e.getMessage()).toLowerCase(java.util.Locale.ROOT);
-        return (state != null && (state.startsWith("40") || state.startsWith("08"))) || msg.contains("conflict");
+        // DuckDB reports two transactions inserting one key as a failed commit, not as a conflict.
+        return (state != null && (state.startsWith("40") || state.startsWith("08"))) || msg.contains("conflict")
+                || (msg.contains("failed to commit") && msg.contains("duplicate key"));
     }
 
     private static Timestamp now() {

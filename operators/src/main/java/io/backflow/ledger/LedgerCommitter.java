@@ -22,11 +22,11 @@ public final class LedgerCommitter implements Committer<LedgerCommittable> {
 
     @Override
     public void commit(Collection<CommitRequest<LedgerCommittable>> requests) throws IOException {
-        if (ledger == null) {
-            ledger = store.open();
-        }
         for (CommitRequest<LedgerCommittable> request : requests) {
             try {
+                if (ledger == null) {
+                    ledger = store.open();
+                }
                 ledger.commit(request.getCommittable());
             } catch (LedgerException e) {
                 LOG.warn("Could not write to the ledger (attempt {}), will retry: {}", request.getNumberOfRetries() + 1, e.getMessage());

@@ -165,4 +165,59 @@ class LedgerTest {
             assertEquals(RunStatus.SUCCEEDED, done.status());
         }
     }
+
+    @ParameterizedTest
+    @MethodSource("databases")
+    void aSecondRunOfAConnectionIsRefusedWhileOneRuns(String db) throws Exception {
+        LedgerStore store = store(db, "l_lock");
+        try (Ledger ledger = store.open()) {
+            String first = ledger.startRun("c", "FULL", null, "first");
+            RunAlreadyRunningException e = org.junit.jupiter.api.Assertions.assertThrows(RunAlreadyRunningException.class,
+                    () -> ledger.startRun("c", "FULL", null, "second"));
+            assertEquals(first, e.runningRun());
+            assertTrue(ledger.markStopped(first, null, "stopped"));
+            String second = ledger.startRun("c", "FULL", null, "after the stop");
+            assertEquals(List.of(second, first), ledger.runs("c", 10).stream().map(SyncRun::id).toList(), "newest first");
+        }
+        // Many syncs started at once: exactly one wins.
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        List<Future<String>> attempts = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            attempts.add(pool.submit(() -> {
+                try (Ledger ledger = store.open()) {
+                    return ledger.startRun("racy", "FULL", null, "race");
+                } catch (RunAlreadyRunningException e) {
+                    return null;
+                }
+            }));
+        }
+        int winners = 0;
+        for (Future<String> f : attempts) {
+            winners += f.get() == null ? 0 : 1;
+        }
+        pool.shutdown();
+        assertEquals(1, winners);
+    }
+
+    @ParameterizedTest
+    @MethodSource("databases")
+    void planningAgainBeforeAnyCommitReplacesThePlan(String db) {
+        try (Ledger ledger = store(db, "l_replan").open()) {
+            String run = ledger.startRun("c", "FULL", null, "first");
+            ledger.planned(run, null, splits("full-0", "full-1", "full-2"));
+            ledger.planned(run, null, splits("full-0", "full-1"));
+            assertEquals(2, ledger.splitProgress(run).size());
+            ledger.commit(committable(run, 0, 1, 1, 0, 0, Map.of("full-0", "[[\"long\",1]]"), Set.of()));
+            ledger.planned(run, null, splits("full-0"));
+            assertEquals(2, ledger.splitProgress(run).size(), "after a commit the first plan stands");
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void thePositionNeverMovesBack() {
+        assertTrue(Ledger.movesBack("[[\"long\",5]]", "[[\"long\",9]]"));
+        assertFalse(Ledger.movesBack("[[\"long\",9]]", "[[\"long\",9]]"));
+        assertFalse(Ledger.movesBack("[[\"timestamp\",\"2024-02-01T00:00\"]]", "[[\"timestamp\",\"2024-01-01T00:00\"]]"));
+        assertFalse(Ledger.movesBack("[[\"long\",5]]", null));
+    }
 }

@@ -55,7 +55,10 @@ final class Liveness {
                 return new Verdict(running, "Flink job " + run.jobId() + " is " + (state == null ? "unknown to " + url : state),
                         "FINISHED".equals(state), url);
             } catch (Exception e) {
-                // Unreachable REST API: fall back to the client process below.
+                // The job may well run on: a cluster we cannot ask is not a dead job, and a
+                // second job over the same rows would deliver them twice.
+                return new Verdict(true, "Flink job " + run.jobId() + " may still run: its cluster at " + url + " did not answer ("
+                        + SyncCommand.rootMessage(e) + ")");
             }
         }
         String head = rest > 0 ? client.substring(0, rest) : client;

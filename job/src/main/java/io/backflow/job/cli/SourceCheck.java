@@ -19,6 +19,9 @@ import java.util.Map;
  * has every column the key, cursor and mapping name. A problem here is a config error.
  */
 public final class SourceCheck {
+    private static final java.util.Set<Integer> TIME_TYPES = java.util.Set.of(java.sql.Types.DATE, java.sql.Types.TIMESTAMP,
+            java.sql.Types.TIMESTAMP_WITH_TIMEZONE);
+
     private SourceCheck() {}
 
     /** Checks the connection and returns the model's columns with their database type names. */
@@ -28,6 +31,7 @@ public final class SourceCheck {
         String model = source.table() != null ? dialect.quoteQualified(source.table()) : "(" + source.sql() + ") backflow_model";
         List<String> columns = new ArrayList<>();
         Map<String, String> types = new LinkedHashMap<>();
+        boolean cursorIsTime = true;
         try (Connection c = source.endpoint().open()) {
             dialect.beginStreamingRead(c);
             try (PreparedStatement ps = c.prepareStatement("SELECT * FROM " + model + " WHERE 1 = 0")) {
@@ -35,6 +39,9 @@ public final class SourceCheck {
                 for (int i = 1; i <= md.getColumnCount(); i++) {
                     columns.add(md.getColumnLabel(i));
                     types.put(md.getColumnLabel(i), md.getColumnTypeName(i));
+                    if (source.cursor() != null && md.getColumnLabel(i).equalsIgnoreCase(source.cursor())) {
+                        cursorIsTime = TIME_TYPES.contains(md.getColumnType(i));
+                    }
                 }
             } finally {
                 c.rollback();
@@ -52,6 +59,10 @@ public final class SourceCheck {
         }
         if (source.cursor() != null && !has(columns, source.cursor())) {
             problems.add("source.cursor: column '" + source.cursor() + "' is not in the source (it has " + columns + ")");
+        }
+        if (!cursorIsTime && !source.cursorDelay().isZero()) {
+            problems.add("source.cursor_delay: only works with a date or time cursor, and column '" + source.cursor() + "' is "
+                    + types.get(source.cursor()) + "; remove cursor_delay, or use a timestamp column as the cursor");
         }
         for (String missing : SyncPipeline.mappingSpec(config).missingColumns(columns)) {
             problems.add("mapping: column '" + missing + "' is not in the source (it has " + columns + ")");

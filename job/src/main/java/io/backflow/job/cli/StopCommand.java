@@ -1,6 +1,7 @@
 package io.backflow.job.cli;
 
 import io.backflow.job.SyncFailedException;
+import io.backflow.job.SyncPipeline;
 import io.backflow.job.config.ConnectionConfig;
 import io.backflow.ledger.Ledger;
 import io.backflow.ledger.LedgerStore;
@@ -62,7 +63,8 @@ public final class StopCommand {
         }
         ledger.requestStop(run.id(), mode);
         out.println("Asked sync " + run.id() + " to stop" + (drain ? " with drain" : "") + "; waiting for it");
-        long timeoutMs = config.destination().maxRetryDuration().toMillis() + 2 * config.destination().timeout().toMillis() + 120_000;
+        long timeoutMs = Long.parseLong(SyncPipeline.flinkConfiguration(config).getString("execution.checkpointing.timeout", "600000 ms")
+                .replace(" ms", "")) + 60_000;
         long deadline = System.nanoTime() + timeoutMs * 1_000_000L;
         while (System.nanoTime() < deadline) {
             SyncRun now = ledger.run(run.id());

@@ -77,8 +77,13 @@ public final class SyncCommand {
             String restUrl = probe instanceof LocalStreamEnvironment ? null : restUrl(probe.getConfiguration(), config);
 
             RunPlan plan = RunPlan.decide(config, ledger, fullResync, restorePath, fingerprint);
-            String runId = ledger.startRun(config.name(), plan.type().name(), plan.startPosition(), plan.reason(), plan.resumedFrom(),
-                    Liveness.self(restUrl), fingerprint);
+            String runId;
+            try {
+                runId = ledger.startRun(config.name(), plan.type().name(), plan.startPosition(), plan.reason(), plan.resumedFrom(),
+                        Liveness.self(restUrl), fingerprint);
+            } catch (io.backflow.ledger.RunAlreadyRunningException e) {
+                throw new SyncFailedException(e.getMessage() + "; stop it with: stop --connection " + config.file());
+            }
             if (plan.savepoint() != null) {
                 ledger.copyPlan(plan.resumedFrom(), runId);
             }

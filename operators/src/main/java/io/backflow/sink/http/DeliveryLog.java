@@ -40,10 +40,21 @@ final class DeliveryLog {
     void failed(RowError error) {
         int n = failuresLogged.incrementAndGet();
         if (n <= FAILURES_AT_WARN) {
-            LOG.warn("Event for row {} failed at {}: {}{}", error.key(), endpoint, error.reason(),
+            // The reason's body excerpt can echo the event back, so WARN gets only its first part.
+            LOG.warn("Event for row {} failed: {} (details in row_errors){}", error.key(), headline(error.reason()),
                     n == FAILURES_AT_WARN ? " (further failures logged at DEBUG)" : "");
+            LOG.debug("Event for row {} failed at {}: {}", error.key(), endpoint, error.reason());
         } else if (LOG.isDebugEnabled()) {
             LOG.debug("Event for row {} failed at {}: {}", error.key(), endpoint, error.reason());
         }
+    }
+
+    /** "HTTP 400: {body...}" becomes "HTTP 400"; reasons without a body stay as they are. */
+    static String headline(String reason) {
+        if (reason == null) {
+            return "unknown";
+        }
+        int colon = reason.indexOf(": ");
+        return colon > 0 ? reason.substring(0, colon) : reason;
     }
 }

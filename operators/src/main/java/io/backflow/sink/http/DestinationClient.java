@@ -68,7 +68,7 @@ final class DestinationClient implements AutoCloseable {
     }
 
     String endpoint() {
-        return settings.endpoint().toString();
+        return settings.displayEndpoint();
     }
 
     @Override

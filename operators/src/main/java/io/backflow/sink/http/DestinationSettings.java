@@ -48,6 +48,13 @@ final class DestinationSettings implements Serializable {
     Duration requestTimeout() { return requestTimeout; }
     RetryPolicy retryPolicy() { return retryPolicy; }
 
+    /** The endpoint for logs and messages: no user info and no query string, where secrets live. */
+    String displayEndpoint() {
+        URI u = endpoint();
+        return u.getScheme() + "://" + u.getHost() + (u.getPort() < 0 ? "" : ":" + u.getPort()) + (u.getRawPath() == null ? "" : u.getRawPath())
+                + (u.getRawQuery() == null ? "" : "?***");
+    }
+
     URI endpoint() {
         try {
             URI uri = format.endpoint(url);
@@ -60,7 +67,7 @@ final class DestinationSettings implements Serializable {
             if (e.getMessage() != null && e.getMessage().startsWith("destination.url")) {
                 throw e;
             }
-            throw new IllegalArgumentException("destination.url is not a valid URL: " + url, e);
+            throw new IllegalArgumentException("destination.url is not a valid URL", e);
         }
     }
 
@@ -82,7 +89,7 @@ final class DestinationSettings implements Serializable {
 
     /** The one-line error for an answer that says Backflow's own settings are wrong. */
     DestinationConfigurationException configurationError(int status) {
-        String where = endpoint().toString();
+        String where = displayEndpoint();
         String msg;
         if (status == 401 || status == 403) {
             msg = format == RequestFormat.SEGMENT_BATCH
@@ -98,7 +105,7 @@ final class DestinationSettings implements Serializable {
 
     @Override
     public String toString() {
-        return "DestinationSettings{format=" + format + ", endpoint=" + endpoint() + ", writeKey="
+        return "DestinationSettings{format=" + format + ", endpoint=" + displayEndpoint() + ", writeKey="
                 + (writeKey == null ? "none" : "***") + ", headers=" + headers.keySet()
                 + ", requestTimeout=" + requestTimeout + ", " + retryPolicy + "}";
     }

@@ -65,7 +65,7 @@ public final class HttpDestinationWriter extends AsyncSinkWriter<SyncRecord, Del
         this.maxEventBytes = maxEventBytes;
         this.retry = settings.retryPolicy();
         this.metrics = new SinkMetrics(context.metricGroup());
-        this.log = new DeliveryLog(settings.endpoint().toString());
+        this.log = new DeliveryLog(settings.displayEndpoint());
         this.client = new DestinationClient(settings, metrics, "backflow-sink-" + subtask);
         this.nextCommitId = context.getRestoredCheckpointId().orElse(WriterInitContext.INITIAL_CHECKPOINT_ID - 1) + 1;
     }

@@ -54,8 +54,18 @@ public final class WarehouseSplitEnumerator implements SplitEnumerator<Warehouse
         metrics.highWaterMark = highWaterMark;
         if (!planned) {
             // Planning queries can take a while on a big model: keep them off the coordinator thread.
-            context.callAsync(planner, this::onPlanned);
+            context.callAsync(this::planAndRecord, this::onPlanned);
         }
+    }
+
+    /** Plans and tells the listener (the ledger) off the coordinator thread: both do JDBC work. */
+    private SyncPlan planAndRecord() throws Exception {
+        SyncPlan plan = planner.call();
+        SyncPlanListener listener = settings.planListener();
+        if (listener != null) {
+            listener.planned(settings.runId(), plan.highWaterMark(), plan.splits());
+        }
+        return plan;
     }
 
     private void onPlanned(SyncPlan plan, Throwable error) {
@@ -66,10 +76,6 @@ public final class WarehouseSplitEnumerator implements SplitEnumerator<Warehouse
         metrics.highWaterMark = highWaterMark;
         metrics.plannedRows = plan.estimatedRows();
         metrics.rowsWithNullKey = plan.rowsWithNullKey();
-        SyncPlanListener listener = settings.planListener();
-        if (listener != null) {
-            listener.planned(settings.runId(), highWaterMark, plan.splits());
-        }
         int toRead = 0;
         for (WarehouseSplit split : plan.splits()) {
             // A resumed run lists its finished splits too, for the listener; they are not read again.
