@@ -49,14 +49,15 @@ public final class Launcher {
         command.add(jar + File.pathSeparator + lib + File.separator + "*");
         command.add(Main.class.getName());
         command.addAll(List.of(args));
+        Process child = new ProcessBuilder(command).inheritIO().start();
         // Ctrl-C reaches the child through the terminal's process group and the child decides what
-        // it means (a sync stops with a savepoint); this process just waits for it.
+        // it means (a sync stops with a savepoint); this process just waits for it. Ignoring it only
+        // after the start matters: an ignored signal would be inherited, and the child deaf to it.
         try {
             sun.misc.Signal.handle(new sun.misc.Signal("INT"), sun.misc.SignalHandler.SIG_IGN);
         } catch (IllegalArgumentException e) {
             // No SIGINT on this platform.
         }
-        Process child = new ProcessBuilder(command).inheritIO().start();
         // A kill (SIGTERM) of this process is passed on, so the child can stop cleanly.
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             child.destroy();
