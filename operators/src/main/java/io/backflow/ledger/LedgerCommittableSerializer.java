@@ -12,9 +12,12 @@ import org.apache.flink.core.io.SimpleVersionedSerializer;
 import org.apache.flink.core.memory.DataInputDeserializer;
 import org.apache.flink.core.memory.DataOutputSerializer;
 
-/** Versioned serializer for {@link LedgerCommittable}; keep reading every version ever written. */
+/**
+ * Versioned serializer for {@link LedgerCommittable}; keep reading every version ever written.
+ * Version 2 added each row error's key values.
+ */
 public final class LedgerCommittableSerializer implements SimpleVersionedSerializer<LedgerCommittable> {
-    static final int VERSION = 1;
+    static final int VERSION = 2;
 
     @Override
     public int getVersion() {
@@ -46,14 +49,15 @@ public final class LedgerCommittableSerializer implements SimpleVersionedSeriali
             writeNullable(out, e.key());
             writeNullable(out, e.messageId());
             writeNullable(out, e.reason());
+            writeNullable(out, e.keyPosition());
         }
         return out.getCopyOfBuffer();
     }
 
     @Override
     public LedgerCommittable deserialize(int version, byte[] serialized) throws IOException {
-        if (version != 1) {
-            throw new IOException("Unknown ledger committable version " + version + "; this Backflow reads version 1");
+        if (version != 1 && version != 2) {
+            throw new IOException("Unknown ledger committable version " + version + "; this Backflow reads versions 1 and 2");
         }
         DataInputDeserializer in = new DataInputDeserializer(serialized);
         String runId = in.readUTF();
@@ -77,7 +81,11 @@ public final class LedgerCommittableSerializer implements SimpleVersionedSeriali
         List<RowError> errors = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
             RowError.Kind kind = RowError.Kind.values()[in.readByte()];
-            errors.add(new RowError(kind, readNullable(in), readNullable(in), readNullable(in)));
+            String key = readNullable(in);
+            String messageId = readNullable(in);
+            String reason = readNullable(in);
+            // Version 2 added the key's typed values, for retrying failed rows by key.
+            errors.add(new RowError(kind, key, messageId, reason, version >= 2 ? readNullable(in) : null));
         }
         return new LedgerCommittable(runId, subtask, checkpointId, read, succeeded, failed, invalid, positions, finished, errors);
     }

@@ -26,6 +26,8 @@ public class MappingOperator extends ProcessFunction<SourceRow, SyncRecord> {
     static final int WARN_LIMIT = 5;
 
     private final MappingSpec spec;
+    private transient String[] keyColumnsOf;
+    private transient int[] keyIndexes;
     private final String runId;
 
     private transient EventMapper mapper;
@@ -59,7 +61,7 @@ public class MappingOperator extends ProcessFunction<SourceRow, SyncRecord> {
         MappedRow mapped = mapper.map(row, runId);
         if (mapped.isEvent()) {
             rowsMapped.inc();
-            out.collect(SyncRecord.event(row.splitId(), row.position(), mapped.key(), mapped.messageId(), mapped.payload()));
+            out.collect(SyncRecord.event(row.splitId(), row.position(), mapped.key(), mapped.messageId(), mapped.payload(), keyPosition(row)));
             return;
         }
         rowsInvalid.inc();
@@ -71,5 +73,35 @@ public class MappingOperator extends ProcessFunction<SourceRow, SyncRecord> {
             LOG.debug("Connection {} subtask {}: invalid row {}: {}", spec.connectionName(), subtask, mapped.key(), mapped.reason());
         }
         out.collect(SyncRecord.invalid(row.splitId(), row.position(), mapped.key(), mapped.reason()));
+    }
+
+    /** The row's primary key values as a PositionCodec string: how a failed row is found again. */
+    private String keyPosition(SourceRow row) {
+        if (row.columns() != keyColumnsOf) {
+            keyColumnsOf = row.columns();
+            keyIndexes = new int[spec.primaryKey().size()];
+            for (int i = 0; i < keyIndexes.length; i++) {
+                keyIndexes[i] = indexIgnoringCase(row.columns(), spec.primaryKey().get(i));
+            }
+        }
+        Object[] key = new Object[keyIndexes.length];
+        for (int i = 0; i < key.length; i++) {
+            key[i] = keyIndexes[i] < 0 ? null : row.values()[keyIndexes[i]];
+        }
+        return io.backflow.jdbc.PositionCodec.encode(key);
+    }
+
+    private static int indexIgnoringCase(String[] columns, String name) {
+        for (int i = 0; i < columns.length; i++) {
+            if (columns[i].equals(name)) {
+                return i;
+            }
+        }
+        for (int i = 0; i < columns.length; i++) {
+            if (columns[i].equalsIgnoreCase(name)) {
+                return i;
+            }
+        }
+        return -1;
     }
 }

@@ -20,8 +20,10 @@ public final class SyncRecord implements Serializable {
     private final String messageId;
     private final byte[] payload;
     private final String reason;
+    private final String keyPosition;
 
-    private SyncRecord(Kind kind, String splitId, String position, String key, String messageId, byte[] payload, String reason) {
+    private SyncRecord(Kind kind, String splitId, String position, String key, String messageId, byte[] payload, String reason,
+            String keyPosition) {
         this.kind = kind;
         this.splitId = splitId;
         this.position = position;
@@ -29,19 +31,28 @@ public final class SyncRecord implements Serializable {
         this.messageId = messageId;
         this.payload = payload;
         this.reason = reason;
+        this.keyPosition = keyPosition;
     }
 
     /** An event: {@code payload} is its UTF-8 JSON, {@code key} the row's primary key as JSON. */
     public static SyncRecord event(String splitId, String position, String key, String messageId, byte[] payload) {
-        return new SyncRecord(Kind.EVENT, splitId, position, key, messageId, payload, null);
+        return event(splitId, position, key, messageId, payload, null);
+    }
+
+    /**
+     * An event whose row's primary key values are {@code keyPosition} (a
+     * {@link io.backflow.jdbc.PositionCodec} string), so a failure can be retried by key later.
+     */
+    public static SyncRecord event(String splitId, String position, String key, String messageId, byte[] payload, String keyPosition) {
+        return new SyncRecord(Kind.EVENT, splitId, position, key, messageId, payload, null, keyPosition);
     }
 
     public static SyncRecord invalid(String splitId, String position, String key, String reason) {
-        return new SyncRecord(Kind.INVALID, splitId, position, key, null, null, reason);
+        return new SyncRecord(Kind.INVALID, splitId, position, key, null, null, reason, null);
     }
 
     public static SyncRecord splitEnd(String splitId, String position) {
-        return new SyncRecord(Kind.SPLIT_END, splitId, position, null, null, null, null);
+        return new SyncRecord(Kind.SPLIT_END, splitId, position, null, null, null, null, null);
     }
 
     public Kind kind() { return kind; }
@@ -51,6 +62,8 @@ public final class SyncRecord implements Serializable {
     public String messageId() { return messageId; }
     public byte[] payload() { return payload; }
     public String reason() { return reason; }
+    /** The row's primary key values as a PositionCodec string, or null when unknown. */
+    public String keyPosition() { return keyPosition; }
 
     @Override
     public String toString() {

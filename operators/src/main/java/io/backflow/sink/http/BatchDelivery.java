@@ -157,7 +157,7 @@ final class BatchDelivery {
 
     private void fail(List<DeliveryEntry> entries, String reason) {
         for (DeliveryEntry e : entries) {
-            RowError error = new RowError(RowError.Kind.FAILED, e.key(), e.messageId(), reason);
+            RowError error = new RowError(RowError.Kind.FAILED, e.key(), e.messageId(), reason, e.keyPosition());
             progress.failed(error);
             log.failed(error);
         }

@@ -14,11 +14,18 @@ public final class DeliveryEntry implements Serializable {
     private final String key;
     private final String messageId;
     private final byte[] payload;
+    private final String keyPosition;
 
     public DeliveryEntry(String key, String messageId, byte[] payload) {
+        this(key, messageId, payload, null);
+    }
+
+    /** {@code keyPosition}: the row's primary key values (PositionCodec), so a failed event can be read again by key. */
+    public DeliveryEntry(String key, String messageId, byte[] payload, String keyPosition) {
         this.key = key;
         this.messageId = messageId;
         this.payload = Objects.requireNonNull(payload, "payload");
+        this.keyPosition = keyPosition;
     }
 
     /** The row's primary key as JSON. */
@@ -26,6 +33,8 @@ public final class DeliveryEntry implements Serializable {
     public String messageId() { return messageId; }
     /** The event's UTF-8 JSON, sent as is. */
     public byte[] payload() { return payload; }
+    /** The row's primary key values (PositionCodec), or null when unknown. */
+    public String keyPosition() { return keyPosition; }
 
     /** What this entry adds to a request body (without separators). */
     public long sizeInBytes() {

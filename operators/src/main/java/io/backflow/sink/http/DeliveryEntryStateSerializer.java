@@ -13,7 +13,9 @@ import org.apache.flink.connector.base.sink.writer.BufferedRequestState;
  * every later Backflow: bump {@link #VERSION} and keep a reader for each older one.
  */
 public final class DeliveryEntryStateSerializer extends AsyncSinkWriterStateSerializer<DeliveryEntry> {
-    static final int VERSION = 1;
+    static final int VERSION = 2;
+    /** The version being read: the base class does not pass it to {@link #deserializeRequestFromStream}. */
+    private static final ThreadLocal<Integer> READING = ThreadLocal.withInitial(() -> VERSION);
 
     @Override
     public int getVersion() {
@@ -22,10 +24,15 @@ public final class DeliveryEntryStateSerializer extends AsyncSinkWriterStateSeri
 
     @Override
     public BufferedRequestState<DeliveryEntry> deserialize(int version, byte[] serialized) throws IOException {
-        if (version != VERSION) {
-            throw new IOException("Unknown HTTP sink writer state version " + version + "; this Backflow reads version " + VERSION);
+        if (version != 1 && version != 2) {
+            throw new IOException("Unknown HTTP sink writer state version " + version + "; this Backflow reads versions 1 and 2");
         }
-        return super.deserialize(version, serialized);
+        READING.set(version);
+        try {
+            return super.deserialize(version, serialized);
+        } finally {
+            READING.remove();
+        }
     }
 
     @Override
@@ -34,17 +41,17 @@ public final class DeliveryEntryStateSerializer extends AsyncSinkWriterStateSeri
         writeNullable(out, entry.messageId());
         out.writeInt(entry.payload().length);
         out.write(entry.payload());
+        writeNullable(out, entry.keyPosition());
     }
 
     @Override
     protected DeliveryEntry deserializeRequestFromStream(long requestSize, DataInputStream in) throws IOException {
-        // Only one entry format exists so far; AsyncSinkWriterStateSerializer does not pass the
-        // version down, so a future format must be told apart inside deserialize(version, bytes).
+        // Version 2 appended the row's key values.
         String key = readNullable(in);
         String messageId = readNullable(in);
         byte[] payload = new byte[in.readInt()];
         in.readFully(payload);
-        return new DeliveryEntry(key, messageId, payload);
+        return new DeliveryEntry(key, messageId, payload, READING.get() >= 2 ? readNullable(in) : null);
     }
 
     // Raw UTF-8 with a length prefix: keys are not bounded by writeUTF's 64 KB limit.
