@@ -38,6 +38,8 @@ public final class Ledger implements AutoCloseable {
     private final String commits;
     private final String errors;
     private final String connections;
+    private final String failedRows;
+    private final String retryKeys;
     private Connection connection;
 
     private Ledger(LedgerStore store) {
@@ -49,6 +51,8 @@ public final class Ledger implements AutoCloseable {
         this.commits = schema + ".run_commits";
         this.errors = schema + ".row_errors";
         this.connections = schema + ".connections";
+        this.failedRows = schema + ".failed_rows";
+        this.retryKeys = schema + ".run_retry_keys";
     }
 
     /** Opens the ledger and creates its schema and tables when they do not exist yet. */
@@ -65,7 +69,8 @@ public final class Ledger implements AutoCloseable {
         return connection;
     }
 
-    private static final List<String> TABLES = List.of("sync_runs", "run_splits", "run_commits", "row_errors", "connections");
+    private static final List<String> TABLES = List.of("sync_runs", "run_splits", "run_commits", "row_errors", "connections",
+            "failed_rows", "run_retry_keys");
 
     /**
      * Creates the schema and tables that are missing. Nothing is executed when they all exist, so
@@ -74,7 +79,7 @@ public final class Ledger implements AutoCloseable {
      */
     private void createTables() {
         Integer existing = inTransaction(c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = ? AND table_name IN (?, ?, ?, ?, ?)")) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = ? AND table_name IN (?, ?, ?, ?, ?, ?, ?)")) {
                 ps.setString(1, store.schema());
                 for (int i = 0; i < TABLES.size(); i++) {
                     ps.setString(i + 2, TABLES.get(i));
@@ -110,6 +115,12 @@ public final class Ledger implements AutoCloseable {
                 st.execute("CREATE TABLE IF NOT EXISTS " + connections + " ("
                         + "connection VARCHAR(255) PRIMARY KEY, position VARCHAR, disabled BOOLEAN NOT NULL DEFAULT FALSE, "
                         + "running_run VARCHAR(64), updated_at TIMESTAMP NOT NULL)");
+                st.execute("CREATE TABLE IF NOT EXISTS " + failedRows + " ("
+                        + "connection VARCHAR(255) NOT NULL, key_position VARCHAR NOT NULL, row_key VARCHAR, reason VARCHAR, "
+                        + "attempts INTEGER NOT NULL, first_failed_at TIMESTAMP NOT NULL, last_failed_at TIMESTAMP NOT NULL, "
+                        + "last_run VARCHAR(64) NOT NULL, PRIMARY KEY (connection, key_position))");
+                st.execute("CREATE TABLE IF NOT EXISTS " + retryKeys + " ("
+                        + "run_id VARCHAR(64) NOT NULL, idx INTEGER NOT NULL, key_position VARCHAR NOT NULL, PRIMARY KEY (run_id, idx))");
             }
             return null;
         });
@@ -274,6 +285,65 @@ public final class Ledger implements AutoCloseable {
 
     /** One split of a run: how it was planned (an encoded split), where it got to, and whether it ended. */
     public record SplitProgress(String splitId, String descriptor, String position, boolean finished) {}
+
+    /** Split id of the source split that reads failed rows again by key. */
+    public static final String RETRY_SPLIT = "retry-keys";
+
+    /** Keys (PositionCodec strings) of rows the destination refused, oldest first: what the next sync retries. */
+    public List<String> failedKeys(String connectionName, int limit) {
+        return inTransaction(c -> {
+            List<String> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT key_position FROM " + failedRows
+                    + " WHERE connection = ? ORDER BY first_failed_at, key_position")) {
+                ps.setString(1, connectionName);
+                ps.setMaxRows(limit);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(rs.getString(1));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
+    /** How many rows of a connection wait to be retried. */
+    public long failedRowCount(String connectionName) {
+        return inTransaction(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM " + failedRows + " WHERE connection = ?")) {
+                ps.setString(1, connectionName);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return rs.getLong(1);
+                }
+            }
+        });
+    }
+
+    /** Records which failed keys a run retries, in the order its retry split reads them. */
+    public void recordRetryKeys(String runId, List<String> keys) {
+        if (keys.isEmpty()) {
+            return;
+        }
+        inTransaction(c -> {
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + retryKeys + " (run_id, idx, key_position) VALUES (?, ?, ?)")) {
+                for (int i = 0; i < keys.size(); i++) {
+                    ps.setString(1, runId);
+                    ps.setInt(2, i);
+                    ps.setString(3, keys.get(i));
+                    ps.addBatch();
+                }
+                ps.executeBatch();
+            }
+            return null;
+        });
+    }
+
+    /** A resumed run retries the keys of the run it resumes. */
+    public void copyRetryKeys(String fromRun, String toRun) {
+        update("INSERT INTO " + retryKeys + " (run_id, idx, key_position) SELECT ?, idx, key_position FROM " + retryKeys + " WHERE run_id = ?",
+                toRun, fromRun);
+    }
 
     /** Whether {@code disable} switched the connection off. */
     public boolean isDisabled(String connectionName) {
@@ -529,9 +599,64 @@ public final class Ledger implements AutoCloseable {
                     ps.executeBatch();
                 }
             }
+            recordFailedRows(conn, c);
             completeIfDone(conn, c.runId());
             return true;
         });
+    }
+
+    /**
+     * Keeps the rows the destination refused for the next sync, and forgets the retried ones it
+     * took. A retry split's position is the number of its keys already resolved; a key that
+     * failed again in this run was just re-recorded with this run and stays.
+     */
+    private void recordFailedRows(Connection conn, LedgerCommittable c) throws SQLException {
+        String connectionName = null;
+        try (PreparedStatement ps = conn.prepareStatement("SELECT connection FROM " + runs + " WHERE run_id = ?")) {
+            ps.setString(1, c.runId());
+            try (ResultSet rs = ps.executeQuery()) {
+                if (rs.next()) {
+                    connectionName = rs.getString(1);
+                }
+            }
+        }
+        boolean anyFailed = c.errors().stream().anyMatch(e -> e.kind() == RowError.Kind.FAILED && e.keyPosition() != null);
+        if (anyFailed) {
+            try (PreparedStatement ps = conn.prepareStatement("INSERT INTO " + failedRows
+                    + " (connection, key_position, row_key, reason, attempts, first_failed_at, last_failed_at, last_run) VALUES (?, ?, ?, ?, 1, ?, ?, ?)"
+                    + " ON CONFLICT (connection, key_position) DO UPDATE SET attempts = " + failedRows + ".attempts + 1,"
+                    + " reason = EXCLUDED.reason, last_failed_at = EXCLUDED.last_failed_at, last_run = EXCLUDED.last_run")) {
+                java.util.Set<String> seen = new java.util.HashSet<>();
+                Timestamp at = now();
+                for (RowError e : c.errors()) {
+                    if (e.kind() != RowError.Kind.FAILED || e.keyPosition() == null || !seen.add(e.keyPosition())) {
+                        continue;
+                    }
+                    ps.setString(1, connectionName);
+                    ps.setString(2, e.keyPosition());
+                    ps.setString(3, truncate(e.key()));
+                    ps.setString(4, truncate(e.reason()));
+                    ps.setTimestamp(5, at);
+                    ps.setTimestamp(6, at);
+                    ps.setString(7, c.runId());
+                    ps.addBatch();
+                }
+                ps.executeBatch();
+            }
+        }
+        String retried = c.positions().get(RETRY_SPLIT);
+        if (retried != null) {
+            Object[] done = io.backflow.jdbc.PositionCodec.decode(retried);
+            long resolved = done.length == 1 && done[0] instanceof Long ? (Long) done[0] : 0;
+            try (PreparedStatement ps = conn.prepareStatement("DELETE FROM " + failedRows + " WHERE connection = ? AND last_run <> ?"
+                    + " AND key_position IN (SELECT key_position FROM " + retryKeys + " WHERE run_id = ? AND idx < ?)")) {
+                ps.setString(1, connectionName);
+                ps.setString(2, c.runId());
+                ps.setString(3, c.runId());
+                ps.setLong(4, resolved);
+                ps.executeUpdate();
+            }
+        }
     }
 
     /** Marks a RUNNING run SUCCEEDED once every planned split is finished, and moves the connection's position. */
@@ -540,7 +665,8 @@ public final class Ledger implements AutoCloseable {
         String hwm;
         int planned;
         String startPosition;
-        try (PreparedStatement ps = c.prepareStatement("SELECT connection, high_water_mark, planned_splits, status, start_position FROM " + runs
+        String runType;
+        try (PreparedStatement ps = c.prepareStatement("SELECT connection, high_water_mark, planned_splits, status, start_position, run_type FROM " + runs
                 + " WHERE run_id = ?")) {
             ps.setString(1, runId);
             try (ResultSet rs = ps.executeQuery()) {
@@ -550,6 +676,7 @@ public final class Ledger implements AutoCloseable {
                 connectionName = rs.getString(1);
                 hwm = rs.getString(2);
                 startPosition = rs.getString(5);
+                runType = rs.getString(6);
                 planned = rs.getInt(3);
                 if (rs.wasNull() || !"RUNNING".equals(rs.getString(4))) {
                     return false;
@@ -573,6 +700,14 @@ public final class Ledger implements AutoCloseable {
             ps.executeUpdate();
         }
         release(c, runId);
+        if ("FULL".equals(runType)) {
+            // A FULL run sent every row again: older failures are settled, its own stay.
+            try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + failedRows + " WHERE connection = ? AND last_run <> ?")) {
+                ps.setString(1, connectionName);
+                ps.setString(2, runId);
+                ps.executeUpdate();
+            }
+        }
         if (hwm != null && !movesBack(hwm, startPosition)) {
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + connections + " (connection, position, updated_at) VALUES (?, ?, ?)"
                     + " ON CONFLICT (connection) DO UPDATE SET position = EXCLUDED.position, updated_at = EXCLUDED.updated_at")) {

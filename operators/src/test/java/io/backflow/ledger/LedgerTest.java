@@ -220,4 +220,35 @@ class LedgerTest {
         assertFalse(Ledger.movesBack("[[\"timestamp\",\"2024-02-01T00:00\"]]", "[[\"timestamp\",\"2024-01-01T00:00\"]]"));
         assertFalse(Ledger.movesBack("[[\"long\",5]]", null));
     }
+
+    @ParameterizedTest
+    @MethodSource("databases")
+    void refusedRowsWaitForTheNextSyncAndAreForgottenOnceDelivered(String db) {
+        try (Ledger ledger = store(db, "l_failed").open()) {
+            String first = ledger.startRun("c", "INCREMENTAL", "[[\"long\",0]]", "first");
+            ledger.planned(first, "[[\"long\",9]]", splits("incremental-0"));
+            List<RowError> errors = List.of(
+                    new RowError(RowError.Kind.FAILED, "{\"id\":3}", "m3", "HTTP 422", "[[\"long\",3]]"),
+                    new RowError(RowError.Kind.FAILED, "{\"id\":5}", "m5", "HTTP 503 after 8 attempts", "[[\"long\",5]]"),
+                    new RowError(RowError.Kind.INVALID, "{\"id\":6}", null, "user_id is null", null));
+            ledger.commit(new LedgerCommittable(first, 0, 1, 10, 7, 2, 1, Map.of("incremental-0", "[[\"long\",9]]"),
+                    Set.of("incremental-0"), errors));
+            assertEquals(RunStatus.SUCCEEDED, ledger.run(first).status());
+            assertEquals(List.of("[[\"long\",3]]", "[[\"long\",5]]"), ledger.failedKeys("c", 100));
+
+            // The next run retries both; key 5 is refused again, key 3 goes through.
+            String second = ledger.startRun("c", "INCREMENTAL", "[[\"long\",9]]", "next");
+            ledger.recordRetryKeys(second, ledger.failedKeys("c", 100));
+            ledger.planned(second, "[[\"long\",9]]", splits(Ledger.RETRY_SPLIT));
+            ledger.commit(new LedgerCommittable(second, 0, 1, 2, 1, 1, 0, Map.of(Ledger.RETRY_SPLIT, "[[\"long\",2]]"),
+                    Set.of(Ledger.RETRY_SPLIT), List.of(new RowError(RowError.Kind.FAILED, "{\"id\":5}", "m5", "HTTP 422", "[[\"long\",5]]"))));
+            assertEquals(List.of("[[\"long\",5]]"), ledger.failedKeys("c", 100));
+
+            // A FULL run resends every row: what failed before it is settled.
+            String full = ledger.startRun("c", "FULL", null, "resync");
+            ledger.planned(full, "[[\"long\",9]]", splits("full-0"));
+            ledger.commit(new LedgerCommittable(full, 0, 1, 10, 10, 0, 0, Map.of("full-0", "[[\"long\",10]]"), Set.of("full-0"), List.of()));
+            assertEquals(0, ledger.failedRowCount("c"));
+        }
+    }
 }
