@@ -31,7 +31,9 @@ import org.apache.flink.core.io.SimpleVersionedSerializer;
  * once per run on the database clock (see {@link io.backflow.jdbc.SqlDialect#settledCursorPredicate}).
  * Rows in the same scope with a NULL in a key column are read by one extra split,
  * {@value io.backflow.source.split.WarehouseSplit#NULL_KEYS_ID}, planned only when there are any,
- * so the mapping reports them invalid. After a split's last row the reader emits
+ * so the mapping reports them invalid. An INCREMENTAL run given
+ * {@link WarehouseSourceBuilder#retryKeys} reads those rows again by primary key in one more split,
+ * {@value io.backflow.source.split.WarehouseSplit#RETRY_KEYS_ID}, whatever their cursor. After a split's last row the reader emits
  * {@link SourceRow#splitEnd}. A stopped run can continue from the splits its ledger kept
  * ({@link WarehouseSourceBuilder#resumeSplits}) as well as from a savepoint.
  */

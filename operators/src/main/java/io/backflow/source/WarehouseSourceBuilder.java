@@ -7,6 +7,7 @@ import io.backflow.source.split.WarehouseSplit;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -49,6 +50,7 @@ public final class WarehouseSourceBuilder {
     private boolean resume;
     private String resumeHighWaterMark;
     private List<WarehouseSplit> resumeSplits;
+    private List<String> retryKeys = List.of();
 
     WarehouseSourceBuilder() {}
 
@@ -142,6 +144,26 @@ public final class WarehouseSourceBuilder {
     }
 
     /**
+     * Rows to read again in this INCREMENTAL run by primary key, whatever their cursor: rows the
+     * destination rejected in an earlier run, which the cursor has moved past. They are read by one
+     * extra split, {@value WarehouseSplit#RETRY_KEYS_ID}, in their current form (a key without a row,
+     * deleted since, is skipped). A row that also changed since the last run is read by the
+     * incremental split too, with the same values: its messageId is the same, so downstream dedup
+     * absorbs it. Exact duplicate entries are dropped. Not for FULL runs, which resend every row,
+     * nor with {@link #resumeSplits}, where the resumed retry-keys split carries its own keys.
+     *
+     * @param keyPositions one {@link PositionCodec} string per row, its primary-key values in
+     *     {@link #primaryKey} column order, e.g. {@code [["long",42]]} or
+     *     {@code [["string","eu"],["long",7]]}; the split (and so each checkpoint and ledger
+     *     descriptor) holds them all, so keep the list small (the job passes at most 10 000);
+     *     empty or null for none
+     */
+    public WarehouseSourceBuilder retryKeys(List<String> keyPositions) {
+        this.retryKeys = keyPositions == null ? List.of() : new ArrayList<>(keyPositions);
+        return this;
+    }
+
+    /**
      * Continues a run from explicit splits instead of planning a new one: the enumerator uses
      * exactly these splits (each with its position and finished flag, e.g. descriptors from
      * {@link io.backflow.source.split.WarehouseSplitSerializer#fromBase64} moved on with
@@ -214,6 +236,7 @@ public final class WarehouseSourceBuilder {
         }
         validateStartAfter();
         validateResume();
+        List<String> keys = validateRetryKeys();
         return new WarehouseSource(new WarehouseSourceSettings(
                 endpoint,
                 hasTable ? table.trim() : null,
@@ -230,7 +253,8 @@ public final class WarehouseSourceBuilder {
                 planListener,
                 estimateRows,
                 resume ? resumeHighWaterMark : null,
-                resume ? resumeSplits : null));
+                resume ? resumeSplits : null,
+                keys));
     }
 
     private void validateStartAfter() {
@@ -262,11 +286,14 @@ public final class WarehouseSourceBuilder {
         if (resumeHighWaterMark != null && decodePosition("resumeSplits high-water mark", resumeHighWaterMark).length != 1) {
             throw new IllegalArgumentException("resumeSplits high-water mark must hold one value (a cursor)");
         }
-        if (syncType == SyncType.INCREMENTAL && resumeHighWaterMark == null && !resumeSplits.isEmpty()) {
+        // Only a run with no new rows has no high-water mark, and then at most a retry-keys split.
+        boolean readsByCursor = resumeSplits.stream().anyMatch(s -> s != null && s.kind() != SplitKind.RETRY_KEYS);
+        if (syncType == SyncType.INCREMENTAL && resumeHighWaterMark == null && readsByCursor) {
             throw new IllegalArgumentException("resumeSplits: an INCREMENTAL run needs the high-water mark it was planned with");
         }
         Set<String> ids = new HashSet<>();
         boolean nullKeySplit = false;
+        boolean retryKeySplit = false;
         for (WarehouseSplit split : resumeSplits) {
             if (split == null) {
                 throw new IllegalArgumentException("resumeSplits holds a null split");
@@ -296,8 +323,60 @@ public final class WarehouseSourceBuilder {
                 if (split.cursorAfter() != null && decodePosition(name + " cursorAfter", split.cursorAfter()).length != 1) {
                     throw new IllegalArgumentException(name + " cursorAfter must hold one value (a cursor)");
                 }
+            } else if (split.kind() == SplitKind.RETRY_KEYS) {
+                if (retryKeySplit) {
+                    throw new IllegalArgumentException(name + " is a second RETRY_KEYS split; a run has at most one");
+                }
+                retryKeySplit = true;
+                try {
+                    split.keysDone();
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException(name + ": " + e.getMessage(), e);
+                }
+                for (int i = 0; i < split.retryKeys().size(); i++) {
+                    validateKey(name + " retry key [" + i + "]", split.retryKeys().get(i));
+                }
             } else {
                 validateKeysetSplit(name, split);
+            }
+        }
+    }
+
+    /** The retry keys without exact duplicates, each checked to be a full primary key. */
+    private List<String> validateRetryKeys() {
+        if (retryKeys.isEmpty()) {
+            return List.of();
+        }
+        if (syncType != SyncType.INCREMENTAL) {
+            throw new IllegalArgumentException("retryKeys apply to INCREMENTAL syncs only: a FULL sync resends every row anyway");
+        }
+        if (resume) {
+            throw new IllegalArgumentException("set either retryKeys or resumeSplits, not both: a resumed retry-keys split carries its own keys");
+        }
+        for (int i = 0; i < retryKeys.size(); i++) {
+            validateKey("retryKeys[" + i + "]", retryKeys.get(i));
+        }
+        return List.copyOf(new LinkedHashSet<>(retryKeys));
+    }
+
+    /** Checks one retry key; messages name it by index only, since key values can be personal data. */
+    private void validateKey(String what, String encoded) {
+        if (encoded == null || encoded.isBlank()) {
+            throw new IllegalArgumentException(what + " is empty; expected an encoded position of the primary key");
+        }
+        Object[] values;
+        try {
+            values = PositionCodec.decode(encoded);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException(what + " is not an encoded position (e.g. [[\"long\",42]])");
+        }
+        if (values.length != primaryKey.size()) {
+            throw new IllegalArgumentException(what + " has " + values.length + " value(s); the primary key ("
+                    + String.join(", ", primaryKey) + ") has " + primaryKey.size());
+        }
+        for (Object v : values) {
+            if (v == null) {
+                throw new IllegalArgumentException(what + " has a null value; a primary key has none");
             }
         }
     }

@@ -33,6 +33,7 @@ public final class WarehouseSourceSettings implements Serializable {
     private final boolean estimateRows;
     private final String resumeHighWaterMark;
     private final List<WarehouseSplit> resumeSplits;
+    private final List<String> retryKeys;
 
     WarehouseSourceSettings(
             JdbcEndpoint endpoint,
@@ -50,7 +51,8 @@ public final class WarehouseSourceSettings implements Serializable {
             SyncPlanListener planListener,
             boolean estimateRows,
             String resumeHighWaterMark,
-            List<WarehouseSplit> resumeSplits) {
+            List<WarehouseSplit> resumeSplits,
+            List<String> retryKeys) {
         this.endpoint = endpoint;
         this.table = table;
         this.query = query;
@@ -67,6 +69,7 @@ public final class WarehouseSourceSettings implements Serializable {
         this.estimateRows = estimateRows;
         this.resumeHighWaterMark = resumeHighWaterMark;
         this.resumeSplits = resumeSplits == null ? null : List.copyOf(resumeSplits);
+        this.retryKeys = List.copyOf(retryKeys);
     }
 
     public JdbcEndpoint endpoint() {
@@ -159,6 +162,14 @@ public final class WarehouseSourceSettings implements Serializable {
         return resumeSplits;
     }
 
+    /**
+     * The primary keys of rows to read again whatever their cursor (INCREMENTAL only), each a
+     * {@link io.backflow.jdbc.PositionCodec} string of the key's values; empty for none.
+     */
+    public List<String> retryKeys() {
+        return retryKeys;
+    }
+
     /** A description for logs: never the password, never the user's SQL in full. */
     @Override
     public String toString() {
@@ -167,6 +178,7 @@ public final class WarehouseSourceSettings implements Serializable {
                 + ", key=" + primaryKey
                 + (cursorColumn == null ? "" : ", cursor=" + cursorColumn)
                 + ", " + syncType + ", run=" + runId
-                + (resumeSplits == null ? "" : ", resuming " + resumeSplits.size() + " split(s)") + "}";
+                + (resumeSplits == null ? "" : ", resuming " + resumeSplits.size() + " split(s)")
+                + (retryKeys.isEmpty() ? "" : ", retrying " + retryKeys.size() + " key(s)") + "}";
     }
 }

@@ -36,6 +36,17 @@ class WarehouseSerializersTest {
     static final WarehouseSplit V1_INCREMENTAL = new WarehouseSplit("incremental-0", SyncType.INCREMENTAL, null, null,
             "[[\"long\",9]]", null, -1, true);
 
+    // Written by the version 2 serializer (before RETRY_KEYS splits existed); never regenerate.
+    static final String V2_NULL_KEYS_SPLIT = "AAAACW51bGwta2V5cwAAAAtJTkNSRU1FTlRBTAAAAAAADFtbImxvbmciLDldXQAAAAxbWyJsb25nIiw1XV0AAAAAAAAADAAAAAAJTlVM"
+            + "TF9LRVlTAAAADFtbImxvbmciLDNdXQ==";
+    static final String V2_FULL_SPLIT = "AAAABmZ1bGwtMQAAAARGVUxMAQAAAAAAAABkAQAAAAAAAADIAAAAJVtbInRpbWVzdGFtcCIsIjIwMjQtMDUtMDZUMDc6MDg6MDkiXV0AAAAO"
+            + "W1sibG9uZyIsMTUwXV0AAAAAAAAAMgAAAAAGS0VZU0VU/////w==";
+    // toBase64 of V2_NULL_KEYS by the version 2 serializer, as a ledger kept it.
+    static final String V2_NULL_KEYS_DESCRIPTOR = "AAAAAgAAAAludWxsLWtleXMAAAALSU5DUkVNRU5UQUwAAAAAAAxbWyJsb25nIiw5XV0AAAAMW1sibG9uZyIsNV1dAAAAAAAAAAwAAAAACU5V"
+            + "TExfS0VZUwAAAAxbWyJsb25nIiwzXV0=";
+    static final WarehouseSplit V2_NULL_KEYS = WarehouseSplit.nullKeys(SyncType.INCREMENTAL, "[[\"long\",9]]", "[[\"long\",3]]", 17)
+            .withProgress(WarehouseSplit.rowsEmittedPosition(5), 12, false);
+
     static final String HWM = PositionCodec.encode(new Object[] {LocalDateTime.parse("2024-05-06T07:08:09.123456")});
     static final String LONG_KEY = "k".repeat(70_000); // beyond writeUTF's 64 KB
 
@@ -75,14 +86,14 @@ class WarehouseSerializersTest {
     @Test
     void unknownVersionsAreRefusedWithAClearMessage() {
         IOException e = assertThrows(IOException.class, () -> WarehouseSplitSerializer.INSTANCE.deserialize(99, new byte[0]));
-        assertEquals("unknown WarehouseSplit serializer version 99 (this build reads 1 and 2)", e.getMessage());
+        assertEquals("unknown WarehouseSplit serializer version 99 (this build reads 1 to 3)", e.getMessage());
         assertThrows(IOException.class, () -> WarehouseEnumeratorStateSerializer.INSTANCE.deserialize(2, new byte[0]));
     }
 
     @Test
     void version1SplitsAndStatesStillDecodeAsKeysetSplits() throws IOException {
         WarehouseSplitSerializer s = WarehouseSplitSerializer.INSTANCE;
-        assertEquals(2, s.getVersion());
+        assertEquals(3, s.getVersion());
         WarehouseSplit full = s.deserialize(1, Base64.getDecoder().decode(V1_FULL_SPLIT));
         assertEquals(V1_FULL, full);
         assertEquals(SplitKind.KEYSET, full.kind());
@@ -133,8 +144,72 @@ class WarehouseSerializersTest {
                 assertThrows(IllegalArgumentException.class, () -> WarehouseSplitSerializer.fromBase64("AAA=")).getMessage());
         assertTrue(assertThrows(IllegalArgumentException.class, () -> WarehouseSplitSerializer.fromBase64("not base64!"))
                 .getMessage().startsWith("split descriptor is not Base64"));
-        assertEquals("split descriptor is unreadable: unknown WarehouseSplit serializer version 7 (this build reads 1 and 2)",
+        assertEquals("split descriptor is unreadable: unknown WarehouseSplit serializer version 7 (this build reads 1 to 3)",
                 assertThrows(IllegalArgumentException.class, () -> WarehouseSplitSerializer.fromBase64("AAAAB0FBQUE=")).getMessage());
+    }
+
+    @Test
+    void version2SplitsStillDecodeWithoutRetryKeys() throws IOException {
+        WarehouseSplitSerializer s = WarehouseSplitSerializer.INSTANCE;
+        WarehouseSplit nullKeys = s.deserialize(2, Base64.getDecoder().decode(V2_NULL_KEYS_SPLIT));
+        assertEquals(V2_NULL_KEYS, nullKeys);
+        assertEquals(SplitKind.NULL_KEYS, nullKeys.kind());
+        assertEquals(5, nullKeys.rowsEmitted());
+        assertEquals(List.of(), nullKeys.retryKeys());
+        assertEquals(V1_FULL, s.deserialize(2, Base64.getDecoder().decode(V2_FULL_SPLIT)));
+        assertEquals(V2_NULL_KEYS, WarehouseSplitSerializer.fromBase64(V2_NULL_KEYS_DESCRIPTOR));
+    }
+
+    @Test
+    void retryKeySplitsRoundTripInVersion3SplitsStatesAndDescriptors() throws IOException {
+        List<String> keys = List.of(
+                PositionCodec.encode(new Object[] {"eu", 7L}),
+                PositionCodec.encode(new Object[] {LONG_KEY, 8L}),
+                PositionCodec.encode(new Object[] {"ünïcode", -1L}));
+        WarehouseSplit split = WarehouseSplit.retryKeys(SyncType.INCREMENTAL, HWM, keys)
+                .withProgress(WarehouseSplit.rowsEmittedPosition(2), 1, false);
+        WarehouseSplit back = roundTrip(split);
+        assertEquals(split, back);
+        assertEquals(SplitKind.RETRY_KEYS, back.kind());
+        assertEquals(WarehouseSplit.RETRY_KEYS_ID, back.splitId());
+        assertEquals(keys, back.retryKeys());
+        assertEquals(2, back.keysDone());
+
+        WarehouseSplit descriptorBack = WarehouseSplitSerializer.fromBase64(WarehouseSplitSerializer.toBase64(split));
+        assertEquals(split, descriptorBack);
+        assertEquals(keys, descriptorBack.withProgress(WarehouseSplit.rowsEmittedPosition(3), 0, true).retryKeys());
+        // Descriptors name the version they were written with.
+        assertEquals(3, Base64.getDecoder().decode(WarehouseSplitSerializer.toBase64(split))[3]);
+
+        // Without a high-water mark (an INCREMENTAL run with no new rows) and without progress.
+        WarehouseSplit fresh = WarehouseSplit.retryKeys(SyncType.INCREMENTAL, null, keys.subList(0, 1));
+        assertEquals(fresh, roundTrip(fresh));
+        assertEquals(0, fresh.keysDone());
+        assertEquals(1, fresh.estimatedRemaining());
+
+        WarehouseEnumeratorStateSerializer states = WarehouseEnumeratorStateSerializer.INSTANCE;
+        WarehouseEnumeratorState state = new WarehouseEnumeratorState(true, HWM, List.of(V1_FULL, V2_NULL_KEYS, split));
+        assertEquals(state, states.deserialize(states.getVersion(), states.serialize(state)));
+    }
+
+    @Test
+    void retryKeySplitsAreIncrementalWithKeysAndCountKeysDone() {
+        List<String> keys = List.of("[[\"long\",1]]", "[[\"long\",2]]");
+        assertEquals("split retry-keys: only INCREMENTAL runs retry keys (a FULL run resends every row)",
+                assertThrows(IllegalArgumentException.class, () -> WarehouseSplit.retryKeys(SyncType.FULL, null, keys)).getMessage());
+        assertEquals("split retry-keys is a RETRY_KEYS split without keys",
+                assertThrows(IllegalArgumentException.class, () -> WarehouseSplit.retryKeys(SyncType.INCREMENTAL, HWM, List.of())).getMessage());
+        assertThrows(IllegalArgumentException.class, () -> new WarehouseSplit("full-0", SplitKind.KEYSET, SyncType.INCREMENTAL,
+                null, null, HWM, null, null, -1, false, keys));
+        assertThrows(IllegalArgumentException.class, () -> new WarehouseSplit("retry-keys", SplitKind.RETRY_KEYS, SyncType.INCREMENTAL,
+                1L, null, HWM, null, null, -1, false, keys));
+        WarehouseSplit split = WarehouseSplit.retryKeys(SyncType.INCREMENTAL, HWM, keys);
+        assertEquals(2, split.withProgress(WarehouseSplit.rowsEmittedPosition(2), 0, true).keysDone());
+        assertThrows(IllegalArgumentException.class, () -> split.withProgress(WarehouseSplit.rowsEmittedPosition(3), 0, false).keysDone());
+        assertThrows(IllegalStateException.class, V1_FULL::keysDone);
+        assertThrows(IllegalStateException.class, split::rowsEmitted);
+        // Keys are personal data: never in the split's description.
+        assertEquals("WarehouseSplit{retry-keys, INCREMENTAL, 2 retry key(s), from start}", split.toString());
     }
 
     @Test

@@ -110,12 +110,71 @@ class WarehouseSourceBuilderTest {
                         List.of(incremental.withProgress(PositionCodec.encode(new Object[] {1L, 2L, 3L}), -1, false)))));
         assertEquals("resumeSplits: split full-1 has a key range but the primary key has 2 columns",
                 error(b -> b.primaryKey(List.of("a", "b")).resumeSplits(hwm, List.of(full1))));
-        assertEquals("resumeSplits: split null-keys: a NULL_KEYS split position is one non-negative long (rows emitted), got 2 value(s)",
+        assertEquals("resumeSplits: split null-keys: a NULL_KEYS or RETRY_KEYS split position is one non-negative long (a count), got 2 value(s)",
                 error(b -> b.resumeSplits(hwm, List.of(nullKeys.withProgress(PositionCodec.encode(new Object[] {1L, 2L}), -1, false)))));
         assertEquals("resumeSplits: split other is a second NULL_KEYS split; a run has at most one",
                 error(b -> b.resumeSplits(hwm, List.of(nullKeys,
                         new WarehouseSplit("other", SplitKind.NULL_KEYS, SyncType.FULL, null, null, hwm, null, null, -1, false)))));
         assertEquals("resumeSplits holds a null split", error(b -> b.resumeSplits(hwm, java.util.Arrays.asList(full1, null))));
+    }
+
+    static WarehouseSourceBuilder incremental() {
+        return valid().cursorColumn("v").syncType(SyncType.INCREMENTAL);
+    }
+
+    @Test
+    void retryKeysAreCheckedAgainstTheKeyAndOnlyForIncrementalRuns() {
+        String k1 = "[[\"long\",42]]";
+        String k2 = "[[\"long\",43]]";
+        assertEquals(List.of(k1, k2), incremental().retryKeys(List.of(k1, k2, k1)).build().settings().retryKeys());
+        assertEquals(List.of(), incremental().build().settings().retryKeys());
+        assertEquals(List.of(), incremental().retryKeys(null).build().settings().retryKeys());
+        // An empty list means none, so FULL accepts it.
+        assertEquals(List.of(), valid().retryKeys(List.of()).build().settings().retryKeys());
+        String composite = "[[\"string\",\"eu\"],[\"long\",7]]";
+        assertEquals(List.of(composite),
+                incremental().primaryKey(List.of("region", "id")).retryKeys(List.of(composite)).build().settings().retryKeys());
+
+        assertEquals("retryKeys apply to INCREMENTAL syncs only: a FULL sync resends every row anyway",
+                error(b -> b.retryKeys(List.of(k1))));
+        assertEquals("retryKeys[1] is not an encoded position (e.g. [[\"long\",42]])",
+                error(b -> b.cursorColumn("v").syncType(SyncType.INCREMENTAL).retryKeys(List.of(k1, "id=42"))));
+        assertEquals("retryKeys[0] is not an encoded position (e.g. [[\"long\",42]])",
+                error(b -> b.cursorColumn("v").syncType(SyncType.INCREMENTAL).retryKeys(List.of("[42]"))));
+        assertEquals("retryKeys[1] has 1 value(s); the primary key (region, id) has 2",
+                error(b -> b.cursorColumn("v").syncType(SyncType.INCREMENTAL).primaryKey(List.of("region", "id")).retryKeys(List.of(composite, k1))));
+        assertEquals("retryKeys[0] has 2 value(s); the primary key (id) has 1",
+                error(b -> b.cursorColumn("v").syncType(SyncType.INCREMENTAL).retryKeys(List.of(composite))));
+        assertEquals("retryKeys[0] has a null value; a primary key has none",
+                error(b -> b.cursorColumn("v").syncType(SyncType.INCREMENTAL).retryKeys(List.of("[[\"null\"]]"))));
+        assertEquals("retryKeys[1] is empty; expected an encoded position of the primary key",
+                error(b -> b.cursorColumn("v").syncType(SyncType.INCREMENTAL).retryKeys(java.util.Arrays.asList(k1, null))));
+        assertEquals("set either retryKeys or resumeSplits, not both: a resumed retry-keys split carries its own keys",
+                error(b -> b.cursorColumn("v").syncType(SyncType.INCREMENTAL).retryKeys(List.of(k1)).resumeSplits(null, List.of())));
+    }
+
+    @Test
+    void resumeSplitsAcceptOneRetryKeySplitWithValidKeys() {
+        String hwm = PositionCodec.encode(new Object[] {9L});
+        WarehouseSplit retry = WarehouseSplit.retryKeys(SyncType.INCREMENTAL, hwm, List.of("[[\"long\",1]]", "[[\"long\",2]]"));
+        WarehouseSplit incremental = new WarehouseSplit("incremental-0", SyncType.INCREMENTAL, null, null, hwm, null, -1, true);
+        WarehouseSplit halfDone = retry.withProgress(WarehouseSplit.rowsEmittedPosition(1), -1, false);
+        assertEquals(List.of(incremental, halfDone),
+                incremental().resumeSplits(hwm, List.of(incremental, halfDone)).build().settings().resumeSplits());
+        // A run with no new rows had no high-water mark and only the retry-keys split.
+        WarehouseSplit noMark = WarehouseSplit.retryKeys(SyncType.INCREMENTAL, null, List.of("[[\"long\",1]]"));
+        assertEquals(List.of(noMark), incremental().resumeSplits(null, List.of(noMark)).build().settings().resumeSplits());
+
+        WarehouseSplit second = new WarehouseSplit("other", SplitKind.RETRY_KEYS, SyncType.INCREMENTAL, null, null, hwm, null, null, -1, false,
+                List.of("[[\"long\",3]]"));
+        assertEquals("resumeSplits: split other is a second RETRY_KEYS split; a run has at most one",
+                error(b -> b.cursorColumn("v").syncType(SyncType.INCREMENTAL).resumeSplits(hwm, List.of(retry, second))));
+        assertEquals("resumeSplits: split retry-keys: split retry-keys has 3 keys done but only 2 keys",
+                error(b -> b.cursorColumn("v").syncType(SyncType.INCREMENTAL).resumeSplits(hwm,
+                        List.of(retry.withProgress(WarehouseSplit.rowsEmittedPosition(3), -1, false)))));
+        WarehouseSplit wide = WarehouseSplit.retryKeys(SyncType.INCREMENTAL, hwm, List.of("[[\"long\",1]]", "[[\"long\",1],[\"long\",2]]"));
+        assertEquals("resumeSplits: split retry-keys retry key [1] has 2 value(s); the primary key (id) has 1",
+                error(b -> b.cursorColumn("v").syncType(SyncType.INCREMENTAL).resumeSplits(hwm, List.of(wide))));
     }
 
     @Test

@@ -6,7 +6,7 @@ import java.util.List;
 
 /**
  * What a sync run will read: the high-water mark fixed at planning time (a one-value position, or
- * null), the splits (including the NULL_KEYS split, if any), and how many rows in scope have a
+ * null), the splits (including the NULL_KEYS and RETRY_KEYS splits, if any), and how many rows in scope have a
  * NULL primary-key column.
  */
 public final class SyncPlan implements Serializable {

@@ -20,7 +20,9 @@ import java.util.List;
  * Plans one sync run against the database, in one read-only transaction: fixes the high-water
  * mark on the database clock, cuts a FULL run over a single integer key into contiguous key
  * ranges, (optionally) counts the rows of each split, and counts the rows in scope with a NULL
- * key, adding the {@value WarehouseSplit#NULL_KEYS_ID} split when there are any.
+ * key, adding the {@value WarehouseSplit#NULL_KEYS_ID} split when there are any. An INCREMENTAL run
+ * with retry keys gets the {@value WarehouseSplit#RETRY_KEYS_ID} split last, even when it has no new
+ * rows.
  */
 public final class SyncPlanner {
     private final WarehouseSourceSettings settings;
@@ -66,6 +68,11 @@ public final class SyncPlanner {
                 if (nullKeys > 0) {
                     splits.add(nullKeySplit.withProgress(null, nullKeys, false));
                 }
+            }
+            if (!settings.retryKeys().isEmpty()) {
+                // Its estimate is its key count, an upper bound: deleted keys yield no row.
+                WarehouseSplit retry = WarehouseSplit.retryKeys(settings.syncType(), highWaterMark, settings.retryKeys());
+                splits.add(settings.estimateRows() ? retry : retry.withProgress(null, -1, false));
             }
             return new SyncPlan(highWaterMark, splits, nullKeys);
         }

@@ -91,6 +91,12 @@ public final class WarehouseSplitEnumerator implements SplitEnumerator<Warehouse
             LOG.warn("Sync run {}: {} row(s) have a NULL primary-key column ({}); split {} reads them so they are reported invalid",
                     settings.runId(), metrics.rowsWithNullKey, settings.primaryKey(), WarehouseSplit.NULL_KEYS_ID);
         }
+        for (WarehouseSplit split : plan.splits()) {
+            if (split.isRetryKeyScan() && !split.isFinished()) {
+                LOG.info("Sync run {}: split {} retries {} key(s) the destination rejected before",
+                        settings.runId(), split.splitId(), split.retryKeys().size());
+            }
+        }
         List<Integer> waiting = new ArrayList<>(waitingReaders);
         waitingReaders.clear();
         for (int subtask : waiting) {

@@ -2,6 +2,7 @@ package io.backflow.source.reader;
 
 import io.backflow.source.SourceRow;
 import io.backflow.source.metrics.WarehouseReaderMetrics;
+import io.backflow.source.split.SplitKind;
 import io.backflow.source.split.WarehouseSplitState;
 import org.apache.flink.api.connector.source.SourceOutput;
 import org.apache.flink.connector.base.source.reader.RecordEmitter;
@@ -25,8 +26,8 @@ final class WarehouseRecordEmitter implements RecordEmitter<SourceRow, SourceRow
             state.endEmitted();
         } else {
             state.rowEmitted(row.position());
-            // A NULL_KEYS split's position is a row count, not a keyset position to show.
-            metrics.rowEmitted(state.split().isNullKeyScan() ? null : row.position());
+            // NULL_KEYS and RETRY_KEYS positions are counts, not keyset positions to show.
+            metrics.rowEmitted(state.split().kind() == SplitKind.KEYSET ? row.position() : null);
         }
     }
 }

@@ -43,7 +43,7 @@ final class WarehouseSplitReader implements SplitReader<SourceRow, WarehouseSpli
                 return batch.build();
             }
             try {
-                current = next.isNullKeyScan() ? NullKeyScan.open(settings, next) : SplitScan.open(settings, next);
+                current = open(next);
             } catch (SQLException e) {
                 throw failure(next.splitId(), e);
             }
@@ -61,6 +61,17 @@ final class WarehouseSplitReader implements SplitReader<SourceRow, WarehouseSpli
             throw failure(splitId, e);
         }
         return batch.build();
+    }
+
+    private RowScan open(WarehouseSplit split) throws SQLException {
+        switch (split.kind()) {
+            case NULL_KEYS:
+                return NullKeyScan.open(settings, split);
+            case RETRY_KEYS:
+                return RetryKeyScan.open(settings, split);
+            default:
+                return SplitScan.open(settings, split);
+        }
     }
 
     private IOException failure(String splitId, Exception e) {

@@ -3,6 +3,7 @@ package io.backflow.source.split;
 import io.backflow.jdbc.PositionCodec;
 import io.backflow.source.SyncType;
 import java.io.Serializable;
+import java.util.List;
 import java.util.Objects;
 import org.apache.flink.api.connector.source.SourceSplit;
 
@@ -20,12 +21,20 @@ import org.apache.flink.api.connector.source.SourceSplit;
  * and are counted invalid instead of vanishing. Its position is the number of rows emitted so far
  * (a one-value long position, null for none); for INCREMENTAL runs its scope is the cursor range
  * {@code (cursorAfter, highWaterMark]}.
+ *
+ * <p>A {@link SplitKind#RETRY_KEYS} split (id {@value #RETRY_KEYS_ID}, at most one per run, INCREMENTAL
+ * only) reads the rows whose primary key is one of {@link #retryKeys()}, whatever their cursor: rows
+ * the destination rejected in an earlier run. Its position is the number of keys done (a one-value
+ * long position, null for none), see {@link #keysDone()}.
  */
 public final class WarehouseSplit implements SourceSplit, Serializable {
-    private static final long serialVersionUID = 2L;
+    private static final long serialVersionUID = 3L;
 
     /** The id of the split that reads rows with a NULL key. */
     public static final String NULL_KEYS_ID = "null-keys";
+
+    /** The id of the split that reads rows to retry by primary key. */
+    public static final String RETRY_KEYS_ID = "retry-keys";
 
     private final String splitId;
     private final SplitKind kind;
@@ -37,6 +46,7 @@ public final class WarehouseSplit implements SourceSplit, Serializable {
     private final String position;
     private final long estimatedRemaining;
     private final boolean finished;
+    private final List<String> retryKeys;
 
     /** A {@link SplitKind#KEYSET} split. */
     public WarehouseSplit(
@@ -51,12 +61,7 @@ public final class WarehouseSplit implements SourceSplit, Serializable {
         this(splitId, SplitKind.KEYSET, syncType, rangeStart, rangeEnd, highWaterMark, null, position, estimatedRemaining, finished);
     }
 
-    /**
-     * A split of any kind.
-     *
-     * @param cursorAfter NULL_KEYS INCREMENTAL splits only: the exclusive lower bound of the cursor
-     *     as a one-value position, or null for none; must be null otherwise
-     */
+    /** A split of a kind other than {@link SplitKind#RETRY_KEYS}, see the full constructor. */
     public WarehouseSplit(
             String splitId,
             SplitKind kind,
@@ -68,11 +73,45 @@ public final class WarehouseSplit implements SourceSplit, Serializable {
             String position,
             long estimatedRemaining,
             boolean finished) {
+        this(splitId, kind, syncType, rangeStart, rangeEnd, highWaterMark, cursorAfter, position, estimatedRemaining, finished, List.of());
+    }
+
+    /**
+     * A split of any kind.
+     *
+     * @param cursorAfter NULL_KEYS INCREMENTAL splits only: the exclusive lower bound of the cursor
+     *     as a one-value position, or null for none; must be null otherwise
+     * @param retryKeys RETRY_KEYS splits only (at least one): {@link io.backflow.jdbc.PositionCodec}
+     *     strings of primary-key values, in primary-key column order; empty for every other kind
+     */
+    public WarehouseSplit(
+            String splitId,
+            SplitKind kind,
+            SyncType syncType,
+            Long rangeStart,
+            Long rangeEnd,
+            String highWaterMark,
+            String cursorAfter,
+            String position,
+            long estimatedRemaining,
+            boolean finished,
+            List<String> retryKeys) {
         this.splitId = Objects.requireNonNull(splitId, "splitId");
         this.kind = Objects.requireNonNull(kind, "kind");
         this.syncType = Objects.requireNonNull(syncType, "syncType");
-        if (kind == SplitKind.NULL_KEYS && (rangeStart != null || rangeEnd != null)) {
-            throw new IllegalArgumentException("split " + splitId + " reads NULL keys and cannot have a key range");
+        if (kind != SplitKind.KEYSET && (rangeStart != null || rangeEnd != null)) {
+            throw new IllegalArgumentException("split " + splitId + " is a " + kind + " split and cannot have a key range");
+        }
+        Objects.requireNonNull(retryKeys, "retryKeys");
+        if (kind == SplitKind.RETRY_KEYS) {
+            if (syncType != SyncType.INCREMENTAL) {
+                throw new IllegalArgumentException("split " + splitId + ": only INCREMENTAL runs retry keys (a FULL run resends every row)");
+            }
+            if (retryKeys.isEmpty()) {
+                throw new IllegalArgumentException("split " + splitId + " is a RETRY_KEYS split without keys");
+            }
+        } else if (!retryKeys.isEmpty()) {
+            throw new IllegalArgumentException("split " + splitId + ": only a RETRY_KEYS split carries retry keys");
         }
         if (cursorAfter != null && (kind != SplitKind.NULL_KEYS || syncType != SyncType.INCREMENTAL)) {
             throw new IllegalArgumentException("split " + splitId + ": only an INCREMENTAL NULL_KEYS split has a cursorAfter bound");
@@ -84,6 +123,7 @@ public final class WarehouseSplit implements SourceSplit, Serializable {
         this.position = position;
         this.estimatedRemaining = estimatedRemaining;
         this.finished = finished;
+        this.retryKeys = List.copyOf(retryKeys);
     }
 
     /**
@@ -94,6 +134,20 @@ public final class WarehouseSplit implements SourceSplit, Serializable {
      */
     public static WarehouseSplit nullKeys(SyncType syncType, String highWaterMark, String cursorAfter, long estimatedRows) {
         return new WarehouseSplit(NULL_KEYS_ID, SplitKind.NULL_KEYS, syncType, null, null, highWaterMark, cursorAfter, null, estimatedRows, false);
+    }
+
+    /**
+     * The split that reads the rows to retry by primary key, from the start.
+     *
+     * @param syncType must be INCREMENTAL
+     * @param highWaterMark the run's high-water mark (null when the run has no new rows); the
+     *     look-up ignores it, it is kept so every split of a run carries the same one
+     * @param keyPositions one {@link io.backflow.jdbc.PositionCodec} string per row, its primary-key
+     *     values in primary-key column order; at least one
+     */
+    public static WarehouseSplit retryKeys(SyncType syncType, String highWaterMark, List<String> keyPositions) {
+        return new WarehouseSplit(RETRY_KEYS_ID, SplitKind.RETRY_KEYS, syncType, null, null, highWaterMark, null, null,
+                keyPositions.size(), false, keyPositions);
     }
 
     @Override
@@ -108,6 +162,19 @@ public final class WarehouseSplit implements SourceSplit, Serializable {
     /** True for the split that reads rows with a NULL key. */
     public boolean isNullKeyScan() {
         return kind == SplitKind.NULL_KEYS;
+    }
+
+    /** True for the split that reads rows to retry by primary key. */
+    public boolean isRetryKeyScan() {
+        return kind == SplitKind.RETRY_KEYS;
+    }
+
+    /**
+     * RETRY_KEYS splits: the primary keys to read, each a {@link io.backflow.jdbc.PositionCodec}
+     * string of the key's values in primary-key column order; empty for every other split.
+     */
+    public List<String> retryKeys() {
+        return retryKeys;
     }
 
     public SyncType syncType() {
@@ -142,7 +209,8 @@ public final class WarehouseSplit implements SourceSplit, Serializable {
 
     /**
      * The position of the last row read (or to start after), or null to start at the beginning.
-     * For a NULL_KEYS split: the number of rows already emitted, see {@link #rowsEmitted()}.
+     * For a NULL_KEYS split: the number of rows already emitted, see {@link #rowsEmitted()}; for a
+     * RETRY_KEYS split: the number of keys done, see {@link #keysDone()}.
      */
     public String position() {
         return position;
@@ -151,24 +219,39 @@ public final class WarehouseSplit implements SourceSplit, Serializable {
     /** NULL_KEYS splits: how many rows were emitted already (0 without a position). */
     public long rowsEmitted() {
         if (kind != SplitKind.NULL_KEYS) {
-            throw new IllegalStateException("split " + splitId + " is a keyset split; its position is a key, not a row count");
+            throw new IllegalStateException("split " + splitId + " is a " + kind + " split; its position is not a row count");
         }
         return rowsEmitted(position);
     }
 
-    /** The row count a NULL_KEYS position holds; null means 0. */
+    /**
+     * RETRY_KEYS splits: how many of {@link #retryKeys()} are done (0 without a position), so a
+     * restored split continues with the key at this index.
+     */
+    public int keysDone() {
+        if (kind != SplitKind.RETRY_KEYS) {
+            throw new IllegalStateException("split " + splitId + " is a " + kind + " split; only a RETRY_KEYS position counts keys");
+        }
+        long done = rowsEmitted(position);
+        if (done > retryKeys.size()) {
+            throw new IllegalArgumentException("split " + splitId + " has " + done + " keys done but only " + retryKeys.size() + " keys");
+        }
+        return (int) done;
+    }
+
+    /** The count a NULL_KEYS or RETRY_KEYS position holds; null means 0. */
     public static long rowsEmitted(String position) {
         if (position == null) {
             return 0;
         }
         Object[] values = PositionCodec.decode(position);
         if (values.length != 1 || !(values[0] instanceof Long) || (Long) values[0] < 0) {
-            throw new IllegalArgumentException("a NULL_KEYS split position is one non-negative long (rows emitted), got " + values.length + " value(s)");
+            throw new IllegalArgumentException("a NULL_KEYS or RETRY_KEYS split position is one non-negative long (a count), got " + values.length + " value(s)");
         }
         return (Long) values[0];
     }
 
-    /** The NULL_KEYS position after {@code rows} emitted rows. */
+    /** The NULL_KEYS position after {@code rows} emitted rows; the RETRY_KEYS position after {@code rows} keys done. */
     public static String rowsEmittedPosition(long rows) {
         return PositionCodec.encode(new Object[] {rows});
     }
@@ -185,7 +268,7 @@ public final class WarehouseSplit implements SourceSplit, Serializable {
 
     /** This split advanced to a new position. */
     public WarehouseSplit withProgress(String newPosition, long newEstimatedRemaining, boolean nowFinished) {
-        return new WarehouseSplit(splitId, kind, syncType, rangeStart, rangeEnd, highWaterMark, cursorAfter, newPosition, newEstimatedRemaining, nowFinished);
+        return new WarehouseSplit(splitId, kind, syncType, rangeStart, rangeEnd, highWaterMark, cursorAfter, newPosition, newEstimatedRemaining, nowFinished, retryKeys);
     }
 
     @Override
@@ -203,19 +286,21 @@ public final class WarehouseSplit implements SourceSplit, Serializable {
                 && Objects.equals(cursorAfter, that.cursorAfter)
                 && Objects.equals(position, that.position)
                 && estimatedRemaining == that.estimatedRemaining
-                && finished == that.finished;
+                && finished == that.finished
+                && retryKeys.equals(that.retryKeys);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(splitId, kind, syncType, rangeStart, rangeEnd, highWaterMark, cursorAfter, position, estimatedRemaining, finished);
+        return Objects.hash(splitId, kind, syncType, rangeStart, rangeEnd, highWaterMark, cursorAfter, position, estimatedRemaining, finished, retryKeys);
     }
 
-    /** Without positions: keys can be personal data. */
+    /** Without positions or retry keys: keys can be personal data. */
     @Override
     public String toString() {
         return "WarehouseSplit{" + splitId + ", " + syncType
                 + (kind == SplitKind.NULL_KEYS ? ", null keys" : "")
+                + (kind == SplitKind.RETRY_KEYS ? ", " + retryKeys.size() + " retry key(s)" : "")
                 + (rangeStart == null && rangeEnd == null ? "" : ", range=[" + rangeStart + ", " + rangeEnd + ")")
                 + (position == null ? ", from start" : ", resumed")
                 + (finished ? ", finished" : "") + "}";

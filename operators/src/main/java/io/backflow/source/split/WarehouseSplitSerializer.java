@@ -3,7 +3,9 @@ package io.backflow.source.split;
 import io.backflow.source.SyncType;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Base64;
+import java.util.List;
 import org.apache.flink.core.io.SimpleVersionedSerializer;
 import org.apache.flink.core.memory.DataInputDeserializer;
 import org.apache.flink.core.memory.DataOutputSerializer;
@@ -13,12 +15,13 @@ import org.apache.flink.core.memory.DataOutputSerializer;
  * Strings are length-prefixed UTF-8 (positions with long text keys can exceed writeUTF's 64 KB).
  *
  * <p>Version 2 appends the split's kind and its {@code cursorAfter} bound to the version 1
- * fields; version 1 bytes are still read, as {@link SplitKind#KEYSET} splits.
+ * fields; version 3 appends the retry keys (a count, then each key). Version 1 bytes are still
+ * read, as {@link SplitKind#KEYSET} splits, and version 2 bytes as splits without retry keys.
  */
 public final class WarehouseSplitSerializer implements SimpleVersionedSerializer<WarehouseSplit> {
     public static final WarehouseSplitSerializer INSTANCE = new WarehouseSplitSerializer();
 
-    private static final int VERSION = 2;
+    private static final int VERSION = 3;
 
     @Override
     public int getVersion() {
@@ -38,13 +41,17 @@ public final class WarehouseSplitSerializer implements SimpleVersionedSerializer
         out.writeBoolean(split.isFinished());
         writeString(out, split.kind().name());
         writeString(out, split.cursorAfter());
+        out.writeInt(split.retryKeys().size());
+        for (String key : split.retryKeys()) {
+            writeString(out, key);
+        }
         return out.getCopyOfBuffer();
     }
 
     @Override
     public WarehouseSplit deserialize(int version, byte[] serialized) throws IOException {
-        if (version != 1 && version != 2) {
-            throw new IOException("unknown WarehouseSplit serializer version " + version + " (this build reads 1 and 2)");
+        if (version < 1 || version > 3) {
+            throw new IOException("unknown WarehouseSplit serializer version " + version + " (this build reads 1 to 3)");
         }
         DataInputDeserializer in = new DataInputDeserializer(serialized);
         String splitId = readString(in);
@@ -61,7 +68,19 @@ public final class WarehouseSplitSerializer implements SimpleVersionedSerializer
             kind = SplitKind.valueOf(readString(in));
             cursorAfter = readString(in);
         }
-        return new WarehouseSplit(splitId, kind, syncType, rangeStart, rangeEnd, highWaterMark, cursorAfter, position, estimatedRemaining, finished);
+        List<String> retryKeys = List.of();
+        if (version >= 3) {
+            int count = in.readInt();
+            if (count < 0) {
+                throw new IOException("negative retry key count " + count + " in split " + splitId);
+            }
+            String[] keys = new String[count];
+            for (int i = 0; i < count; i++) {
+                keys[i] = readString(in);
+            }
+            retryKeys = Arrays.asList(keys);
+        }
+        return new WarehouseSplit(splitId, kind, syncType, rangeStart, rangeEnd, highWaterMark, cursorAfter, position, estimatedRemaining, finished, retryKeys);
     }
 
     /**

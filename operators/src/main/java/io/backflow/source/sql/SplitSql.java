@@ -5,6 +5,7 @@ import io.backflow.jdbc.PositionCodec;
 import io.backflow.jdbc.SqlDialect;
 import io.backflow.source.SyncType;
 import io.backflow.source.WarehouseSourceSettings;
+import io.backflow.source.split.SplitKind;
 import io.backflow.source.split.WarehouseSplit;
 import java.sql.Types;
 import java.util.ArrayList;
@@ -29,6 +30,9 @@ import java.util.List;
  *
  * <p>Scope of the NULL_KEYS split: some primary-key column IS NULL, the same cursor scope, and for
  * INCREMENTAL {@code cursor > cursorAfter} when the split has that bound.
+ *
+ * <p>The RETRY_KEYS split has no scope but its keys: {@link #retryKeys} looks a chunk of them up,
+ * with no cursor or high-water-mark condition.
  */
 public final class SplitSql {
     private final WarehouseSourceSettings settings;
@@ -106,6 +110,9 @@ public final class SplitSql {
      * the NULL_KEYS split all of it (its position is a row count, not part of the scope).
      */
     public BoundQuery count(WarehouseSplit split) {
+        if (split.isRetryKeyScan()) {
+            throw new IllegalStateException("split " + split.splitId() + " reads keys; its estimate is its key count");
+        }
         if (split.isNullKeyScan()) {
             List<Object> params = new ArrayList<>();
             String where = nullKeyWhere(split, params);
@@ -168,9 +175,45 @@ public final class SplitSql {
                 + " ORDER BY " + String.join(", ", order) + " " + dialect.limit(settings.pageSize()), params);
     }
 
+    /**
+     * The rows whose primary key is one of {@code keys} (each the key's values in primary-key column
+     * order, none null): {@code SELECT * FROM model WHERE (k1 = ? AND k2 = ?) OR ...}, in no
+     * particular order, whatever their cursor.
+     */
+    public BoundQuery retryKeys(List<Object[]> keys) {
+        if (keys.isEmpty()) {
+            throw new IllegalArgumentException("no keys to look up");
+        }
+        List<Object> params = new ArrayList<>(keys.size() * keyIndexes.length);
+        List<String> keyEquals = new ArrayList<>(keyIndexes.length);
+        for (int k : keyIndexes) {
+            keyEquals.add(quoted(k) + " = " + placeholder(k));
+        }
+        // Every key has the same shape, so the condition per key is built once.
+        String oneKey = "(" + String.join(" AND ", keyEquals) + ")";
+        StringBuilder where = new StringBuilder(" WHERE ");
+        for (int i = 0; i < keys.size(); i++) {
+            Object[] key = keys.get(i);
+            if (key.length != keyIndexes.length) {
+                throw new IllegalArgumentException("retry key " + i + " has " + key.length + " values, the primary key has " + keyIndexes.length);
+            }
+            if (i > 0) {
+                where.append(" OR ");
+            }
+            where.append(oneKey);
+            for (Object value : key) {
+                if (value == null) {
+                    throw new IllegalArgumentException("retry key " + i + " has a null value");
+                }
+                params.add(value);
+            }
+        }
+        return new BoundQuery("SELECT * FROM " + settings.fromClause() + where, params);
+    }
+
     private static void requireKeyset(WarehouseSplit split) {
-        if (split.isNullKeyScan()) {
-            throw new IllegalStateException("split " + split.splitId() + " reads NULL keys and has no keyset pages");
+        if (split.kind() != SplitKind.KEYSET) {
+            throw new IllegalStateException("split " + split.splitId() + " is a " + split.kind() + " split and has no keyset pages");
         }
     }
 
