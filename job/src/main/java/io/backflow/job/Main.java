@@ -26,6 +26,7 @@ public final class Main {
             "  disable  --connection FILE                   switch a connection off, draining its running sync",
             "  enable   --connection FILE                   switch it back on",
             "  history  --connection FILE [--json] [--limit N]   list its sync runs, newest first",
+            "  history  --connection FILE --run ID [--failed] [--json]   the rows of a run that were not delivered",
             "  preview  --connection FILE [--limit N]       print the events the first N rows become; sends nothing",
             "  demo     [--dir DIR]                         a complete demo on an embedded DuckDB warehouse",
             "  receive  --file FILE [--port N] [--host H]   a test destination that appends every event it gets to FILE");
@@ -67,7 +68,10 @@ public final class Main {
                     return StopCommand.enable(load(a), out);
                 }
                 case "history": {
-                    Args a = Args.parse(args, Set.of("--connection", "--limit"), Set.of("--json"));
+                    Args a = Args.parse(args, Set.of("--connection", "--limit", "--run"), Set.of("--json", "--failed"));
+                    if (a.value("--run") != null) {
+                        return HistoryCommand.runRows(load(a), a.value("--run"), a.flag("--failed"), a.flag("--json"), a.intValue("--limit", 1000), out);
+                    }
                     return HistoryCommand.run(load(a), a.flag("--json"), a.intValue("--limit", 50), out);
                 }
                 case "preview": {

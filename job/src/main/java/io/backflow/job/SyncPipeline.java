@@ -66,7 +66,8 @@ public final class SyncPipeline {
     }
 
     /** Adds the sync's operators to {@code env}. */
-    public static void build(StreamExecutionEnvironment env, ConnectionConfig config, LedgerStore ledger, String runId, RunPlan plan) {
+    public static void build(StreamExecutionEnvironment env, ConnectionConfig config, LedgerStore ledger, String runId, RunPlan plan,
+            List<String> retryKeys) {
         int parallelism = config.sync().parallelism();
         SyncType type = plan.type();
         String startPosition = plan.startPosition();
@@ -98,6 +99,9 @@ public final class SyncPipeline {
             source.resumeSplits(plan.highWaterMark(), splits);
         } else {
             source.startAfter(startPosition);
+            if (!retryKeys.isEmpty()) {
+                source.retryKeys(retryKeys);
+            }
         }
 
         DataStream<SourceRow> rows = env

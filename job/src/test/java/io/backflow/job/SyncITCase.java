@@ -215,6 +215,36 @@ class SyncITCase {
     }
 
     @Test
+    void aRejectedRowIsRetriedOnLaterSyncsInItsCurrentFormUntilItIsDelivered() throws Exception {
+        createOrders(db, 300);
+        receiver.respond(req -> req.events().stream().anyMatch(e -> e.get("properties").get("amount").asDouble() == 150.0)
+                ? HttpReceiver.Response.status(422).body("{\"error\":\"rejected\"}") : HttpReceiver.Response.ok());
+        Path conn = orders("", 1);
+        JsonNode first = assertSucceeded(BackflowCli.sync(conn), conn);
+        assertEquals(1, first.get("failed").asLong());
+        assertEquals(1, Databases.queryLong(db, "SELECT COUNT(*) FROM backflow.failed_rows"));
+        BackflowCli.Result rows = BackflowCli.run("history", "--connection", conn.toString(), "--run", first.get("id").asText(), "--failed", "--json");
+        JsonNode failed = new com.fasterxml.jackson.databind.ObjectMapper().readTree(rows.out());
+        assertEquals(1, failed.size(), rows.out());
+        assertEquals("{\"id\":100}", failed.get(0).get("key").asText());
+
+        // The row changes without its cursor moving: the retry sends it as it is now.
+        Databases.execute(db, "UPDATE orders SET amount = 151 WHERE id = 100");
+        receiver.respond(req -> HttpReceiver.Response.ok());
+        receiver.reset();
+        JsonNode retry = assertSucceeded(BackflowCli.sync(conn), conn);
+        assertEquals("INCREMENTAL", retry.get("type").asText());
+        assertEquals(1, retry.get("succeeded").asLong());
+        assertEquals(Set.of(100L), deliveredOrderIds());
+        assertEquals(151.0, receiver.deliveredEvents().get(0).get("properties").get("amount").asDouble());
+        assertEquals(0, Databases.queryLong(db, "SELECT COUNT(*) FROM backflow.failed_rows"));
+
+        receiver.reset();
+        assertEquals(0, assertSucceeded(BackflowCli.sync(conn), conn).get("read").asLong(), "not sent a third time");
+        assertEquals(0, receiver.deliveredEvents().size());
+    }
+
+    @Test
     void aRefusedWriteKeyFailsTheSyncAtOnceWithAClearMessage() {
         createOrders(db, 50);
         receiver.respond(req -> HttpReceiver.Response.status(401).body("bad key"));

@@ -287,7 +287,7 @@ public final class Ledger implements AutoCloseable {
     public record SplitProgress(String splitId, String descriptor, String position, boolean finished) {}
 
     /** Split id of the source split that reads failed rows again by key. */
-    public static final String RETRY_SPLIT = "retry-keys";
+    public static final String RETRY_SPLIT = io.backflow.source.split.WarehouseSplit.RETRY_KEYS_ID;
 
     /** Keys (PositionCodec strings) of rows the destination refused, oldest first: what the next sync retries. */
     public List<String> failedKeys(String connectionName, int limit) {

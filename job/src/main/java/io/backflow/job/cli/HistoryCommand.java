@@ -59,6 +59,41 @@ public final class HistoryCommand {
         return 0;
     }
 
+    /**
+     * {@code history --run ID [--failed] [--json]}: the rows of one run that were not delivered,
+     * with their key and reason ({@code --failed}: only the ones the destination refused).
+     */
+    public static int runRows(ConnectionConfig config, String runId, boolean failedOnly, boolean json, int limit, PrintStream out) {
+        List<io.backflow.model.RowError> rows;
+        SyncRun run;
+        try (Ledger ledger = new LedgerStore(config.state().endpoint(), config.state().schema()).open()) {
+            run = ledger.run(runId);
+            if (run == null || !run.connection().equals(config.name())) {
+                throw new io.backflow.job.SyncFailedException("connection " + config.name() + " has no run " + runId);
+            }
+            rows = ledger.rowErrors(runId, Integer.MAX_VALUE);
+        }
+        rows = rows.stream().filter(r -> !failedOnly || r.kind() == io.backflow.model.RowError.Kind.FAILED).limit(limit).toList();
+        if (json) {
+            ObjectMapper mapper = new ObjectMapper();
+            ArrayNode arr = mapper.createArrayNode();
+            for (io.backflow.model.RowError r : rows) {
+                ObjectNode o = arr.addObject();
+                o.put("key", r.key());
+                o.put("status", r.kind().name());
+                o.put("reason", r.reason());
+                o.put("message_id", r.messageId());
+            }
+            out.println(arr.toPrettyString());
+            return 0;
+        }
+        out.println("Run " + run + (rows.isEmpty() ? ": every row read was delivered" : ""));
+        for (io.backflow.model.RowError r : rows) {
+            out.println("  " + r.kind() + "  " + r.key() + "  " + r.reason());
+        }
+        return 0;
+    }
+
     static String formatDuration(Duration d) {
         long ms = d.toMillis();
         return ms < 60_000 ? String.format("%.1fs", ms / 1000.0) : String.format("%dm%02ds", ms / 60_000, (ms / 1000) % 60);

@@ -8,7 +8,9 @@ import io.backflow.ledger.LedgerStore;
 import io.backflow.ledger.RunStatus;
 import io.backflow.ledger.SyncRun;
 import java.io.PrintStream;
+import io.backflow.source.SyncType;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -38,6 +40,8 @@ public final class SyncCommand {
     /** Exit code of a sync that was stopped: not a failure, not done either. */
     public static final int EXIT_STOPPED = 3;
     private static final long POLL_MS = 200;
+    /** Failed rows one sync retries at most; the rest wait for the next one. */
+    static final int MAX_RETRY_KEYS = 10_000;
     private static final long PROGRESS_EVERY_MS = 2_000;
 
     /** Set by Ctrl-C (SIGINT) or SIGTERM to {@code STOP}; read by the running sync. */
@@ -87,6 +91,17 @@ public final class SyncCommand {
             if (plan.savepoint() != null) {
                 ledger.copyPlan(plan.resumedFrom(), runId);
             }
+            List<String> retryKeys = List.of();
+            if (plan.resumedFrom() != null) {
+                ledger.copyRetryKeys(plan.resumedFrom(), runId);
+            } else if (plan.type() == SyncType.INCREMENTAL) {
+                // Rows the destination refused before are read again by key, whatever their cursor.
+                retryKeys = ledger.failedKeys(config.name(), MAX_RETRY_KEYS);
+                ledger.recordRetryKeys(runId, retryKeys);
+                if (!retryKeys.isEmpty()) {
+                    out.println("  retrying " + retryKeys.size() + " row(s) the destination refused before");
+                }
+            }
             LOG.info("Sync run {} of connection {} starts: {} ({})", runId, config.name(), plan.type(), plan.reason());
             out.println("Sync " + runId + " of " + config.name() + ": " + plan.type() + " (" + plan.reason() + ")");
 
@@ -99,7 +114,7 @@ public final class SyncCommand {
                     conf.set(StateRecoveryOptions.SAVEPOINT_PATH, plan.savepoint());
                 }
                 env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
-                SyncPipeline.build(env, config, store, runId, plan);
+                SyncPipeline.build(env, config, store, runId, plan, retryKeys);
                 client = env.executeAsync("Backflow sync " + config.name() + " (" + plan.type() + ")");
             } catch (Exception e) {
                 String reason = "could not start the Flink job: " + rootMessage(e);
