@@ -1,15 +1,11 @@
 package io.backflow.source.reader;
 
-import io.backflow.jdbc.JdbcValues;
 import io.backflow.jdbc.PositionCodec;
 import io.backflow.source.SourceRow;
 import io.backflow.source.WarehouseSourceSettings;
 import io.backflow.source.split.WarehouseSplit;
-import io.backflow.source.sql.ModelColumns;
 import io.backflow.source.sql.SplitSql;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.function.Consumer;
 
@@ -18,65 +14,34 @@ import java.util.function.Consumer;
  * the driver row by row: memory holds one fetch of rows, never a page. Each page starts strictly
  * after the last row read, so pages never overlap or skip rows however many share a cursor value.
  */
-final class SplitScan implements RowScan {
-    private final WarehouseSourceSettings settings;
-    private final WarehouseSplit split;
-    private final Connection connection;
-    private final SplitSql sql;
-    private final String[] columns;
+final class SplitScan extends JdbcScan {
     private final int[] positionIndexes;
-    private PreparedStatement statement;
-    private ResultSet page;
-    private int[] pageTypes;
     private int rowsInPage;
-    private String position;
 
     private SplitScan(WarehouseSourceSettings settings, WarehouseSplit split, Connection connection, SplitSql sql) {
-        this.settings = settings;
-        this.split = split;
-        this.connection = connection;
-        this.sql = sql;
-        this.columns = sql.columns().names();
+        super(settings, split, connection, sql, split.position());
         this.positionIndexes = sql.positionIndexes(split.syncType());
-        this.position = split.position();
     }
 
     static SplitScan open(WarehouseSourceSettings settings, WarehouseSplit split) throws SQLException {
-        Connection connection = settings.endpoint().open();
-        try {
-            settings.dialect().beginStreamingRead(connection);
-            SplitSql sql = new SplitSql(settings, ModelColumns.describe(connection, settings));
-            return new SplitScan(settings, split, connection, sql);
-        } catch (SQLException | RuntimeException e) {
-            closeQuietly(connection);
-            throw e;
-        }
-    }
-
-    @Override
-    public String splitId() {
-        return split.splitId();
-    }
-
-    @Override
-    public String position() {
-        return position;
+        return JdbcScan.open(settings, split, SplitScan::new);
     }
 
     @Override
     public boolean read(int maxRows, Consumer<SourceRow> sink) throws SQLException {
         int read = 0;
         while (read < maxRows) {
-            if (page == null) {
-                openPage();
+            if (rows == null) {
+                execute(sql.page(split, position));
+                rowsInPage = 0;
             }
-            if (page.next()) {
+            if (rows.next()) {
                 sink.accept(row());
                 read++;
                 rowsInPage++;
             } else {
                 boolean lastPage = rowsInPage < settings.pageSize();
-                closePage();
+                closeQuery();
                 if (lastPage) {
                     return true;
                 }
@@ -85,59 +50,13 @@ final class SplitScan implements RowScan {
         return false;
     }
 
-    private void openPage() throws SQLException {
-        statement = sql.page(split, position).prepare(connection, settings.dialect(), settings.fetchSize());
-        page = statement.executeQuery();
-        ModelColumns pageColumns = ModelColumns.of(page.getMetaData());
-        if (!pageColumns.sameNames(sql.columns())) {
-            throw new SQLException("the columns of the model changed during split " + split.splitId() + " of run " + settings.runId());
-        }
-        pageTypes = pageColumns.types();
-        rowsInPage = 0;
-    }
-
     private SourceRow row() throws SQLException {
-        Object[] values = new Object[columns.length];
-        for (int i = 0; i < values.length; i++) {
-            values[i] = JdbcValues.read(page, i + 1, pageTypes[i]);
-        }
+        Object[] values = values();
         Object[] at = new Object[positionIndexes.length];
         for (int i = 0; i < at.length; i++) {
             at[i] = values[positionIndexes[i]];
         }
         position = PositionCodec.encode(at);
         return SourceRow.row(split.splitId(), columns, values, position);
-    }
-
-    private void closePage() throws SQLException {
-        try {
-            if (page != null) {
-                page.close();
-            }
-        } finally {
-            page = null;
-            if (statement != null) {
-                statement.close();
-                statement = null;
-            }
-        }
-    }
-
-    @Override
-    public void close() {
-        try {
-            closePage();
-        } catch (SQLException e) {
-            // The connection goes next and takes the statement with it.
-        }
-        closeQuietly(connection);
-    }
-
-    static void closeQuietly(Connection connection) {
-        try {
-            connection.close();
-        } catch (SQLException e) {
-            // Read-only: nothing to lose.
-        }
     }
 }
