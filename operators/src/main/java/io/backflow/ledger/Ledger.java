@@ -601,8 +601,41 @@ public final class Ledger implements AutoCloseable {
             }
             recordFailedRows(conn, c);
             completeIfDone(conn, c.runId());
+            finishSplitsOfResumers(conn, c);
             return true;
         });
+    }
+
+    /**
+     * A stopped run's last progress can reach the ledger after a run resumed it from its savepoint
+     * and copied its plan (the committer retried it). Splits that progress finished are finished
+     * for the resuming run too: its restored readers will not announce them again. Positions are
+     * left alone, since the resuming run may already be further.
+     */
+    private void finishSplitsOfResumers(Connection conn, LedgerCommittable c) throws SQLException {
+        if (c.finishedSplits().isEmpty()) {
+            return;
+        }
+        List<String> resumers = new ArrayList<>();
+        try (PreparedStatement ps = conn.prepareStatement("SELECT run_id FROM " + runs + " WHERE resumed_from = ? AND status = 'RUNNING'")) {
+            ps.setString(1, c.runId());
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    resumers.add(rs.getString(1));
+                }
+            }
+        }
+        for (String resumer : resumers) {
+            try (PreparedStatement ps = conn.prepareStatement("UPDATE " + splits + " SET finished = TRUE WHERE run_id = ? AND split_id = ?")) {
+                for (String split : c.finishedSplits()) {
+                    ps.setString(1, resumer);
+                    ps.setString(2, split);
+                    ps.addBatch();
+                }
+                ps.executeBatch();
+            }
+            completeIfDone(conn, resumer);
+        }
     }
 
     /**

@@ -251,4 +251,21 @@ class LedgerTest {
             assertEquals(0, ledger.failedRowCount("c"));
         }
     }
+
+    @ParameterizedTest
+    @MethodSource("databases")
+    void aStoppedRunsLateProgressFinishesTheSplitsOfTheRunThatResumedIt(String db) {
+        try (Ledger ledger = store(db, "l_late").open()) {
+            String stopped = ledger.startRun("c", "FULL", null, "first");
+            ledger.planned(stopped, null, splits("full-0", "full-1"));
+            ledger.commit(committable(stopped, 0, 1, 5, 0, 0, Map.of("full-0", "[[\"long\",5]]"), Set.of()));
+            ledger.markStopped(stopped, "file:/tmp/sp", "stopped");
+            String resumed = ledger.startRun("c", "FULL", null, "resumes", stopped, null);
+            ledger.copyPlan(stopped, resumed);
+            // The stop savepoint's own progress arrives late: full-0 had ended before the stop.
+            ledger.commit(committable(stopped, 0, 2, 1, 0, 0, Map.of("full-0", "[[\"long\",6]]"), Set.of("full-0")));
+            ledger.commit(committable(resumed, 1, 3, 4, 0, 0, Map.of("full-1", "[[\"long\",9]]"), Set.of("full-1")));
+            assertEquals(RunStatus.SUCCEEDED, ledger.run(resumed).status());
+        }
+    }
 }
