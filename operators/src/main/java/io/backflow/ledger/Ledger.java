@@ -345,6 +345,29 @@ public final class Ledger implements AutoCloseable {
                 toRun, fromRun);
     }
 
+    /**
+     * Forgets the detail of a connection's runs that ended before {@code olderThan}: their
+     * undelivered-row log, commit ids, split positions and retry keys. The runs themselves, with
+     * their counts, stay in the history. Returns how many rows were removed.
+     */
+    public int purge(String connectionName, Instant olderThan) {
+        return inTransaction(c -> {
+            String old = "SELECT run_id FROM " + runs + " WHERE connection = ? AND status <> 'RUNNING' AND finished_at < ?"
+                    // The newest run may still be resumed from its split positions.
+                    + " AND seq < (SELECT MAX(seq) FROM " + runs + " WHERE connection = ?)";
+            int removed = 0;
+            for (String table : List.of(errors, commits, splits, retryKeys)) {
+                try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + table + " WHERE run_id IN (" + old + ")")) {
+                    ps.setString(1, connectionName);
+                    ps.setTimestamp(2, Timestamp.from(olderThan));
+                    ps.setString(3, connectionName);
+                    removed += ps.executeUpdate();
+                }
+            }
+            return removed;
+        });
+    }
+
     /** Whether {@code disable} switched the connection off. */
     public boolean isDisabled(String connectionName) {
         return Boolean.TRUE.equals(inTransaction(c -> {

@@ -268,4 +268,24 @@ class LedgerTest {
             assertEquals(RunStatus.SUCCEEDED, ledger.run(resumed).status());
         }
     }
+
+    @ParameterizedTest
+    @MethodSource("databases")
+    void purgeForgetsTheDetailOfOldRunsButKeepsTheirHistoryAndTheNewestRun(String db) {
+        try (Ledger ledger = store(db, "l_purge").open()) {
+            String old = ledger.startRun("c", "FULL", null, "first");
+            ledger.planned(old, null, splits("full-0"));
+            ledger.commit(committable(old, 0, 1, 3, 1, 1, Map.of("full-0", "[[\"long\",5]]"), Set.of("full-0")));
+            String newest = ledger.startRun("c", "FULL", null, "second");
+            ledger.planned(newest, null, splits("full-0"));
+            ledger.commit(committable(newest, 0, 1, 3, 1, 1, Map.of("full-0", "[[\"long\",5]]"), Set.of()));
+            ledger.markStopped(newest, null, "stopped");
+            assertTrue(ledger.purge("c", java.time.Instant.now().plusSeconds(60)) > 0);
+            assertTrue(ledger.rowErrors(old, 10).isEmpty());
+            assertTrue(ledger.splitProgress(old).isEmpty());
+            assertEquals(2, ledger.rowErrors(newest, 10).size(), "the newest run may still be resumed and inspected");
+            assertEquals(1, ledger.splitProgress(newest).size());
+            assertEquals(5, ledger.run(old).read(), "counts stay in the history");
+        }
+    }
 }

@@ -102,6 +102,7 @@ public final class SyncCommand {
                     out.println("  retrying " + retryKeys.size() + " row(s) the destination refused before");
                 }
             }
+            ledger.purge(config.name(), java.time.Instant.now().minus(config.state().retention()));
             LOG.info("Sync run {} of connection {} starts: {} ({})", runId, config.name(), plan.type(), plan.reason());
             out.println("Sync " + runId + " of " + config.name() + ": " + plan.type() + " (" + plan.reason() + ")");
 

@@ -244,7 +244,8 @@ public final class ConfigLoader {
     }
 
     private static ConnectionConfig.State state(Node n, ConnectionConfig.Source source) {
-        n.allowOnly(Set.of("url", "user", "password", "schema"));
+        n.allowOnly(Set.of("url", "user", "password", "schema", "retention"));
+        Duration retention = n.duration("retention", Duration.ofDays(30));
         String url = n.string("url", false);
         String schema = n.string("schema", false);
         if (schema != null && !schema.matches("[A-Za-z_][A-Za-z0-9_]*")) {
@@ -259,7 +260,7 @@ public final class ConfigLoader {
             }
             endpoint = new JdbcEndpoint(url, n.string("user", false), n.string("password", false));
         }
-        return new ConnectionConfig.State(endpoint, schema == null ? "backflow" : schema);
+        return new ConnectionConfig.State(endpoint, schema == null ? "backflow" : schema, retention);
     }
 
     private static ConnectionConfig.Sync sync(Node n) {

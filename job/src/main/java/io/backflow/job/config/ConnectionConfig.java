@@ -75,8 +75,8 @@ public record ConnectionConfig(
         }
     }
 
-    /** Where the ledger lives. */
-    public record State(JdbcEndpoint endpoint, String schema) {}
+    /** Where the ledger lives, and how long the detail of finished runs is kept. */
+    public record State(JdbcEndpoint endpoint, String schema, Duration retention) {}
 
     /**
      * How the Flink job runs. {@code savepointDir} is where a stopped sync's savepoint goes (a

@@ -15,7 +15,7 @@ import java.util.regex.Pattern;
  * first one, so a user sees every mistake in a file at once.
  */
 final class Node {
-    private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h)?");
+    private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)?");
 
     private final JsonNode node;
     private final String path;
@@ -152,7 +152,7 @@ final class Node {
         }
         Matcher m = DURATION.matcher(s.trim().toLowerCase(Locale.ROOT));
         if (!m.matches()) {
-            problem(field, "'" + s + "' is not a duration (examples: 500ms, 30s, 5m, 1h)");
+            problem(field, "'" + s + "' is not a duration (examples: 500ms, 30s, 5m, 1h, 30d)");
             return fallback;
         }
         long n = Long.parseLong(m.group(1));
@@ -161,6 +161,7 @@ final class Node {
             case "ms": return Duration.ofMillis(n);
             case "m": return Duration.ofMinutes(n);
             case "h": return Duration.ofHours(n);
+            case "d": return Duration.ofDays(n);
             default: return Duration.ofSeconds(n);
         }
     }
