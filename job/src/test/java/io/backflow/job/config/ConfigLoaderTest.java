@@ -119,7 +119,7 @@ class ConfigLoaderTest {
     @Test
     void theShippedExampleConnectionsAreValid() {
         ConfigLoader loader = new ConfigLoader(k -> k.startsWith("BACKFLOW_DEMO") ? null : "secret");
-        for (String f : List.of("demo.yaml", "demo-users.yaml", "postgres-example.yaml")) {
+        for (String f : List.of("demo.yaml", "demo-users.yaml", "postgres-example.yaml", "compose.yaml")) {
             ConnectionConfig c = loader.load(Path.of("..", "conf", f));
             assertTrue(c.enabled(), f);
         }
