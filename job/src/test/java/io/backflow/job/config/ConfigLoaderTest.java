@@ -118,7 +118,8 @@ class ConfigLoaderTest {
 
     @Test
     void theShippedExampleConnectionsAreValid() {
-        ConfigLoader loader = new ConfigLoader(k -> k.startsWith("BACKFLOW_DEMO") ? null : "secret");
+        // Only the secrets the examples expect from the environment; everything else has a default.
+        ConfigLoader loader = new ConfigLoader(Map.of("PG_PASSWORD", "s", "RUDDER_WRITE_KEY", "s", "PG_STATE_PASSWORD", "s")::get);
         for (String f : List.of("demo.yaml", "demo-users.yaml", "postgres-example.yaml", "compose.yaml")) {
             ConnectionConfig c = loader.load(Path.of("..", "conf", f));
             assertTrue(c.enabled(), f);
