@@ -1,19 +1,19 @@
 package io.backflow.ledger;
 
-import io.backflow.jdbc.SqlDialect;
+import static io.backflow.ledger.LedgerTransactions.now;
+import static io.backflow.ledger.LedgerTransactions.truncate;
+
 import io.backflow.model.RowError;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,101 +29,34 @@ import org.slf4j.LoggerFactory;
  */
 public final class Ledger implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Ledger.class);
-    private static final int MAX_ATTEMPTS = 20;
 
     private final LedgerStore store;
-    private final SqlDialect dialect;
+    private final LedgerTransactions tx;
+    private final FailedRows failed;
     private final String runs;
     private final String splits;
     private final String commits;
     private final String errors;
     private final String connections;
-    private final String failedRows;
     private final String retryKeys;
-    private Connection connection;
 
     private Ledger(LedgerStore store) {
         this.store = store;
-        this.dialect = store.endpoint().dialect();
-        String schema = dialect.quoteIdentifier(store.schema());
-        this.runs = schema + ".sync_runs";
-        this.splits = schema + ".run_splits";
-        this.commits = schema + ".run_commits";
-        this.errors = schema + ".row_errors";
-        this.connections = schema + ".connections";
-        this.failedRows = schema + ".failed_rows";
-        this.retryKeys = schema + ".run_retry_keys";
+        this.tx = new LedgerTransactions(store);
+        LedgerTables tables = new LedgerTables(store);
+        this.runs = tables.runs;
+        this.splits = tables.splits;
+        this.commits = tables.commits;
+        this.errors = tables.errors;
+        this.connections = tables.connections;
+        this.retryKeys = tables.retryKeys;
+        this.failed = new FailedRows(tables);
+        tables.createIfMissing(tx);
     }
 
     /** Opens the ledger and creates its schema and tables when they do not exist yet. */
     public static Ledger open(LedgerStore store) {
-        Ledger ledger = new Ledger(store);
-        ledger.createTables();
-        return ledger;
-    }
-
-    private Connection conn() throws SQLException {
-        if (connection == null || connection.isClosed()) {
-            connection = store.endpoint().open();
-        }
-        return connection;
-    }
-
-    private static final List<String> TABLES = List.of("sync_runs", "run_splits", "run_commits", "row_errors", "connections",
-            "failed_rows", "run_retry_keys");
-
-    /**
-     * Creates the schema and tables that are missing. Nothing is executed when they all exist, so
-     * a state user without CREATE rights works once the tables are there, and no DDL lock is taken
-     * on every open.
-     */
-    private void createTables() {
-        Integer existing = inTransaction(c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = ? AND table_name IN (?, ?, ?, ?, ?, ?, ?)")) {
-                ps.setString(1, store.schema());
-                for (int i = 0; i < TABLES.size(); i++) {
-                    ps.setString(i + 2, TABLES.get(i));
-                }
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    return rs.getInt(1);
-                }
-            }
-        });
-        if (existing == TABLES.size()) {
-            return;
-        }
-        inTransaction(c -> {
-            try (Statement st = c.createStatement()) {
-                st.execute("CREATE SCHEMA IF NOT EXISTS " + dialect.quoteIdentifier(store.schema()));
-                st.execute("CREATE TABLE IF NOT EXISTS " + runs + " ("
-                        + "run_id VARCHAR(64) PRIMARY KEY, connection VARCHAR(255) NOT NULL, seq BIGINT NOT NULL, run_type VARCHAR(16) NOT NULL, "
-                        + "status VARCHAR(16) NOT NULL, started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP, "
-                        + "start_position VARCHAR, high_water_mark VARCHAR, planned_splits INTEGER, "
-                        + "rows_read BIGINT NOT NULL, rows_succeeded BIGINT NOT NULL, rows_failed BIGINT NOT NULL, "
-                        + "rows_invalid BIGINT NOT NULL, job_id VARCHAR(64), reason VARCHAR, "
-                        + "resumed_from VARCHAR(64), savepoint VARCHAR, client VARCHAR(255), stop_request VARCHAR(16), fingerprint VARCHAR)");
-                st.execute("CREATE TABLE IF NOT EXISTS " + splits + " ("
-                        + "run_id VARCHAR(64) NOT NULL, split_id VARCHAR(255) NOT NULL, position VARCHAR, "
-                        + "finished BOOLEAN NOT NULL, last_checkpoint BIGINT NOT NULL, descriptor VARCHAR, PRIMARY KEY (run_id, split_id))");
-                st.execute("CREATE TABLE IF NOT EXISTS " + commits + " ("
-                        + "run_id VARCHAR(64) NOT NULL, subtask INTEGER NOT NULL, checkpoint_id BIGINT NOT NULL, "
-                        + "committed_at TIMESTAMP NOT NULL, PRIMARY KEY (run_id, subtask, checkpoint_id))");
-                st.execute("CREATE TABLE IF NOT EXISTS " + errors + " ("
-                        + "run_id VARCHAR(64) NOT NULL, kind VARCHAR(16) NOT NULL, row_key VARCHAR, "
-                        + "message_id VARCHAR(64), reason VARCHAR, recorded_at TIMESTAMP NOT NULL)");
-                st.execute("CREATE TABLE IF NOT EXISTS " + connections + " ("
-                        + "connection VARCHAR(255) PRIMARY KEY, position VARCHAR, disabled BOOLEAN NOT NULL DEFAULT FALSE, "
-                        + "running_run VARCHAR(64), updated_at TIMESTAMP NOT NULL)");
-                st.execute("CREATE TABLE IF NOT EXISTS " + failedRows + " ("
-                        + "connection VARCHAR(255) NOT NULL, key_position VARCHAR NOT NULL, row_key VARCHAR, reason VARCHAR, "
-                        + "attempts INTEGER NOT NULL, first_failed_at TIMESTAMP NOT NULL, last_failed_at TIMESTAMP NOT NULL, "
-                        + "last_run VARCHAR(64) NOT NULL, PRIMARY KEY (connection, key_position))");
-                st.execute("CREATE TABLE IF NOT EXISTS " + retryKeys + " ("
-                        + "run_id VARCHAR(64) NOT NULL, idx INTEGER NOT NULL, key_position VARCHAR NOT NULL, PRIMARY KEY (run_id, idx))");
-            }
-            return null;
-        });
+        return new Ledger(store);
     }
 
     // ---------------------------------------------------------------- runs, as the CLI sees them
@@ -148,7 +81,7 @@ public final class Ledger implements AutoCloseable {
     public String startRun(String connectionName, String type, String startPosition, String reason, String resumedFrom, String client,
             String fingerprint) {
         String id = UUID.randomUUID().toString();
-        inTransaction(c -> {
+        tx.run(c -> {
             // One run per connection at a time: the connection row names its running run, and
             // taking it is one conditional update, so two syncs started together cannot both win.
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + connections
@@ -217,12 +150,12 @@ public final class Ledger implements AutoCloseable {
 
     /** Asks a running run to stop ({@code STOP}) or to stop after delivering what it read ({@code DRAIN}). */
     public boolean requestStop(String runId, String mode) {
-        return update("UPDATE " + runs + " SET stop_request = ? WHERE run_id = ? AND status = 'RUNNING'", mode, runId) > 0;
+        return tx.update("UPDATE " + runs + " SET stop_request = ? WHERE run_id = ? AND status = 'RUNNING'", mode, runId) > 0;
     }
 
     /** Ends a RUNNING run as CANCELLED, remembering the savepoint it left (null after a drain). */
     public boolean markStopped(String runId, String savepoint, String reason) {
-        return inTransaction(c -> {
+        return tx.run(c -> {
             int n;
             try (PreparedStatement ps = c.prepareStatement("UPDATE " + runs + " SET status = 'CANCELLED', finished_at = ?, savepoint = ?, reason = ?"
                     + " WHERE run_id = ? AND status = 'RUNNING'")) {
@@ -239,7 +172,7 @@ public final class Ledger implements AutoCloseable {
 
     /** Records the savepoint a run left behind, whatever its status. */
     public void recordSavepoint(String runId, String savepoint) {
-        update("UPDATE " + runs + " SET savepoint = ? WHERE run_id = ?", savepoint, runId);
+        tx.update("UPDATE " + runs + " SET savepoint = ? WHERE run_id = ?", savepoint, runId);
     }
 
     /**
@@ -248,7 +181,7 @@ public final class Ledger implements AutoCloseable {
      * same splits, whose source enumerator does not plan again.
      */
     public void copyPlan(String fromRun, String toRun) {
-        inTransaction(c -> {
+        tx.run(c -> {
             try (PreparedStatement ps = c.prepareStatement("UPDATE " + runs + " SET high_water_mark = (SELECT high_water_mark FROM " + runs
                     + " WHERE run_id = ?), planned_splits = (SELECT planned_splits FROM " + runs + " WHERE run_id = ?) WHERE run_id = ?")) {
                 ps.setString(1, fromRun);
@@ -268,7 +201,7 @@ public final class Ledger implements AutoCloseable {
 
     /** The splits of a run as it left them: descriptor, committed position, finished. */
     public List<SplitProgress> splitProgress(String runId) {
-        return inTransaction(c -> {
+        return tx.run(c -> {
             List<SplitProgress> out = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement("SELECT split_id, descriptor, position, finished FROM " + splits
                     + " WHERE run_id = ? ORDER BY split_id")) {
@@ -291,58 +224,24 @@ public final class Ledger implements AutoCloseable {
 
     /** Keys (PositionCodec strings) of rows the destination refused, oldest first: what the next sync retries. */
     public List<String> failedKeys(String connectionName, int limit) {
-        return inTransaction(c -> {
-            List<String> out = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement("SELECT key_position FROM " + failedRows
-                    + " WHERE connection = ? ORDER BY first_failed_at, key_position")) {
-                ps.setString(1, connectionName);
-                ps.setMaxRows(limit);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        out.add(rs.getString(1));
-                    }
-                }
-            }
-            return out;
-        });
+        return tx.run(c -> failed.keys(c, connectionName, limit));
     }
 
     /** How many rows of a connection wait to be retried. */
     public long failedRowCount(String connectionName) {
-        return inTransaction(c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM " + failedRows + " WHERE connection = ?")) {
-                ps.setString(1, connectionName);
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    return rs.getLong(1);
-                }
-            }
-        });
+        return tx.run(c -> failed.count(c, connectionName));
     }
 
     /** Records which failed keys a run retries, in the order its retry split reads them. */
     public void recordRetryKeys(String runId, List<String> keys) {
-        if (keys.isEmpty()) {
-            return;
+        if (!keys.isEmpty()) {
+            tx.run(c -> failed.recordRetryKeys(c, runId, keys));
         }
-        inTransaction(c -> {
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + retryKeys + " (run_id, idx, key_position) VALUES (?, ?, ?)")) {
-                for (int i = 0; i < keys.size(); i++) {
-                    ps.setString(1, runId);
-                    ps.setInt(2, i);
-                    ps.setString(3, keys.get(i));
-                    ps.addBatch();
-                }
-                ps.executeBatch();
-            }
-            return null;
-        });
     }
 
     /** A resumed run retries the keys of the run it resumes. */
     public void copyRetryKeys(String fromRun, String toRun) {
-        update("INSERT INTO " + retryKeys + " (run_id, idx, key_position) SELECT ?, idx, key_position FROM " + retryKeys + " WHERE run_id = ?",
-                toRun, fromRun);
+        tx.run(c -> failed.copyRetryKeys(c, fromRun, toRun));
     }
 
     /**
@@ -351,7 +250,7 @@ public final class Ledger implements AutoCloseable {
      * their counts, stay in the history. Returns how many rows were removed.
      */
     public int purge(String connectionName, Instant olderThan) {
-        return inTransaction(c -> {
+        return tx.run(c -> {
             String old = "SELECT run_id FROM " + runs + " WHERE connection = ? AND status <> 'RUNNING' AND finished_at < ?"
                     // The newest run may still be resumed from its split positions.
                     + " AND seq < (SELECT MAX(seq) FROM " + runs + " WHERE connection = ?)";
@@ -370,7 +269,7 @@ public final class Ledger implements AutoCloseable {
 
     /** Whether {@code disable} switched the connection off. */
     public boolean isDisabled(String connectionName) {
-        return Boolean.TRUE.equals(inTransaction(c -> {
+        return Boolean.TRUE.equals(tx.run(c -> {
             try (PreparedStatement ps = c.prepareStatement("SELECT disabled FROM " + connections + " WHERE connection = ?")) {
                 ps.setString(1, connectionName);
                 try (ResultSet rs = ps.executeQuery()) {
@@ -381,7 +280,7 @@ public final class Ledger implements AutoCloseable {
     }
 
     public void setDisabled(String connectionName, boolean disabled) {
-        inTransaction(c -> {
+        tx.run(c -> {
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + connections + " (connection, position, disabled, updated_at) VALUES (?, NULL, ?, ?)"
                     + " ON CONFLICT (connection) DO UPDATE SET disabled = EXCLUDED.disabled, updated_at = EXCLUDED.updated_at")) {
                 ps.setString(1, connectionName);
@@ -395,12 +294,12 @@ public final class Ledger implements AutoCloseable {
 
     /** Remembers which Flink job runs a run, so a stop can find it. */
     public void attachJob(String runId, String jobId) {
-        update("UPDATE " + runs + " SET job_id = ? WHERE run_id = ?", jobId, runId);
+        tx.update("UPDATE " + runs + " SET job_id = ? WHERE run_id = ?", jobId, runId);
     }
 
     /** Ends a run that is still RUNNING with the given status; a run already final is left alone. */
     public boolean finishRun(String runId, RunStatus status, String reason) {
-        return inTransaction(c -> {
+        return tx.run(c -> {
             int n;
             try (PreparedStatement ps = c.prepareStatement("UPDATE " + runs + " SET status = ?, finished_at = ?, reason = COALESCE(?, reason)"
                     + " WHERE run_id = ? AND status = 'RUNNING'")) {
@@ -433,7 +332,7 @@ public final class Ledger implements AutoCloseable {
 
     /** The committed position of a connection: the cursor everything up to which was acknowledged. */
     public String committedPosition(String connectionName) {
-        return inTransaction(c -> {
+        return tx.run(c -> {
             try (PreparedStatement ps = c.prepareStatement("SELECT position FROM " + connections + " WHERE connection = ?")) {
                 ps.setString(1, connectionName);
                 try (ResultSet rs = ps.executeQuery()) {
@@ -445,12 +344,12 @@ public final class Ledger implements AutoCloseable {
 
     /** Forgets a connection's committed position, so the next sync reads everything again. */
     public void resetPosition(String connectionName) {
-        update("UPDATE " + connections + " SET position = NULL WHERE connection = ?", connectionName);
+        tx.update("UPDATE " + connections + " SET position = NULL WHERE connection = ?", connectionName);
     }
 
     /** The rows of a run that were not delivered. */
     public List<RowError> rowErrors(String runId, int limit) {
-        return inTransaction(c -> {
+        return tx.run(c -> {
             List<RowError> out = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement("SELECT kind, row_key, message_id, reason FROM " + errors
                     + " WHERE run_id = ? ORDER BY recorded_at, row_key")) {
@@ -468,7 +367,7 @@ public final class Ledger implements AutoCloseable {
 
     /** Positions reached per split by a run: where a run without its savepoint resumes. */
     public Map<String, String> splitPositions(String runId) {
-        return inTransaction(c -> {
+        return tx.run(c -> {
             Map<String, String> out = new java.util.LinkedHashMap<>();
             try (PreparedStatement ps = c.prepareStatement("SELECT split_id, position FROM " + splits + " WHERE run_id = ? ORDER BY split_id")) {
                 ps.setString(1, runId);
@@ -491,7 +390,7 @@ public final class Ledger implements AutoCloseable {
      * a failure before its first checkpoint) keeps what was recorded.
      */
     public void planned(String runId, String highWaterMark, List<SplitProgress> plannedSplits) {
-        boolean done = inTransaction(c -> {
+        boolean done = tx.run(c -> {
             try (PreparedStatement ps = c.prepareStatement("UPDATE " + runs + " SET high_water_mark = ?, planned_splits = ? WHERE run_id = ?")) {
                 ps.setString(1, highWaterMark);
                 ps.setInt(2, plannedSplits.size());
@@ -548,7 +447,7 @@ public final class Ledger implements AutoCloseable {
 
     /** Applies one committable exactly once; returns false when it had been applied before. */
     public boolean commit(LedgerCommittable c) {
-        return inTransaction(conn -> {
+        return tx.run(conn -> {
             try (PreparedStatement ps = conn.prepareStatement("SELECT 1 FROM " + runs + " WHERE run_id = ?")) {
                 ps.setString(1, c.runId());
                 try (ResultSet rs = ps.executeQuery()) {
@@ -622,7 +521,7 @@ public final class Ledger implements AutoCloseable {
                     ps.executeBatch();
                 }
             }
-            recordFailedRows(conn, c);
+            failed.record(conn, c);
             completeIfDone(conn, c.runId());
             finishSplitsOfResumers(conn, c);
             return true;
@@ -658,60 +557,6 @@ public final class Ledger implements AutoCloseable {
                 ps.executeBatch();
             }
             completeIfDone(conn, resumer);
-        }
-    }
-
-    /**
-     * Keeps the rows the destination refused for the next sync, and forgets the retried ones it
-     * took. A retry split's position is the number of its keys already resolved; a key that
-     * failed again in this run was just re-recorded with this run and stays.
-     */
-    private void recordFailedRows(Connection conn, LedgerCommittable c) throws SQLException {
-        String connectionName = null;
-        try (PreparedStatement ps = conn.prepareStatement("SELECT connection FROM " + runs + " WHERE run_id = ?")) {
-            ps.setString(1, c.runId());
-            try (ResultSet rs = ps.executeQuery()) {
-                if (rs.next()) {
-                    connectionName = rs.getString(1);
-                }
-            }
-        }
-        boolean anyFailed = c.errors().stream().anyMatch(e -> e.kind() == RowError.Kind.FAILED && e.keyPosition() != null);
-        if (anyFailed) {
-            try (PreparedStatement ps = conn.prepareStatement("INSERT INTO " + failedRows
-                    + " (connection, key_position, row_key, reason, attempts, first_failed_at, last_failed_at, last_run) VALUES (?, ?, ?, ?, 1, ?, ?, ?)"
-                    + " ON CONFLICT (connection, key_position) DO UPDATE SET attempts = " + failedRows + ".attempts + 1,"
-                    + " reason = EXCLUDED.reason, last_failed_at = EXCLUDED.last_failed_at, last_run = EXCLUDED.last_run")) {
-                java.util.Set<String> seen = new java.util.HashSet<>();
-                Timestamp at = now();
-                for (RowError e : c.errors()) {
-                    if (e.kind() != RowError.Kind.FAILED || e.keyPosition() == null || !seen.add(e.keyPosition())) {
-                        continue;
-                    }
-                    ps.setString(1, connectionName);
-                    ps.setString(2, e.keyPosition());
-                    ps.setString(3, truncate(e.key()));
-                    ps.setString(4, truncate(e.reason()));
-                    ps.setTimestamp(5, at);
-                    ps.setTimestamp(6, at);
-                    ps.setString(7, c.runId());
-                    ps.addBatch();
-                }
-                ps.executeBatch();
-            }
-        }
-        String retried = c.positions().get(RETRY_SPLIT);
-        if (retried != null) {
-            Object[] done = io.backflow.jdbc.PositionCodec.decode(retried);
-            long resolved = done.length == 1 && done[0] instanceof Long ? (Long) done[0] : 0;
-            try (PreparedStatement ps = conn.prepareStatement("DELETE FROM " + failedRows + " WHERE connection = ? AND last_run <> ?"
-                    + " AND key_position IN (SELECT key_position FROM " + retryKeys + " WHERE run_id = ? AND idx < ?)")) {
-                ps.setString(1, connectionName);
-                ps.setString(2, c.runId());
-                ps.setString(3, c.runId());
-                ps.setLong(4, resolved);
-                ps.executeUpdate();
-            }
         }
     }
 
@@ -757,12 +602,7 @@ public final class Ledger implements AutoCloseable {
         }
         release(c, runId);
         if ("FULL".equals(runType)) {
-            // A FULL run sent every row again: older failures are settled, its own stay.
-            try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + failedRows + " WHERE connection = ? AND last_run <> ?")) {
-                ps.setString(1, connectionName);
-                ps.setString(2, runId);
-                ps.executeUpdate();
-            }
+            failed.settleBefore(c, connectionName, runId);
         }
         if (hwm != null && !movesBack(hwm, startPosition)) {
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + connections + " (connection, position, updated_at) VALUES (?, ?, ?)"
@@ -794,7 +634,7 @@ public final class Ledger implements AutoCloseable {
     // ---------------------------------------------------------------- plumbing
 
     private List<SyncRun> queryRuns(String where, String arg, int limit) {
-        return inTransaction(c -> {
+        return tx.run(c -> {
             List<SyncRun> out = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement("SELECT run_id, connection, run_type, status, started_at, finished_at, start_position,"
                     + " high_water_mark, rows_read, rows_succeeded, rows_failed, rows_invalid, job_id, reason, resumed_from, savepoint,"
@@ -816,89 +656,8 @@ public final class Ledger implements AutoCloseable {
         });
     }
 
-    private int update(String sql, Object... args) {
-        return inTransaction(c -> {
-            try (PreparedStatement ps = c.prepareStatement(sql)) {
-                for (int i = 0; i < args.length; i++) {
-                    ps.setObject(i + 1, args[i]);
-                }
-                return ps.executeUpdate();
-            }
-        });
-    }
-
-    private interface Work<T> {
-        T run(Connection c) throws SQLException;
-    }
-
-    /**
-     * Runs work in one transaction, retrying on conflicts: several committer subtasks update the
-     * same run row, which PostgreSQL serializes with a lock and DuckDB reports as a conflict.
-     */
-    private synchronized <T> T inTransaction(Work<T> work) {
-        SQLException last = null;
-        for (int attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-            try {
-                Connection c = conn();
-                c.setAutoCommit(false);
-                try {
-                    T result = work.run(c);
-                    c.commit();
-                    return result;
-                } catch (SQLException | RuntimeException e) {
-                    try {
-                        c.rollback();
-                    } catch (SQLException ignored) {
-                        // The connection is reopened below; the rollback error says nothing new.
-                    }
-                    throw e;
-                }
-            } catch (SQLException e) {
-                last = e;
-                closeQuietly();
-                if (!isRetryable(e) || attempt == MAX_ATTEMPTS) {
-                    break;
-                }
-                try {
-                    Thread.sleep(Math.min(1000, 10L << Math.min(attempt, 6)) + ThreadLocalRandom.current().nextInt(20));
-                } catch (InterruptedException ie) {
-                    Thread.currentThread().interrupt();
-                    break;
-                }
-            }
-        }
-        throw new LedgerException("ledger " + store + ": " + (last == null ? "interrupted" : last.getMessage()), last);
-    }
-
-    private static boolean isRetryable(SQLException e) {
-        String state = e.getSQLState();
-        String msg = String.valueOf(e.getMessage()).toLowerCase(java.util.Locale.ROOT);
-        // DuckDB reports two transactions inserting one key as a failed commit, not as a conflict.
-        return (state != null && (state.startsWith("40") || state.startsWith("08"))) || msg.contains("conflict")
-                || (msg.contains("failed to commit") && msg.contains("duplicate key"));
-    }
-
-    private static Timestamp now() {
-        return Timestamp.from(Instant.now());
-    }
-
-    private static String truncate(String s) {
-        return s == null || s.length() <= 4000 ? s : s.substring(0, 3997) + "...";
-    }
-
-    private void closeQuietly() {
-        if (connection != null) {
-            try {
-                connection.close();
-            } catch (SQLException ignored) {
-                // Closing a broken connection can fail; it is being replaced anyway.
-            }
-            connection = null;
-        }
-    }
-
     @Override
-    public synchronized void close() {
-        closeQuietly();
+    public void close() {
+        tx.close();
     }
 }
