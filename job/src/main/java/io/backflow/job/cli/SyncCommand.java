@@ -81,9 +81,13 @@ public final class SyncCommand {
             String restUrl = probe instanceof LocalStreamEnvironment ? null : restUrl(probe.getConfiguration(), config);
 
             RunPlan plan = RunPlan.decide(config, ledger, fullResync, restorePath, fingerprint);
+            // Rows the destination refused before are read again by key, whatever their cursor.
+            List<String> retryKeys = plan.resumedFrom() == null && plan.type() == SyncType.INCREMENTAL
+                    ? ledger.failedKeys(config.name(), MAX_RETRY_KEYS) : List.of();
+            String reason = retryKeys.isEmpty() ? plan.reason() : plan.reason() + ", and " + retryKeys.size() + " refused row(s) again";
             String runId;
             try {
-                runId = ledger.startRun(config.name(), plan.type().name(), plan.startPosition(), plan.reason(), plan.resumedFrom(),
+                runId = ledger.startRun(config.name(), plan.type().name(), plan.startPosition(), reason, plan.resumedFrom(),
                         Liveness.self(restUrl), fingerprint);
             } catch (io.backflow.ledger.RunAlreadyRunningException e) {
                 throw new SyncFailedException(e.getMessage() + "; stop it with: stop --connection " + config.file());
@@ -91,20 +95,14 @@ public final class SyncCommand {
             if (plan.savepoint() != null) {
                 ledger.copyPlan(plan.resumedFrom(), runId);
             }
-            List<String> retryKeys = List.of();
             if (plan.resumedFrom() != null) {
                 ledger.copyRetryKeys(plan.resumedFrom(), runId);
-            } else if (plan.type() == SyncType.INCREMENTAL) {
-                // Rows the destination refused before are read again by key, whatever their cursor.
-                retryKeys = ledger.failedKeys(config.name(), MAX_RETRY_KEYS);
+            } else {
                 ledger.recordRetryKeys(runId, retryKeys);
-                if (!retryKeys.isEmpty()) {
-                    out.println("  retrying " + retryKeys.size() + " row(s) the destination refused before");
-                }
             }
             ledger.purge(config.name(), java.time.Instant.now().minus(config.state().retention()));
-            LOG.info("Sync run {} of connection {} starts: {} ({})", runId, config.name(), plan.type(), plan.reason());
-            out.println("Sync " + runId + " of " + config.name() + ": " + plan.type() + " (" + plan.reason() + ")");
+            LOG.info("Sync run {} of connection {} starts: {} ({})", runId, config.name(), plan.type(), reason);
+            out.println("Sync " + runId + " of " + config.name() + ": " + plan.type() + " (" + reason + ")");
 
             long started = System.nanoTime();
             JobClient client;
@@ -118,9 +116,9 @@ public final class SyncCommand {
                 SyncPipeline.build(env, config, store, runId, plan, retryKeys);
                 client = env.executeAsync("Backflow sync " + config.name() + " (" + plan.type() + ")");
             } catch (Exception e) {
-                String reason = "could not start the Flink job: " + rootMessage(e);
-                ledger.finishRun(runId, RunStatus.FAILED, reason);
-                throw new SyncFailedException("sync " + runId + " " + reason, e);
+                String failure = "could not start the Flink job: " + rootMessage(e);
+                ledger.finishRun(runId, RunStatus.FAILED, failure);
+                throw new SyncFailedException("sync " + runId + " " + failure, e);
             }
             String jobId = client.getJobID().toString();
             ledger.attachJob(runId, jobId);
