@@ -94,7 +94,10 @@ public final class Ledger implements AutoCloseable {
             try (PreparedStatement ps = c.prepareStatement("SELECT running_run FROM " + connections + " WHERE connection = ?")) {
                 ps.setString(1, connectionName);
                 try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
+                    if (!rs.next()) {
+                        // DuckDB: another transaction inserted the row and has not committed yet.
+                        throw new SQLException("connection row of " + connectionName + " is being created by another sync", "40001");
+                    }
                     holder = rs.getString(1);
                 }
             }

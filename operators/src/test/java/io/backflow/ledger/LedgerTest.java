@@ -179,24 +179,27 @@ class LedgerTest {
             String second = ledger.startRun("c", "FULL", null, "after the stop");
             assertEquals(List.of(second, first), ledger.runs("c", 10).stream().map(SyncRun::id).toList(), "newest first");
         }
-        // Many syncs started at once: exactly one wins.
-        ExecutorService pool = Executors.newFixedThreadPool(4);
-        List<Future<String>> attempts = new ArrayList<>();
-        for (int i = 0; i < 4; i++) {
-            attempts.add(pool.submit(() -> {
-                try (Ledger ledger = store.open()) {
-                    return ledger.startRun("racy", "FULL", null, "race");
-                } catch (RunAlreadyRunningException e) {
-                    return null;
-                }
-            }));
-        }
-        int winners = 0;
-        for (Future<String> f : attempts) {
-            winners += f.get() == null ? 0 : 1;
+        // Many syncs of a new connection started at once: exactly one wins, every time.
+        ExecutorService pool = Executors.newFixedThreadPool(6);
+        for (int round = 0; round < 5; round++) {
+            String connection = "racy-" + round;
+            List<Future<String>> attempts = new ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                attempts.add(pool.submit(() -> {
+                    try (Ledger ledger = store.open()) {
+                        return ledger.startRun(connection, "FULL", null, "race");
+                    } catch (RunAlreadyRunningException e) {
+                        return null;
+                    }
+                }));
+            }
+            int winners = 0;
+            for (Future<String> f : attempts) {
+                winners += f.get() == null ? 0 : 1;
+            }
+            assertEquals(1, winners, connection);
         }
         pool.shutdown();
-        assertEquals(1, winners);
     }
 
     @ParameterizedTest
