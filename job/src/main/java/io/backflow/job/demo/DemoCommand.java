@@ -62,7 +62,10 @@ public final class DemoCommand {
                 out.println("\nWhere to look:");
                 out.println("  events received:  " + received);
                 out.println("  warehouse+ledger: " + warehouse + " (tables users, orders; ledger in schema backflow)");
-                out.println("  try:              java -jar job/target/backflow.jar preview --connection conf/demo.yaml  (with BACKFLOW_DEMO_WAREHOUSE=" + url + ")");
+                boolean defaultDir = warehouse.equals(Path.of("demo-output", "warehouse.duckdb").toAbsolutePath());
+                out.println("  try:              " + (defaultDir ? "" : "BACKFLOW_DEMO_WAREHOUSE=" + url + " ")
+                        + "java -jar job/target/backflow.jar preview --connection conf/demo.yaml");
+                out.println("                    java -jar job/target/backflow.jar history --connection conf/demo.yaml");
                 return code == 0 ? 0 : 1;
             }
         } catch (IOException | SQLException e) {
