@@ -42,6 +42,7 @@ public final class SyncCommand {
     private static final long POLL_MS = 200;
     /** Failed rows one sync retries at most; the rest wait for the next one. */
     static final int MAX_RETRY_KEYS = 10_000;
+    private static final int MAX_STOP_ATTEMPTS = 5;
     private static final long PROGRESS_EVERY_MS = 2_000;
 
     /** Set by Ctrl-C (SIGINT) or SIGTERM to {@code STOP}; read by the running sync. */
@@ -138,6 +139,9 @@ public final class SyncCommand {
         CompletableFuture<JobExecutionResult> result = client.getJobExecutionResult();
         CompletableFuture<String> stop = null;
         String stopMode = null;
+        int stopFailures = 0;
+        boolean stopGaveUp = false;
+        long nextStopAttempt = System.nanoTime();
         Throwable failure = null;
         long lastProgress = System.nanoTime();
         while (true) {
@@ -147,11 +151,21 @@ public final class SyncCommand {
             } catch (TimeoutException e) {
                 SyncRun now = ledger.run(runId);
                 if (stop != null && stop.isCompletedExceptionally() && !result.isDone()) {
-                    // Too early (tasks still deploying) or a savepoint that failed: ask again.
-                    LOG.info("Stopping sync run {} did not take yet; trying again", runId);
+                    // Too early (tasks still deploying) or a savepoint that failed: ask again, a few
+                    // seconds apart, and after a few failures say why and let the sync run on.
+                    stopFailures++;
+                    String why = rootMessage(stop.handle((v, t) -> t).join());
                     stop = null;
+                    if (stopFailures >= MAX_STOP_ATTEMPTS) {
+                        out.println("Could not stop sync " + runId + " after " + stopFailures + " attempts (" + why
+                                + "); it runs on. Check sync.savepoint_dir (" + config.sync().savepointDir() + ")");
+                        stopGaveUp = true;
+                    } else {
+                        LOG.info("Stopping sync run {} did not take yet ({}); trying again", runId, why);
+                        nextStopAttempt = System.nanoTime() + TimeUnit.SECONDS.toNanos(2L * stopFailures);
+                    }
                 }
-                if (stop == null) {
+                if (stop == null && !stopGaveUp && System.nanoTime() - nextStopAttempt >= 0) {
                     stopMode = SIGNALLED.get() != null ? SIGNALLED.get() : now.stopRequest();
                     if (stopMode == null && !ConnectionFile.stillEnabled(config)) {
                         stopMode = "DRAIN";
