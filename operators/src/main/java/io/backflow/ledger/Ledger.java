@@ -478,16 +478,17 @@ public final class Ledger implements AutoCloseable {
                 ps.setTimestamp(4, now());
                 ps.executeUpdate();
             }
-            if (c.read() > 0 || c.succeeded() > 0 || c.failed() > 0 || c.invalid() > 0) {
-                try (PreparedStatement ps = conn.prepareStatement("UPDATE " + runs + " SET rows_read = rows_read + ?, rows_succeeded = rows_succeeded + ?,"
-                        + " rows_failed = rows_failed + ?, rows_invalid = rows_invalid + ? WHERE run_id = ?")) {
-                    ps.setLong(1, c.read());
-                    ps.setLong(2, c.succeeded());
-                    ps.setLong(3, c.failed());
-                    ps.setLong(4, c.invalid());
-                    ps.setString(5, c.runId());
-                    ps.executeUpdate();
-                }
+            // Always written, even with nothing to add: the run row is the lock that serializes the
+            // commits of one run, so the last split to finish sees every other split finished
+            // (PostgreSQL waits on the row; DuckDB reports a conflict and the commit is retried).
+            try (PreparedStatement ps = conn.prepareStatement("UPDATE " + runs + " SET rows_read = rows_read + ?, rows_succeeded = rows_succeeded + ?,"
+                    + " rows_failed = rows_failed + ?, rows_invalid = rows_invalid + ? WHERE run_id = ?")) {
+                ps.setLong(1, c.read());
+                ps.setLong(2, c.succeeded());
+                ps.setLong(3, c.failed());
+                ps.setLong(4, c.invalid());
+                ps.setString(5, c.runId());
+                ps.executeUpdate();
             }
             if (!c.positions().isEmpty() || !c.finishedSplits().isEmpty()) {
                 // A split is read by one reader at a time, so checkpoint order is position order.
@@ -551,6 +552,11 @@ public final class Ledger implements AutoCloseable {
             }
         }
         for (String resumer : resumers) {
+            // Take the resuming run's row first, like its own commits do.
+            try (PreparedStatement ps = conn.prepareStatement("UPDATE " + runs + " SET rows_read = rows_read WHERE run_id = ?")) {
+                ps.setString(1, resumer);
+                ps.executeUpdate();
+            }
             try (PreparedStatement ps = conn.prepareStatement("UPDATE " + splits + " SET finished = TRUE WHERE run_id = ? AND split_id = ?")) {
                 for (String split : c.finishedSplits()) {
                     ps.setString(1, resumer);

@@ -291,4 +291,39 @@ class LedgerTest {
             assertEquals(5, ledger.run(old).read(), "counts stay in the history");
         }
     }
+
+    @ParameterizedTest
+    @MethodSource("databases")
+    void theLastSplitsFinishingAtTheSameMomentStillCompleteTheRun(String db) throws Exception {
+        LedgerStore store = store(db, "l_skew");
+        ExecutorService pool = Executors.newFixedThreadPool(3);
+        try {
+            for (int round = 0; round < 10; round++) {
+                String run;
+                try (Ledger ledger = store.open()) {
+                    run = ledger.startRun("skew-" + round, "FULL", null, "race");
+                    ledger.planned(run, null, splits("full-0", "full-1", "full-2"));
+                }
+                // Each subtask's last committable only says its split ended: nothing to count.
+                List<Future<?>> ends = new ArrayList<>();
+                for (int subtask = 0; subtask < 3; subtask++) {
+                    int s = subtask;
+                    ends.add(pool.submit(() -> {
+                        try (Ledger ledger = store.open()) {
+                            ledger.commit(new LedgerCommittable(run, s, 9, 0, 0, 0, 0, Map.of(), Set.of("full-" + s), List.of()));
+                        }
+                        return null;
+                    }));
+                }
+                for (Future<?> f : ends) {
+                    f.get();
+                }
+                try (Ledger ledger = store.open()) {
+                    assertEquals(RunStatus.SUCCEEDED, ledger.run(run).status(), "round " + round);
+                }
+            }
+        } finally {
+            pool.shutdown();
+        }
+    }
 }
