@@ -34,6 +34,17 @@ public interface SqlDialect extends Serializable {
         return sb.toString();
     }
 
+    /** The alias of a user query wrapped as a subquery. */
+    String MODEL_ALIAS = "backflow_model";
+
+    /**
+     * A connection's model as a {@code FROM} item: the quoted table, or the user's query wrapped as
+     * a subquery. User SQL is only ever wrapped, never combined with values.
+     */
+    default String modelRelation(String table, String query) {
+        return table != null ? quoteQualified(table) : "(" + query + ") AS " + quoteIdentifier(MODEL_ALIAS);
+    }
+
     /**
      * Prepares a connection for streaming reads: no auto-commit (so the driver uses a cursor),
      * and a read-only transaction where the database supports one.

@@ -14,9 +14,6 @@ import java.util.List;
 public final class WarehouseSourceSettings implements Serializable {
     private static final long serialVersionUID = 1L;
 
-    /** The alias a query model gets when wrapped as a subquery. */
-    public static final String QUERY_ALIAS = "backflow_model";
-
     private final JdbcEndpoint endpoint;
     private final String table;
     private final String query;
@@ -95,10 +92,7 @@ public final class WarehouseSourceSettings implements Serializable {
      * User SQL is only ever wrapped, never combined with values: values are bound parameters.
      */
     public String fromClause() {
-        SqlDialect dialect = dialect();
-        return table != null
-                ? dialect.quoteQualified(table)
-                : "(" + query + ") AS " + dialect.quoteIdentifier(QUERY_ALIAS);
+        return dialect().modelRelation(table, query);
     }
 
     public List<String> primaryKey() {

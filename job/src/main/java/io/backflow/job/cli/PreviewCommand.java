@@ -26,7 +26,7 @@ public final class PreviewCommand {
     public static int run(ConnectionConfig config, int limit, PrintStream out) {
         ConnectionConfig.Source source = config.source();
         SqlDialect dialect = source.endpoint().dialect();
-        String model = source.table() != null ? dialect.quoteQualified(source.table()) : "(" + source.sql() + ") backflow_model";
+        String model = dialect.modelRelation(source.table(), source.sql());
         String order = source.primaryKey().stream().map(dialect::quoteIdentifier).collect(Collectors.joining(", "));
         String sql = "SELECT * FROM " + model + " ORDER BY " + order;
         EventPreview preview = new EventPreview(SyncPipeline.mappingSpec(config));

@@ -38,7 +38,7 @@ final class RowEstimate {
     private static Long count(ConnectionConfig config, io.backflow.ledger.SyncRun run) {
         ConnectionConfig.Source source = config.source();
         SqlDialect dialect = source.endpoint().dialect();
-        String model = source.table() != null ? dialect.quoteQualified(source.table()) : "(" + source.sql() + ") backflow_model";
+        String model = dialect.modelRelation(source.table(), source.sql());
         String sql = "SELECT COUNT(*) FROM " + model;
         Object[] after = SyncType.INCREMENTAL.name().equals(run.type()) ? PositionCodec.decode(run.startPosition()) : null;
         if (after != null && after.length > 0) {

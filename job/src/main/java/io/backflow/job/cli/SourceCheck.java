@@ -28,7 +28,7 @@ public final class SourceCheck {
     public static Map<String, String> verify(ConnectionConfig config) {
         ConnectionConfig.Source source = config.source();
         SqlDialect dialect = source.endpoint().dialect();
-        String model = source.table() != null ? dialect.quoteQualified(source.table()) : "(" + source.sql() + ") backflow_model";
+        String model = dialect.modelRelation(source.table(), source.sql());
         List<String> columns = new ArrayList<>();
         Map<String, String> types = new LinkedHashMap<>();
         boolean cursorIsTime = true;
