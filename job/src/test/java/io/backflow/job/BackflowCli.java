@@ -63,4 +63,29 @@ final class BackflowCli {
             throw new UncheckedIOException(e);
         }
     }
+
+    /**
+     * The YAML lines of an {@code orders} source (key {@code id}, cursor {@code updated_at}) in
+     * {@code db}, mapped to "Order Completed" track events, as most sync tests use it; each test
+     * adds its own source options ({@code sourceExtra}, already indented) and destination.
+     */
+    static String ordersSource(io.backflow.jdbc.JdbcEndpoint db, String... sourceExtra) {
+        StringBuilder yaml = new StringBuilder(String.join("\n",
+                "source:",
+                "  url: " + db.url(),
+                "  user: " + db.user(),
+                "  password: " + db.password(),
+                "  table: orders",
+                "  primary_key: id",
+                "  cursor: updated_at"));
+        for (String line : sourceExtra) {
+            yaml.append("\n").append(line);
+        }
+        return yaml.append("\n").append(String.join("\n",
+                "mapping:",
+                "  event_type: track",
+                "  event: Order Completed",
+                "  user_id: user_id",
+                "  properties: {amount: '{{ amount }}'}")).toString();
+    }
 }

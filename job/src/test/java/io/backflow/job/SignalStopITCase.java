@@ -36,17 +36,7 @@ class SignalStopITCase {
         try (HttpReceiver receiver = HttpReceiver.start()) {
             receiver.respond(req -> HttpReceiver.Response.ok().delayed(Duration.ofMillis(25)));
             Path conn = BackflowCli.write(dir, "orders", String.join("\n",
-                    "source:",
-                    "  url: " + db.url(),
-                    "  user: " + db.user(),
-                    "  password: " + db.password(),
-                    "  table: orders",
-                    "  primary_key: id",
-                    "  cursor: updated_at",
-                    "mapping:",
-                    "  event_type: track",
-                    "  event: Order Completed",
-                    "  user_id: user_id",
+                    BackflowCli.ordersSource(db),
                     "destination:",
                     "  type: webhook",
                     "  url: " + receiver.webhookUrl(),

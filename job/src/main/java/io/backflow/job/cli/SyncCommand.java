@@ -144,6 +144,7 @@ public final class SyncCommand {
         long nextStopAttempt = System.nanoTime();
         Throwable failure = null;
         long lastProgress = System.nanoTime();
+        long nextFileCheck = System.nanoTime();
         while (true) {
             try {
                 result.get(POLL_MS, TimeUnit.MILLISECONDS);
@@ -167,7 +168,12 @@ public final class SyncCommand {
                 }
                 if (stop == null && !stopGaveUp && System.nanoTime() - nextStopAttempt >= 0) {
                     stopMode = SIGNALLED.get() != null ? SIGNALLED.get() : now.stopRequest();
-                    if (stopMode == null && !ConnectionFile.stillEnabled(config)) {
+                    // The file is re-read at the progress pace, not at every poll.
+                    boolean checkFile = System.nanoTime() - nextFileCheck >= 0;
+                    if (checkFile) {
+                        nextFileCheck = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(PROGRESS_EVERY_MS);
+                    }
+                    if (stopMode == null && checkFile && !ConnectionFile.stillEnabled(config)) {
                         stopMode = "DRAIN";
                         out.println("Connection " + config.name() + " was disabled in " + config.file() + ": draining the running sync");
                     }
