@@ -44,4 +44,17 @@ public class DuckDbDialect extends AnsiDialect {
         }
         return "?";
     }
+
+    /**
+     * A JSON array of the values as text: unlike a STRUCT cast to VARCHAR, it tells NULL from the
+     * text {@code 'NULL'}.
+     */
+    @Override
+    public String rowHash(java.util.List<String> quotedColumns) {
+        StringBuilder values = new StringBuilder();
+        for (String c : quotedColumns) {
+            values.append(values.length() == 0 ? "" : ", ").append("CAST(").append(c).append(" AS VARCHAR)");
+        }
+        return "md5(CAST(to_json(list_value(" + values + ")) AS VARCHAR))";
+    }
 }

@@ -50,4 +50,10 @@ public class PostgresDialect extends AnsiDialect {
             JdbcValues.bind(statement, index, value);
         }
     }
+
+    /** The row's text form ({@code (1,,"")}: NULL is empty, an empty string is quoted). */
+    @Override
+    public String rowHash(List<String> quotedColumns) {
+        return "md5(CAST(ROW(" + String.join(", ", quotedColumns) + ") AS TEXT))";
+    }
 }

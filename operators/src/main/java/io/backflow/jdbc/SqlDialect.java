@@ -141,6 +141,17 @@ public interface SqlDialect extends Serializable {
                 : quotedCursor + " <= " + bound;
     }
 
+    /**
+     * An expression that hashes the values of {@code quotedColumns} of one row into a string, equal
+     * for equal values and, in practice, different otherwise (NULL is told apart from an empty
+     * string and from the text {@code 'NULL'}). Diff syncs compare it with the hash they stored
+     * when the row was last delivered. Null when the database has no such function, which makes
+     * {@code change_detection: diff} unavailable for it.
+     */
+    default String rowHash(List<String> quotedColumns) {
+        return null;
+    }
+
     /** The dialect for a JDBC URL; unknown databases get ANSI double-quote quoting. */
     static SqlDialect forUrl(String url) {
         String u = url.toLowerCase(java.util.Locale.ROOT);

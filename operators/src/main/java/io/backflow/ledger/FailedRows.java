@@ -76,13 +76,31 @@ final class FailedRows {
         return null;
     }
 
-    /** A FULL run sent every row again: failures from before it are settled, its own stay. */
-    void settleBefore(Connection c, String connectionName, String runId) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + failedRows + " WHERE connection = ? AND last_run <> ?")) {
+    /**
+     * A run that read every row owed (a FULL run, or a diff run) settled the failures from before
+     * it; those of the runs {@code ownRunsSql} selects (with its one parameter) stay.
+     */
+    void settleExcept(Connection c, String connectionName, String ownRunsSql, String parameter) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + failedRows + " WHERE connection = ? AND last_run NOT IN ("
+                + ownRunsSql + ")")) {
             ps.setString(1, connectionName);
-            ps.setString(2, runId);
+            ps.setString(2, parameter);
             ps.executeUpdate();
         }
+    }
+
+    /** Every key of a connection that waits to be delivered, with how many syncs failed it. */
+    List<io.backflow.diff.SnapshotDiff.Retry> retries(Connection c, String connectionName) throws SQLException {
+        List<io.backflow.diff.SnapshotDiff.Retry> out = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT key_position, attempts FROM " + failedRows + " WHERE connection = ?")) {
+            ps.setString(1, connectionName);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new io.backflow.diff.SnapshotDiff.Retry(rs.getString(1), rs.getInt(2)));
+                }
+            }
+        }
+        return out;
     }
 
     /**

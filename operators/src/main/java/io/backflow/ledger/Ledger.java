@@ -3,6 +3,9 @@ package io.backflow.ledger;
 import static io.backflow.ledger.LedgerTransactions.now;
 import static io.backflow.ledger.LedgerTransactions.truncate;
 
+import io.backflow.diff.DeltaTable;
+import io.backflow.diff.SnapshotDiff;
+import io.backflow.diff.SnapshotUpdate;
 import io.backflow.model.RowError;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -39,6 +42,7 @@ public final class Ledger implements AutoCloseable {
     private final String errors;
     private final String connections;
     private final String retryKeys;
+    private final SnapshotUpdate snapshots;
 
     private Ledger(LedgerStore store) {
         this.store = store;
@@ -51,6 +55,7 @@ public final class Ledger implements AutoCloseable {
         this.connections = tables.connections;
         this.retryKeys = tables.retryKeys;
         this.failed = new FailedRows(tables);
+        this.snapshots = new SnapshotUpdate(store.endpoint().dialect());
         tables.createIfMissing(tx);
     }
 
@@ -202,6 +207,71 @@ public final class Ledger implements AutoCloseable {
         });
     }
 
+    /**
+     * Computes a fresh run's delta against the connection's snapshot (see {@link SnapshotDiff}) and
+     * records it on the run, in one transaction: a run either has its whole delta or none. Keys
+     * that earlier syncs failed to deliver carry their attempt number.
+     */
+    public SnapshotDiff.Result planDelta(String runId, String connectionName, SnapshotDiff diff) {
+        return tx.run(c -> {
+            List<SnapshotDiff.Retry> retries = failed.retries(c, connectionName);
+            SnapshotDiff.Result result = diff.materialize(c, runId, retries);
+            try (PreparedStatement ps = c.prepareStatement("UPDATE " + runs + " SET delta = ? WHERE run_id = ?")) {
+                ps.setString(1, result.delta().toJson());
+                ps.setString(2, runId);
+                ps.executeUpdate();
+            }
+            return result;
+        });
+    }
+
+    /**
+     * The snapshot table the connection's last completed diff run left, or null before the first:
+     * a diff against no snapshot (or another key's) must send every row.
+     */
+    public String snapshotOf(String connectionName) {
+        return tx.run(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT snapshot FROM " + connections + " WHERE connection = ?")) {
+                ps.setString(1, connectionName);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? rs.getString(1) : null;
+                }
+            }
+        });
+    }
+
+    /** A run that resumes {@code fromRun} reads the same delta, so its rows are resolved once across both. */
+    public void shareDelta(String fromRun, String toRun) {
+        tx.update("UPDATE " + runs + " SET delta = (SELECT delta FROM " + runs + " WHERE run_id = ?) WHERE run_id = ?", fromRun, toRun);
+    }
+
+    /**
+     * The row-level log of a diff run: per key of its delta, the operation, outcome, reason and
+     * attempt; null for a cursor run, which has no delta, or when its delta was purged.
+     */
+    public List<SnapshotUpdate.LogEntry> rowLog(String runId, String onlyStatus, int limit) {
+        SyncRun run = run(runId);
+        if (run == null || run.delta() == null) {
+            return null;
+        }
+        return tx.run(c -> {
+            if (!tableExists(c, run.delta().schema(), run.delta().table())) {
+                return null;
+            }
+            return snapshots.log(c, run.delta(), onlyStatus, limit);
+        });
+    }
+
+    private static boolean tableExists(Connection c, String schema, String table) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM information_schema.tables WHERE table_schema = ? AND table_name = ?")) {
+            ps.setString(1, schema);
+            ps.setString(2, table);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        }
+    }
+
     /** The splits of a run as it left them: descriptor, committed position, finished. */
     public List<SplitProgress> splitProgress(String runId) {
         return tx.run(c -> {
@@ -257,7 +327,7 @@ public final class Ledger implements AutoCloseable {
             String old = "SELECT run_id FROM " + runs + " WHERE connection = ? AND status <> 'RUNNING' AND finished_at < ?"
                     // The newest run may still be resumed from its split positions.
                     + " AND seq < (SELECT MAX(seq) FROM " + runs + " WHERE connection = ?)";
-            int removed = 0;
+            int removed = dropDeltas(c, connectionName, olderThan);
             for (String table : List.of(errors, commits, splits, retryKeys)) {
                 try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + table + " WHERE run_id IN (" + old + ")")) {
                     ps.setString(1, connectionName);
@@ -268,6 +338,39 @@ public final class Ledger implements AutoCloseable {
             }
             return removed;
         });
+    }
+
+    /** Drops the delta tables (row-level logs) of runs being purged that no newer run still reads. */
+    private int dropDeltas(Connection c, String connectionName, Instant olderThan) throws SQLException {
+        java.util.Set<String> old = new java.util.LinkedHashSet<>();
+        java.util.Set<String> kept = new java.util.HashSet<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT delta, status <> 'RUNNING' AND finished_at < ?"
+                + " AND seq < (SELECT MAX(seq) FROM " + runs + " WHERE connection = ?) FROM " + runs
+                + " WHERE connection = ? AND delta IS NOT NULL")) {
+            ps.setTimestamp(1, Timestamp.from(olderThan));
+            ps.setString(2, connectionName);
+            ps.setString(3, connectionName);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    (rs.getBoolean(2) ? old : kept).add(rs.getString(1));
+                }
+            }
+        }
+        old.removeAll(kept);
+        for (String delta : old) {
+            snapshots.drop(c, DeltaTable.fromJson(delta));
+        }
+        if (!old.isEmpty()) {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE " + runs + " SET delta = NULL WHERE connection = ? AND delta = ?")) {
+                for (String delta : old) {
+                    ps.setString(1, connectionName);
+                    ps.setString(2, delta);
+                    ps.addBatch();
+                }
+                ps.executeBatch();
+            }
+        }
+        return old.size();
     }
 
     /** Whether {@code disable} switched the connection off. */
@@ -451,7 +554,8 @@ public final class Ledger implements AutoCloseable {
     /** Applies one committable exactly once; returns false when it had been applied before. */
     public boolean commit(LedgerCommittable c) {
         return tx.run(conn -> {
-            try (PreparedStatement ps = conn.prepareStatement("SELECT 1 FROM " + runs + " WHERE run_id = ?")) {
+            DeltaTable delta;
+            try (PreparedStatement ps = conn.prepareStatement("SELECT delta FROM " + runs + " WHERE run_id = ?")) {
                 ps.setString(1, c.runId());
                 try (ResultSet rs = ps.executeQuery()) {
                     if (!rs.next()) {
@@ -459,6 +563,7 @@ public final class Ledger implements AutoCloseable {
                         LOG.warn("Ignoring progress of sync run {}, which this ledger ({}) does not know", c.runId(), store);
                         return false;
                     }
+                    delta = DeltaTable.fromJson(rs.getString(1));
                 }
             }
             try (PreparedStatement ps = conn.prepareStatement("SELECT 1 FROM " + commits + " WHERE run_id = ? AND subtask = ? AND checkpoint_id = ?")) {
@@ -525,6 +630,9 @@ public final class Ledger implements AutoCloseable {
                     ps.executeBatch();
                 }
             }
+            if (delta != null && !c.errors().isEmpty()) {
+                snapshots.recordErrors(conn, delta, c.errors());
+            }
             failed.record(conn, c);
             completeIfDone(conn, c.runId());
             finishSplitsOfResumers(conn, c);
@@ -576,8 +684,9 @@ public final class Ledger implements AutoCloseable {
         int planned;
         String startPosition;
         String runType;
-        try (PreparedStatement ps = c.prepareStatement("SELECT connection, high_water_mark, planned_splits, status, start_position, run_type FROM " + runs
-                + " WHERE run_id = ?")) {
+        String deltaJson;
+        try (PreparedStatement ps = c.prepareStatement("SELECT connection, high_water_mark, planned_splits, status, start_position, run_type, delta FROM "
+                + runs + " WHERE run_id = ?")) {
             ps.setString(1, runId);
             try (ResultSet rs = ps.executeQuery()) {
                 if (!rs.next()) {
@@ -587,6 +696,7 @@ public final class Ledger implements AutoCloseable {
                 hwm = rs.getString(2);
                 startPosition = rs.getString(5);
                 runType = rs.getString(6);
+                deltaJson = rs.getString(7);
                 planned = rs.getInt(3);
                 if (rs.wasNull() || !"RUNNING".equals(rs.getString(4))) {
                     return false;
@@ -610,8 +720,20 @@ public final class Ledger implements AutoCloseable {
             ps.executeUpdate();
         }
         release(c, runId);
-        if ("FULL".equals(runType)) {
-            failed.settleBefore(c, connectionName, runId);
+        if (deltaJson != null) {
+            DeltaTable delta = DeltaTable.fromJson(deltaJson);
+            snapshots.applyDelivered(c, delta);
+            try (PreparedStatement ps = c.prepareStatement("UPDATE " + connections + " SET snapshot = ? WHERE connection = ?")) {
+                ps.setString(1, delta.snapshot());
+                ps.setString(2, connectionName);
+                ps.executeUpdate();
+            }
+            // Every earlier failure was in this delta (its key was not in the snapshot as it is) or
+            // is gone from the model: only the failures of this delta's own runs are still owed.
+            failed.settleExcept(c, connectionName, "SELECT run_id FROM " + runs + " WHERE delta = ?", deltaJson);
+        } else if ("FULL".equals(runType)) {
+            // The FULL run, with the runs it resumed, read every row again.
+            failed.settleExcept(c, connectionName, "SELECT run_id FROM " + runs + " WHERE run_id = ? OR run_id IN (" + resumeChain(c, runId) + ")", runId);
         }
         if (hwm != null && !movesBack(hwm, startPosition)) {
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + connections + " (connection, position, updated_at) VALUES (?, ?, ?)"
@@ -623,6 +745,24 @@ public final class Ledger implements AutoCloseable {
             }
         }
         return true;
+    }
+
+    /** The quoted ids of the runs {@code runId} resumes, directly or through others, as an SQL list. */
+    private String resumeChain(Connection c, String runId) throws SQLException {
+        List<String> chain = new ArrayList<>();
+        String at = runId;
+        try (PreparedStatement ps = c.prepareStatement("SELECT resumed_from FROM " + runs + " WHERE run_id = ?")) {
+            for (int depth = 0; depth < 1000 && at != null; depth++) {
+                ps.setString(1, at);
+                try (ResultSet rs = ps.executeQuery()) {
+                    at = rs.next() ? rs.getString(1) : null;
+                }
+                if (at != null) {
+                    chain.add("'" + at.replace("'", "''") + "'");
+                }
+            }
+        }
+        return chain.isEmpty() ? "NULL" : String.join(", ", chain);
     }
 
     /**
@@ -647,7 +787,7 @@ public final class Ledger implements AutoCloseable {
             List<SyncRun> out = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement("SELECT run_id, connection, run_type, status, started_at, finished_at, start_position,"
                     + " high_water_mark, rows_read, rows_succeeded, rows_failed, rows_invalid, job_id, reason, resumed_from, savepoint,"
-                    + " client, stop_request, planned_splits, fingerprint FROM " + runs + " " + where
+                    + " client, stop_request, planned_splits, fingerprint, delta FROM " + runs + " " + where
                     + " ORDER BY seq DESC")) {
                 ps.setString(1, arg);
                 ps.setMaxRows(limit);
@@ -657,7 +797,8 @@ public final class Ledger implements AutoCloseable {
                         out.add(new SyncRun(rs.getString(1), rs.getString(2), rs.getString(3), RunStatus.valueOf(rs.getString(4)),
                                 rs.getTimestamp(5).toInstant(), finished == null ? null : finished.toInstant(), rs.getString(7),
                                 rs.getString(8), rs.getLong(9), rs.getLong(10), rs.getLong(11), rs.getLong(12), rs.getString(13), rs.getString(14),
-                                rs.getString(15), rs.getString(16), rs.getString(17), rs.getString(18), (Integer) rs.getObject(19), rs.getString(20)));
+                                rs.getString(15), rs.getString(16), rs.getString(17), rs.getString(18), (Integer) rs.getObject(19), rs.getString(20),
+                                DeltaTable.fromJson(rs.getString(21))));
                     }
                 }
             }

@@ -53,6 +53,7 @@ final class LedgerTables {
             }
         });
         if (existing == TABLES.size()) {
+            addMissingColumns(tx);
             return;
         }
         tx.run(c -> {
@@ -64,7 +65,7 @@ final class LedgerTables {
                         + "start_position VARCHAR, high_water_mark VARCHAR, planned_splits INTEGER, "
                         + "rows_read BIGINT NOT NULL, rows_succeeded BIGINT NOT NULL, rows_failed BIGINT NOT NULL, "
                         + "rows_invalid BIGINT NOT NULL, job_id VARCHAR(64), reason VARCHAR, "
-                        + "resumed_from VARCHAR(64), savepoint VARCHAR, client VARCHAR(255), stop_request VARCHAR(16), fingerprint VARCHAR)");
+                        + "resumed_from VARCHAR(64), savepoint VARCHAR, client VARCHAR(255), stop_request VARCHAR(16), fingerprint VARCHAR, delta VARCHAR)");
                 st.execute("CREATE TABLE IF NOT EXISTS " + splits + " ("
                         + "run_id VARCHAR(64) NOT NULL, split_id VARCHAR(255) NOT NULL, position VARCHAR, "
                         + "finished BOOLEAN NOT NULL, last_checkpoint BIGINT NOT NULL, descriptor VARCHAR, PRIMARY KEY (run_id, split_id))");
@@ -76,7 +77,7 @@ final class LedgerTables {
                         + "message_id VARCHAR(64), reason VARCHAR, recorded_at TIMESTAMP NOT NULL)");
                 st.execute("CREATE TABLE IF NOT EXISTS " + connections + " ("
                         + "connection VARCHAR(255) PRIMARY KEY, position VARCHAR, disabled BOOLEAN NOT NULL DEFAULT FALSE, "
-                        + "running_run VARCHAR(64), updated_at TIMESTAMP NOT NULL)");
+                        + "running_run VARCHAR(64), updated_at TIMESTAMP NOT NULL, snapshot VARCHAR(255))");
                 st.execute("CREATE TABLE IF NOT EXISTS " + failedRows + " ("
                         + "connection VARCHAR(255) NOT NULL, key_position VARCHAR NOT NULL, row_key VARCHAR, reason VARCHAR, "
                         + "attempts INTEGER NOT NULL, first_failed_at TIMESTAMP NOT NULL, last_failed_at TIMESTAMP NOT NULL, "
@@ -86,5 +87,35 @@ final class LedgerTables {
             }
             return null;
         });
+    }
+
+    /** Columns added after a ledger was first created: added once, by the first sync of the newer version. */
+    private static final List<String[]> ADDED_COLUMNS = List.of(new String[] {"sync_runs", "delta", "VARCHAR"},
+            new String[] {"connections", "snapshot", "VARCHAR(255)"});
+
+    private void addMissingColumns(LedgerTransactions tx) {
+        for (String[] column : ADDED_COLUMNS) {
+            Integer found = tx.run(c -> {
+                try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = ?"
+                        + " AND table_name = ? AND column_name = ?")) {
+                    ps.setString(1, store.schema());
+                    ps.setString(2, column[0]);
+                    ps.setString(3, column[1]);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        rs.next();
+                        return rs.getInt(1);
+                    }
+                }
+            });
+            if (found == 0) {
+                tx.run(c -> {
+                    try (Statement st = c.createStatement()) {
+                        st.execute("ALTER TABLE " + dialect.quoteIdentifier(store.schema()) + "." + column[0] + " ADD COLUMN IF NOT EXISTS "
+                                + column[1] + " " + column[2]);
+                    }
+                    return null;
+                });
+            }
+        }
     }
 }

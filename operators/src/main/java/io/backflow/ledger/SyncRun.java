@@ -24,11 +24,12 @@ public final class SyncRun {
     private final String stopRequest;
     private final Integer plannedSplits;
     private final String fingerprint;
+    private final io.backflow.diff.DeltaTable delta;
 
     public SyncRun(String id, String connection, String type, RunStatus status, Instant startedAt, Instant finishedAt,
             String startPosition, String highWaterMark, long read, long succeeded, long failed, long invalid,
             String jobId, String reason, String resumedFrom, String savepoint, String client, String stopRequest,
-            Integer plannedSplits, String fingerprint) {
+            Integer plannedSplits, String fingerprint, io.backflow.diff.DeltaTable delta) {
         this.id = id;
         this.connection = connection;
         this.type = type;
@@ -49,6 +50,7 @@ public final class SyncRun {
         this.stopRequest = stopRequest;
         this.plannedSplits = plannedSplits;
         this.fingerprint = fingerprint;
+        this.delta = delta;
     }
 
     public String id() { return id; }
@@ -92,4 +94,7 @@ public final class SyncRun {
     public String toString() {
         return id + " " + type + " " + status + " read=" + read + " succeeded=" + succeeded + " failed=" + failed + " invalid=" + invalid;
     }
+
+    /** The delta table a diff run reads (shared with the runs that resume it), or null for cursor runs. */
+    public io.backflow.diff.DeltaTable delta() { return delta; }
 }

@@ -5,5 +5,10 @@ public enum SyncType {
     /** Every row, ordered and paged by primary key. */
     FULL,
     /** Rows with {@code (cursor, key...)} after the committed position, up to the high-water mark. */
-    INCREMENTAL
+    INCREMENTAL,
+    /**
+     * Rows that changed since the last delivered snapshot (change detection by diff): the source
+     * reads the run's delta table as a FULL read, so a source is never built with this type.
+     */
+    DIFF
 }

@@ -1,0 +1,276 @@
+package io.backflow.diff;
+
+import static io.backflow.model.DeltaColumns.ATTEMPTS;
+import static io.backflow.model.DeltaColumns.ERROR;
+import static io.backflow.model.DeltaColumns.HASH;
+import static io.backflow.model.DeltaColumns.OP;
+import static io.backflow.model.DeltaColumns.OP_DELETE;
+import static io.backflow.model.DeltaColumns.OP_DUPLICATE;
+import static io.backflow.model.DeltaColumns.OP_INSERT;
+import static io.backflow.model.DeltaColumns.OP_UPDATE;
+import static io.backflow.model.DeltaColumns.ROWS;
+import static io.backflow.model.DeltaColumns.STATUS;
+
+import io.backflow.jdbc.SqlDialect;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Computes a diff sync's delta inside the database: the model's rows, each with a hash of its
+ * mapped columns, compared by primary key with the connection's snapshot of what was last
+ * delivered. The result is materialized as a delta table holding, per changed key, the operation
+ * (insert, update, delete in mirror mode, or duplicate for a key several rows share), the mapped
+ * columns as they were at planning time, and room for the row's outcome.
+ *
+ * <p>Nothing of the table passes through the JVM: a sync where nothing changed costs one hash
+ * join in the database and an empty delta. Reading the delta instead of the live model gives a
+ * stopped sync a fixed set of rows to resume, and makes the hash stored on delivery the hash of
+ * exactly what was sent.
+ */
+public final class SnapshotDiff {
+    private final SqlDialect dialect;
+    private final String schema;
+    private final String connectionName;
+    private final String modelRelation;
+    private final List<String> primaryKey;
+    private final List<String> mappedColumns;
+    private final SyncMode mode;
+    private final boolean sendAll;
+
+    /**
+     * @param dialect the database's dialect; it must have a {@link SqlDialect#rowHash}
+     * @param schema the ledger's schema, where the snapshot and delta tables live
+     * @param modelRelation the model as a FROM item ({@link SqlDialect#modelRelation})
+     * @param primaryKey the key columns, as configured
+     * @param mappedColumns the columns the mapping reads, as configured (the key is added)
+     * @param sendAll true for a FULL run: every row is in the delta, changed or not
+     */
+    public SnapshotDiff(SqlDialect dialect, String schema, String connectionName, String modelRelation, List<String> primaryKey,
+            Collection<String> mappedColumns, SyncMode mode, boolean sendAll) {
+        this.dialect = Objects.requireNonNull(dialect);
+        if (dialect.rowHash(List.of("x")) == null) {
+            throw new IllegalArgumentException("change_detection: diff is not available on " + dialect.name());
+        }
+        this.schema = Objects.requireNonNull(schema);
+        this.connectionName = Objects.requireNonNull(connectionName);
+        this.modelRelation = Objects.requireNonNull(modelRelation);
+        this.primaryKey = List.copyOf(primaryKey);
+        LinkedHashSet<String> columns = new LinkedHashSet<>(primaryKey);
+        columns.addAll(mappedColumns);
+        this.mappedColumns = List.copyOf(columns);
+        this.mode = Objects.requireNonNull(mode);
+        this.sendAll = sendAll;
+    }
+
+    /** A key that earlier syncs failed to deliver, and how many times they tried. */
+    public record Retry(String keyPosition, int attempts) {}
+
+    /** The delta of one run, and how many rows it holds per operation. */
+    public record Result(DeltaTable delta, Map<String, Long> rowsByOperation) {
+        public long rows(String operation) {
+            return rowsByOperation.getOrDefault(operation, 0L);
+        }
+
+        /** "3 inserts, 1 update, 0 deletes": what the sync is about to send. */
+        public String describe() {
+            long nullKeys = rowsByOperation.getOrDefault("null key", 0L);
+            return rows(OP_INSERT) + " insert(s), " + rows(OP_UPDATE) + " update(s), " + rows(OP_DELETE) + " delete(s)"
+                    + (rows(OP_DUPLICATE) > 0 ? ", " + rows(OP_DUPLICATE) + " duplicate key(s)" : "")
+                    + (nullKeys > 0 ? ", " + nullKeys + " row(s) with a null key" : "");
+        }
+    }
+
+    /** The snapshot table of a connection with this primary key: another key starts another snapshot. */
+    public static String snapshotTableName(String connectionName, List<String> primaryKey) {
+        String slug = connectionName.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9_]", "_");
+        if (slug.length() > 30) {
+            slug = slug.substring(0, 30);
+        }
+        return "snapshot_" + slug + "_" + shortHash(connectionName + "\u0000" + String.join("\u0000", primaryKey));
+    }
+
+    /** The delta table of a run. */
+    public static String deltaTableName(String runId) {
+        return "delta_" + runId.replace("-", "");
+    }
+
+    /**
+     * Creates the run's delta table (and the connection's snapshot table on its first diff) in the
+     * caller's transaction, and returns it with its row counts.
+     *
+     * @param retries keys earlier syncs failed to deliver: their delta rows carry the attempt number
+     */
+    public Result materialize(Connection c, String runId, List<Retry> retries) throws SQLException {
+        Map<String, String> actual = actualColumns(c);
+        List<String> keys = resolve(primaryKey, actual);
+        List<String> columns = resolve(mappedColumns, actual);
+        DeltaTable delta = new DeltaTable(schema, deltaTableName(runId), snapshotTableName(connectionName, primaryKey), keys);
+        String snapshot = delta.qualifiedSnapshot(dialect);
+        String table = delta.qualifiedTable(dialect);
+        List<String> k = quote(keys);
+        List<String> cols = quote(columns);
+        try (Statement st = c.createStatement()) {
+            st.execute("CREATE TABLE IF NOT EXISTS " + snapshot + " AS SELECT " + String.join(", ", k)
+                    + ", CAST(NULL AS VARCHAR(32)) AS " + q(HASH) + " FROM " + modelRelation + " WHERE 1 = 0");
+            st.execute("DROP TABLE IF EXISTS " + table);
+            st.execute("CREATE TABLE " + table + " AS " + deltaQuery(k, cols, snapshot));
+            st.execute("CREATE INDEX " + dialect.quoteIdentifier(delta.table() + "_key") + " ON " + table + " (" + String.join(", ", k) + ")");
+        }
+        if (!retries.isEmpty()) {
+            KeyMatch match = KeyMatch.on(c, dialect, table, keys);
+            try (PreparedStatement ps = c.prepareStatement("UPDATE " + table + " SET " + q(ATTEMPTS) + " = ? WHERE " + match.condition())) {
+                int batched = 0;
+                for (Retry r : retries) {
+                    ps.setInt(1, r.attempts() + 1);
+                    if (match.bind(ps, 2, r.keyPosition())) {
+                        ps.addBatch();
+                        batched++;
+                    }
+                }
+                if (batched > 0) {
+                    ps.executeBatch();
+                }
+            }
+        }
+        Map<String, Long> counts = new LinkedHashMap<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT CASE WHEN " + anyNull(k, "") + " THEN 'null key' ELSE " + q(OP)
+                + " END, COUNT(*) FROM " + table + " GROUP BY 1");
+                ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                counts.put(rs.getString(1), rs.getLong(2));
+            }
+        }
+        return new Result(delta, counts);
+    }
+
+    /**
+     * One row per changed key (all keys on a FULL run): the first row of a key several rows share
+     * stands for all of them as a duplicate; rows with a null key are all kept, to be counted invalid.
+     * In mirror mode, snapshot keys the model no longer has follow as deletes.
+     */
+    private String deltaQuery(List<String> k, List<String> cols, String snapshot) {
+        String partition = String.join(", ", k);
+        String hash = dialect.rowHash(cols);
+        StringBuilder sql = new StringBuilder();
+        sql.append("WITH backflow_rows AS (SELECT ").append(String.join(", ", cols))
+                .append(", ").append(hash).append(" AS ").append(q(HASH))
+                .append(", COUNT(*) OVER (PARTITION BY ").append(partition).append(") AS ").append(q(ROWS))
+                .append(", ROW_NUMBER() OVER (PARTITION BY ").append(partition).append(") AS backflow_rn")
+                .append(" FROM ").append(modelRelation).append(")");
+        sql.append(" SELECT ");
+        for (String c : cols) {
+            sql.append("m.").append(c).append(", ");
+        }
+        String nullKey = anyNull(k, "m.");
+        sql.append("CASE WHEN ").append(nullKey).append(" THEN '").append(OP_INSERT).append("'")
+                .append(" WHEN m.").append(q(ROWS)).append(" > 1 THEN '").append(OP_DUPLICATE).append("'")
+                .append(" WHEN s.").append(k.get(0)).append(" IS NULL THEN '").append(OP_INSERT).append("'")
+                .append(" ELSE '").append(OP_UPDATE).append("' END AS ").append(q(OP));
+        sql.append(", m.").append(q(ROWS)).append(", m.").append(q(HASH)).append(", ");
+        sql.append(outcomeColumns());
+        sql.append(" FROM backflow_rows m LEFT JOIN ").append(snapshot).append(" s ON ").append(join(k, "s.", "m."));
+        sql.append(" WHERE (m.backflow_rn = 1 OR ").append(nullKey).append(")");
+        if (!sendAll) {
+            sql.append(" AND (").append(nullKey).append(" OR m.").append(q(ROWS)).append(" > 1 OR s.").append(k.get(0))
+                    .append(" IS NULL OR s.").append(q(HASH)).append(" <> m.").append(q(HASH)).append(")");
+        }
+        if (mode == SyncMode.MIRROR) {
+            sql.append(" UNION ALL SELECT ");
+            for (String c : cols) {
+                sql.append(k.contains(c) ? "s." + c : "NULL").append(", ");
+            }
+            sql.append("'").append(OP_DELETE).append("', 1, NULL, ").append(outcomeColumns())
+                    .append(" FROM ").append(snapshot).append(" s WHERE NOT EXISTS (SELECT 1 FROM backflow_rows m WHERE ")
+                    .append(join(k, "m.", "s.")).append(")");
+        }
+        return sql.toString();
+    }
+
+    private String outcomeColumns() {
+        return "CAST(NULL AS VARCHAR(16)) AS " + q(STATUS) + ", CAST(NULL AS VARCHAR) AS " + q(ERROR)
+                + ", CAST(1 AS INTEGER) AS " + q(ATTEMPTS);
+    }
+
+    private Map<String, String> actualColumns(Connection c) throws SQLException {
+        Map<String, String> out = new LinkedHashMap<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT * FROM " + modelRelation + " WHERE 1 = 0");
+                ResultSet rs = ps.executeQuery()) {
+            ResultSetMetaData md = rs.getMetaData();
+            for (int i = 1; i <= md.getColumnCount(); i++) {
+                out.put(md.getColumnLabel(i), md.getColumnLabel(i));
+            }
+        }
+        return out;
+    }
+
+    /** The model's own spelling of each configured column: exact, else the one case-insensitive match. */
+    private static List<String> resolve(List<String> configured, Map<String, String> actual) {
+        List<String> out = new ArrayList<>();
+        for (String name : configured) {
+            String found = actual.containsKey(name) ? name : null;
+            if (found == null) {
+                for (String a : actual.keySet()) {
+                    if (a.equalsIgnoreCase(name)) {
+                        found = a;
+                        break;
+                    }
+                }
+            }
+            if (found == null) {
+                throw new IllegalArgumentException("the model has no column '" + name + "'; it has " + actual.keySet());
+            }
+            out.add(found);
+        }
+        return out;
+    }
+
+    private List<String> quote(List<String> names) {
+        List<String> out = new ArrayList<>();
+        names.forEach(n -> out.add(dialect.quoteIdentifier(n)));
+        return out;
+    }
+
+    private String q(String name) {
+        return dialect.quoteIdentifier(name);
+    }
+
+    private static String anyNull(List<String> k, String prefix) {
+        List<String> parts = new ArrayList<>();
+        k.forEach(c -> parts.add(prefix + c + " IS NULL"));
+        return "(" + String.join(" OR ", parts) + ")";
+    }
+
+    private static String join(List<String> k, String left, String right) {
+        List<String> parts = new ArrayList<>();
+        k.forEach(c -> parts.add(left + c + " = " + right + c));
+        return String.join(" AND ", parts);
+    }
+
+    private static String shortHash(String s) {
+        try {
+            byte[] d = MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+            StringBuilder hex = new StringBuilder();
+            for (int i = 0; i < 4; i++) {
+                hex.append(String.format("%02x", d[i]));
+            }
+            return hex.toString();
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

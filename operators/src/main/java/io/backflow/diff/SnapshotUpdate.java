@@ -1,0 +1,149 @@
+package io.backflow.diff;
+
+import static io.backflow.model.DeltaColumns.ATTEMPTS;
+import static io.backflow.model.DeltaColumns.ERROR;
+import static io.backflow.model.DeltaColumns.HASH;
+import static io.backflow.model.DeltaColumns.OP;
+import static io.backflow.model.DeltaColumns.OP_DELETE;
+import static io.backflow.model.DeltaColumns.OP_INSERT;
+import static io.backflow.model.DeltaColumns.OP_UPDATE;
+import static io.backflow.model.DeltaColumns.STATUS;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.backflow.jdbc.JdbcValues;
+import io.backflow.jdbc.SqlDialect;
+import io.backflow.model.RowError;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What the ledger does to a diff sync's tables, inside its own transactions: records each row's
+ * outcome in the delta as its checkpoint commits, and, once every row of the delta is resolved,
+ * moves the snapshot forward by the rows the destination acknowledged (and only those), in a few
+ * set-based statements.
+ */
+public final class SnapshotUpdate {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Outcome values of the delta's status column. */
+    public static final String SUCCEEDED = "succeeded";
+    public static final String FAILED = "failed";
+    public static final String INVALID = "invalid";
+
+    private final SqlDialect dialect;
+
+    public SnapshotUpdate(SqlDialect dialect) {
+        this.dialect = dialect;
+    }
+
+    /** Marks the delta rows of {@code errors} failed or invalid, with their reason. */
+    public void recordErrors(Connection c, DeltaTable delta, List<RowError> errors) throws SQLException {
+        if (errors.stream().noneMatch(e -> e.keyPosition() != null)) {
+            return;
+        }
+        String table = delta.qualifiedTable(dialect);
+        KeyMatch match = KeyMatch.on(c, dialect, table, delta.keys());
+        try (PreparedStatement ps = c.prepareStatement("UPDATE " + table + " SET " + q(STATUS) + " = ?, " + q(ERROR) + " = ? WHERE "
+                + match.condition())) {
+            int batched = 0;
+            for (RowError e : errors) {
+                if (e.keyPosition() == null) {
+                    continue;
+                }
+                ps.setString(1, e.kind() == RowError.Kind.FAILED ? FAILED : INVALID);
+                ps.setString(2, e.reason() == null ? null : e.reason().length() > 2000 ? e.reason().substring(0, 2000) : e.reason());
+                if (match.bind(ps, 3, e.keyPosition())) {
+                    ps.addBatch();
+                    batched++;
+                }
+            }
+            if (batched > 0) {
+                ps.executeBatch();
+            }
+        }
+    }
+
+    /**
+     * Every row of the delta has been read and resolved: the rows without a recorded failure were
+     * acknowledged. Marks them succeeded and makes the snapshot hold exactly their delivered hash
+     * (deleted keys leave it); failed and invalid rows keep the snapshot as it was, so the next
+     * diff finds them changed and sends them again.
+     */
+    public void applyDelivered(Connection c, DeltaTable delta) throws SQLException {
+        String table = delta.qualifiedTable(dialect);
+        String snapshot = delta.qualifiedSnapshot(dialect);
+        List<String> k = new ArrayList<>();
+        delta.keys().forEach(name -> k.add(dialect.quoteIdentifier(name)));
+        List<String> nulls = new ArrayList<>();
+        List<String> joins = new ArrayList<>();
+        for (String col : k) {
+            nulls.add(col + " IS NULL");
+            joins.add("d." + col + " = " + snapshot + "." + col);
+        }
+        try (Statement st = c.createStatement()) {
+            st.executeUpdate("UPDATE " + table + " SET " + q(STATUS) + " = '" + INVALID + "', " + q(ERROR)
+                    + " = 'primary key is null' WHERE " + q(STATUS) + " IS NULL AND (" + String.join(" OR ", nulls) + ")");
+            st.executeUpdate("UPDATE " + table + " SET " + q(STATUS) + " = '" + SUCCEEDED + "' WHERE " + q(STATUS) + " IS NULL AND "
+                    + q(OP) + " IN ('" + OP_INSERT + "', '" + OP_UPDATE + "', '" + OP_DELETE + "')");
+            st.executeUpdate("DELETE FROM " + snapshot + " WHERE EXISTS (SELECT 1 FROM " + table + " d WHERE d." + q(STATUS) + " = '"
+                    + SUCCEEDED + "' AND " + String.join(" AND ", joins) + ")");
+            st.executeUpdate("INSERT INTO " + snapshot + " (" + String.join(", ", k) + ", " + q(HASH) + ") SELECT "
+                    + String.join(", ", k) + ", " + q(HASH) + " FROM " + table + " WHERE " + q(STATUS) + " = '" + SUCCEEDED + "' AND "
+                    + q(OP) + " <> '" + OP_DELETE + "'");
+        }
+    }
+
+    /** Drops a delta table that no run needs any more. */
+    public void drop(Connection c, DeltaTable delta) throws SQLException {
+        try (Statement st = c.createStatement()) {
+            st.execute("DROP TABLE IF EXISTS " + delta.qualifiedTable(dialect));
+        }
+    }
+
+    /** One row of the row-level log: the key as JSON, the operation, outcome, reason and attempt number. */
+    public record LogEntry(String key, String operation, String status, String error, int attempts) {}
+
+    /**
+     * The delta's rows in key order, at most {@code limit}, only those with status {@code onlyStatus}
+     * unless it is null. A row whose status is still unset is {@code pending}.
+     */
+    public List<LogEntry> log(Connection c, DeltaTable delta, String onlyStatus, int limit) throws SQLException {
+        List<String> k = new ArrayList<>();
+        delta.keys().forEach(name -> k.add(dialect.quoteIdentifier(name)));
+        String sql = "SELECT " + String.join(", ", k) + ", " + q(OP) + ", " + q(STATUS) + ", " + q(ERROR) + ", " + q(ATTEMPTS)
+                + " FROM " + delta.qualifiedTable(dialect)
+                + (onlyStatus != null ? " WHERE " + q(STATUS) + " = ?" : "")
+                + " ORDER BY " + String.join(", ", k);
+        List<LogEntry> out = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            if (onlyStatus != null) {
+                ps.setString(1, onlyStatus);
+            }
+            ps.setMaxRows(limit);
+            try (ResultSet rs = ps.executeQuery()) {
+                int[] types = JdbcValues.columnTypes(rs.getMetaData());
+                while (rs.next()) {
+                    ObjectNode key = JSON.createObjectNode();
+                    for (int i = 0; i < k.size(); i++) {
+                        Object v = JdbcValues.read(rs, i + 1, types[i]);
+                        key.putPOJO(delta.keys().get(i), v == null ? null : v instanceof Number || v instanceof Boolean ? v : v.toString());
+                    }
+                    int n = k.size();
+                    String status = rs.getString(n + 2);
+                    out.add(new LogEntry(key.toString(), rs.getString(n + 1), status == null ? "pending" : status, rs.getString(n + 3),
+                            rs.getInt(n + 4)));
+                }
+            }
+        }
+        return out;
+    }
+
+    private String q(String name) {
+        return dialect.quoteIdentifier(name);
+    }
+}
