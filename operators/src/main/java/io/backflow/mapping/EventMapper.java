@@ -5,18 +5,21 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.StreamWriteFeature;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import com.fasterxml.jackson.core.io.SerializedString;
+import io.backflow.model.DeltaColumns;
 import io.backflow.source.SourceRow;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
+import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
 
 /**
- * Maps warehouse rows to RudderStack/Segment {@code track} or {@code identify} events as described by a
- * {@link MappingSpec}. Call {@link #open()} once, then {@link #map} per row; an instance is not thread-safe.
+ * Maps warehouse rows to RudderStack/Segment {@code track}, {@code identify} or {@code record} events as
+ * described by a {@link MappingSpec}. Call {@link #open()} once, then {@link #map} per row; an instance is
+ * not thread-safe.
  *
  * <p>Event shape (fields in this order; absent ids and the event name of identify are omitted):
  * <pre>{@code
@@ -25,19 +28,43 @@ import java.time.Instant;
  *  "messageId":"<uuid>","context":{"library":{"name":"backflow","version":"..."},
  *  "backflow":{"connection":"orders","run_id":"...","primary_key":{"id":5}}}}
  * }</pre>
+ * Identify writes {@code traits} instead of {@code properties}. A record (RudderStack's reverse-ETL
+ * record event) has no event name; it names its row by {@code identifiers}, the primary-key object, and
+ * carries the template as {@code fields}. It needs no user id; configured id columns are written when set:
+ * <pre>{@code
+ * {"type":"record","action":"insert","identifiers":{"id":5},"userId":"42","fields":{...},
+ *  "messageId":"<uuid>","timestamp":"2025-06-01T12:00:00Z","context":{...}}
+ * }</pre>
  * Ids are strings even when the column is numeric. With a timestamp column, {@code timestamp} and
  * {@code originalTimestamp} are its value in UTC (zone-less values are read as UTC; a NULL falls back as
  * below); without one, {@code timestamp} is the mapping time (to the millisecond) and
  * {@code originalTimestamp} is omitted.
  *
- * <p>The event is streamed straight into a reused buffer with Jackson; its content fields are written
- * first so the {@link MessageIds messageId} can be hashed from those very bytes.
+ * <p>With an {@link MappingSpec#operationColumn() operation column} (diff syncs, rows from the delta
+ * table) each row's operation decides: {@code insert} and {@code update} map as usual, and are a record's
+ * {@code action}; {@code delete} becomes a record with {@code "action":"delete"} and empty {@code fields}
+ * (the delta row's other columns are NULL, so neither the template, the ids nor the timestamp column
+ * are read), and makes a track or identify row invalid; {@code duplicate} (the key is in several model
+ * rows, {@link DeltaColumns#ROWS}) and any other value make the row invalid. A null primary key is
+ * reported before the operation. Without an operation column (cursor syncs) a record's action is
+ * {@code upsert}: a cursor sees changed rows but cannot tell an insert from an update.
+ *
+ * <p>The event is streamed straight into a reused buffer with Jackson; its content fields (everything
+ * before {@code messageId}, including a record's action) are written first so the
+ * {@link MessageIds messageId} can be hashed from those very bytes.
  */
 public final class EventMapper implements Serializable {
     private static final long serialVersionUID = 1L;
 
     private static final SerializedString TYPE = new SerializedString("type");
     private static final SerializedString EVENT = new SerializedString("event");
+    private static final SerializedString ACTION = new SerializedString("action");
+    private static final SerializedString IDENTIFIERS = new SerializedString("identifiers");
+    private static final SerializedString FIELDS = new SerializedString("fields");
+    private static final SerializedString INSERT = new SerializedString(DeltaColumns.OP_INSERT);
+    private static final SerializedString UPDATE = new SerializedString(DeltaColumns.OP_UPDATE);
+    private static final SerializedString DELETE = new SerializedString(DeltaColumns.OP_DELETE);
+    private static final SerializedString UPSERT = new SerializedString("upsert");
     private static final SerializedString USER_ID = new SerializedString("userId");
     private static final SerializedString ANONYMOUS_ID = new SerializedString("anonymousId");
     private static final SerializedString PROPERTIES = new SerializedString("properties");
@@ -61,6 +88,8 @@ public final class EventMapper implements Serializable {
     private transient SerializedString[] keyNames;
     private transient SerializedString eventName;
     private transient SerializedString typeName;
+    private transient SerializedString contentName;
+    private transient boolean record;
     private transient JsonGenerator eventGenerator;
     private transient JsonGenerator keyGenerator;
     private transient String contextRunId;
@@ -72,6 +101,8 @@ public final class EventMapper implements Serializable {
     private transient int anonymousIdSlot;
     private transient int eventNameSlot;
     private transient int timestampSlot;
+    private transient int operationSlot;
+    private transient int rowsSlot;
 
     public EventMapper(MappingSpec spec) {
         this(spec, Clock.systemUTC());
@@ -94,13 +125,18 @@ public final class EventMapper implements Serializable {
                 .build();
         columns = new ColumnIndex();
         spec.registerFixedColumns(columns);
+        spec.registerDeltaColumns(columns);
         keyNames = spec.primaryKey().stream().map(SerializedString::new).toArray(SerializedString[]::new);
         userIdSlot = spec.userIdColumn() == null ? -1 : columns.slot(spec.userIdColumn());
         anonymousIdSlot = spec.anonymousIdColumn() == null ? -1 : columns.slot(spec.anonymousIdColumn());
         eventNameSlot = spec.eventNameColumn() == null ? -1 : columns.slot(spec.eventNameColumn());
         timestampSlot = spec.timestampColumn() == null ? -1 : columns.slot(spec.timestampColumn());
+        operationSlot = spec.operationColumn() == null ? -1 : columns.slot(spec.operationColumn());
+        rowsSlot = spec.operationColumn() == null ? -1 : columns.slot(DeltaColumns.ROWS);
         eventName = spec.eventName() == null ? null : new SerializedString(spec.eventName());
         typeName = new SerializedString(spec.eventType().wireName());
+        record = spec.eventType() == EventType.RECORD;
+        contentName = record ? FIELDS : spec.eventType() == EventType.TRACK ? PROPERTIES : TRAITS;
         eventGenerator = null;
         keyGenerator = null;
         contextRunId = null;
@@ -137,11 +173,37 @@ public final class EventMapper implements Serializable {
             if (nullKeyColumn != null) {
                 return MappedRow.invalid(keyJson, "primary key column '" + nullKeyColumn + "' is null");
             }
+            SerializedString action = record ? UPSERT : null;
+            if (operationSlot >= 0) {
+                Object operation = values[at[operationSlot]];
+                if (DeltaColumns.OP_INSERT.equals(operation)) {
+                    action = record ? INSERT : null;
+                } else if (DeltaColumns.OP_UPDATE.equals(operation)) {
+                    action = record ? UPDATE : null;
+                } else if (DeltaColumns.OP_DELETE.equals(operation)) {
+                    if (!record) {
+                        // The configuration only pairs deletes with record events; this guards the pipeline.
+                        return MappedRow.invalid(keyJson, "row was deleted, and " + spec.eventType().wireName()
+                                + " events cannot delete; use event_type: record with mode: mirror");
+                    }
+                    // A delete row has only its key: everything else is NULL, so nothing else is read.
+                    return writeEvent(values, at, runId, keyJson, DELETE, null, null, null, null);
+                } else if (DeltaColumns.OP_DUPLICATE.equals(operation)) {
+                    return MappedRow.invalid(keyJson, "primary key appears in " + rowCount(values[at[rowsSlot]])
+                            + " rows of the model; primary keys must be unique");
+                } else {
+                    return MappedRow.invalid(keyJson, operation == null
+                            ? "operation column '" + spec.operationColumn() + "' is null"
+                            : "operation column '" + spec.operationColumn() + "' has unknown value "
+                                    + quoted(ColumnValues.text(operation))
+                                    + " (expected insert, update, delete or duplicate)");
+                }
+            }
             String userId = userIdSlot < 0 ? null : ColumnValues.text(values[at[userIdSlot]]);
             String anonymousId = anonymousIdSlot < 0 ? null : ColumnValues.text(values[at[anonymousIdSlot]]);
             userId = ColumnValues.isBlank(userId) ? null : userId;
             anonymousId = ColumnValues.isBlank(anonymousId) ? null : anonymousId;
-            if (userId == null && anonymousId == null) {
+            if (userId == null && anonymousId == null && !record) {
                 return MappedRow.invalid(keyJson, noUserIdReason());
             }
             String nameFromColumn = null;
@@ -163,7 +225,7 @@ public final class EventMapper implements Serializable {
                     timestamp = EventTimestamps.format(instant);
                 }
             }
-            return writeEvent(values, at, runId, keyJson, userId, anonymousId, nameFromColumn, timestamp);
+            return writeEvent(values, at, runId, keyJson, action, userId, anonymousId, nameFromColumn, timestamp);
         } catch (InvalidRowException e) {
             return MappedRow.invalid(key.utf8(), e.getMessage());
         } catch (IOException e) {
@@ -172,8 +234,9 @@ public final class EventMapper implements Serializable {
         }
     }
 
-    private MappedRow writeEvent(Object[] values, int[] at, String runId, String keyJson, String userId,
-                                 String anonymousId, String nameFromColumn, String timestamp)
+    /** Writes the event; {@code action} is a record's (null for track and identify), and a delete has empty fields. */
+    private MappedRow writeEvent(Object[] values, int[] at, String runId, String keyJson, SerializedString action,
+                                 String userId, String anonymousId, String nameFromColumn, String timestamp)
             throws IOException, InvalidRowException {
         event.reset();
         JsonGenerator g = eventGenerator();
@@ -190,6 +253,12 @@ public final class EventMapper implements Serializable {
                     g.writeString(eventName);
                 }
             }
+            if (action != null) {
+                g.writeFieldName(ACTION);
+                g.writeString(action);
+                g.writeFieldName(IDENTIFIERS);
+                g.writeRawValue(keyJson);
+            }
             if (userId != null) {
                 g.writeFieldName(USER_ID);
                 g.writeString(userId);
@@ -198,8 +267,13 @@ public final class EventMapper implements Serializable {
                 g.writeFieldName(ANONYMOUS_ID);
                 g.writeString(anonymousId);
             }
-            g.writeFieldName(spec.eventType() == EventType.TRACK ? PROPERTIES : TRAITS);
-            template.write(g, values, at, json);
+            g.writeFieldName(contentName);
+            if (action == DELETE) {
+                g.writeStartObject();
+                g.writeEndObject();
+            } else {
+                template.write(g, values, at, json);
+            }
             if (timestamp != null) {
                 g.writeFieldName(TIMESTAMP);
                 g.writeString(timestamp);
@@ -323,13 +397,36 @@ public final class EventMapper implements Serializable {
                 : "no user id: anonymousId column '" + spec.anonymousIdColumn() + "' is null or blank";
     }
 
+    /**
+     * The number of model rows sharing a duplicate key, as read from {@link DeltaColumns#ROWS}: its type
+     * depends on the warehouse (BIGINT, INTEGER, NUMERIC), so any whole number is accepted.
+     */
+    private static String rowCount(Object value) {
+        if (value instanceof BigDecimal) {
+            BigDecimal count = ((BigDecimal) value).stripTrailingZeros();
+            if (count.scale() <= 0 && count.signum() >= 0) {
+                return count.toBigInteger().toString();
+            }
+        } else if (value instanceof Number || value instanceof String) {
+            String count = ColumnValues.text(value).trim();
+            if (!count.isEmpty() && count.chars().allMatch(c -> c >= '0' && c <= '9')) {
+                return count;
+            }
+        }
+        return "several";
+    }
+
     /** A short description of a bad timestamp value; timestamps are not personal data, but stay short. */
     private static String describe(Object value) {
         if (value instanceof String) {
-            String s = (String) value;
-            return "'" + (s.length() > 40 ? s.substring(0, 40) + "..." : s) + "'";
+            return quoted((String) value);
         }
         return "a " + value.getClass().getSimpleName() + " value";
+    }
+
+    /** Quoted and cut to 40 characters, so a reason stays one short line. */
+    private static String quoted(String s) {
+        return "'" + (s.length() > 40 ? s.substring(0, 40) + "..." : s) + "'";
     }
 
     /** A growable byte buffer whose array can be read without a copy. */

@@ -3,6 +3,7 @@ package io.backflow.mapping;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.backflow.model.DeltaColumns;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -13,13 +14,15 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * How a connection turns warehouse rows into {@code track} or {@code identify} events: event type and
- * name, id, timestamp and primary-key columns, and the {@link Template properties/traits template}.
+ * How a connection turns warehouse rows into {@code track}, {@code identify} or {@code record} events:
+ * event type and name, id, timestamp and primary-key columns, the {@link Template properties/traits/fields
+ * template}, and for diff syncs the {@link Builder#operationColumn operation column}.
  *
  * <p>Built with {@link #builder()}; {@link Builder#build()} rejects inconsistent specs and malformed
  * templates with one-line messages. Whether the named columns exist is only known once the query runs;
- * {@link #referencedColumns()} lets a config validator check that up front. The template is kept as a
- * JSON string so the spec stays {@link Serializable}.
+ * {@link #referencedColumns()} lets a config validator check that up front against the model. The
+ * operation column and {@link DeltaColumns#ROWS} are not among them: only a diff sync's delta table has
+ * them ({@link #deltaColumns()}). The template is kept as a JSON string so the spec stays {@link Serializable}.
  */
 public final class MappingSpec implements Serializable {
     private static final long serialVersionUID = 1L;
@@ -36,6 +39,7 @@ public final class MappingSpec implements Serializable {
     private final String userIdColumn;
     private final String anonymousIdColumn;
     private final String timestampColumn;
+    private final String operationColumn;
     private final List<String> primaryKey;
     private final String templateJson;
     private final int maxEventBytes;
@@ -49,6 +53,7 @@ public final class MappingSpec implements Serializable {
         this.userIdColumn = b.userIdColumn;
         this.anonymousIdColumn = b.anonymousIdColumn;
         this.timestampColumn = b.timestampColumn;
+        this.operationColumn = b.operationColumn;
         this.primaryKey = Collections.unmodifiableList(new ArrayList<>(b.primaryKey));
         this.templateJson = b.templateJson;
         this.maxEventBytes = b.maxEventBytes;
@@ -67,8 +72,10 @@ public final class MappingSpec implements Serializable {
     public String userIdColumn() { return userIdColumn; }
     public String anonymousIdColumn() { return anonymousIdColumn; }
     public String timestampColumn() { return timestampColumn; }
+    /** The column holding each row's {@code DeltaColumns.OP_*} operation (diff syncs), or null (cursor syncs). */
+    public String operationColumn() { return operationColumn; }
     public List<String> primaryKey() { return primaryKey; }
-    /** The properties/traits template as compact JSON. */
+    /** The properties/traits/fields template as compact JSON. */
     public String templateJson() { return templateJson; }
     public int maxEventBytes() { return maxEventBytes; }
     public String libraryVersion() { return libraryVersion; }
@@ -83,8 +90,9 @@ public final class MappingSpec implements Serializable {
     }
 
     /**
-     * Every column the mapping reads: primary key, ids, event name, timestamp, then the template's
-     * references, in that order without duplicates.
+     * Every model column the mapping reads: primary key, ids, event name, timestamp, then the template's
+     * references, in that order without duplicates. Excludes the {@link #deltaColumns()}, which the
+     * model does not have.
      */
     public Set<String> referencedColumns() {
         ColumnIndex columns = new ColumnIndex();
@@ -106,6 +114,17 @@ public final class MappingSpec implements Serializable {
             }
         }
         return missing;
+    }
+
+    /**
+     * The columns a diff sync's delta table adds for the mapping: the {@link #operationColumn()} and
+     * {@link DeltaColumns#ROWS}, in that order; empty without an operation column. Rows must carry them
+     * at run time besides the {@link #referencedColumns()}.
+     */
+    public Set<String> deltaColumns() {
+        ColumnIndex columns = new ColumnIndex();
+        registerDeltaColumns(columns);
+        return columns.names();
     }
 
     /** The columns referenced by the template alone. */
@@ -134,10 +153,22 @@ public final class MappingSpec implements Serializable {
         }
     }
 
+    /**
+     * Registers the operation and rows columns, if any; {@link EventMapper} calls it right after
+     * {@link #registerFixedColumns}, before the template, so the primary-key slots stay first.
+     */
+    void registerDeltaColumns(ColumnIndex columns) {
+        if (operationColumn != null) {
+            columns.slot(operationColumn);
+            columns.slot(DeltaColumns.ROWS);
+        }
+    }
+
     @Override
     public String toString() {
         return "MappingSpec{" + connectionName + ", " + eventType + (eventName != null ? " '" + eventName + "'" : "")
-                + (eventNameColumn != null ? " name from " + eventNameColumn : "") + ", key=" + primaryKey + "}";
+                + (eventNameColumn != null ? " name from " + eventNameColumn : "") + ", key=" + primaryKey
+                + (operationColumn != null ? ", operation from " + operationColumn : "") + "}";
     }
 
     /** Builds a {@link MappingSpec}. */
@@ -149,6 +180,7 @@ public final class MappingSpec implements Serializable {
         private String userIdColumn;
         private String anonymousIdColumn;
         private String timestampColumn;
+        private String operationColumn;
         private List<String> primaryKey = List.of();
         private String templateJson = "{}";
         private int maxEventBytes = DEFAULT_MAX_EVENT_BYTES;
@@ -166,9 +198,15 @@ public final class MappingSpec implements Serializable {
         public Builder anonymousIdColumn(String column) { this.anonymousIdColumn = column; return this; }
         /** Optional: a column with the time the event happened, for replaying history. */
         public Builder timestampColumn(String column) { this.timestampColumn = column; return this; }
+        /**
+         * Optional: the column holding each row's operation ({@code DeltaColumns.OP_*}), set for diff syncs
+         * whose rows come from the delta table and also carry {@link DeltaColumns#ROWS}. Without it (cursor
+         * syncs) every row is sent as is, and a record event's action is {@code upsert}.
+         */
+        public Builder operationColumn(String column) { this.operationColumn = column; return this; }
         public Builder primaryKey(List<String> columns) { this.primaryKey = List.copyOf(columns); return this; }
         public Builder primaryKey(String... columns) { return primaryKey(List.of(columns)); }
-        /** The properties (track) or traits (identify) template; null means an empty object. */
+        /** The properties (track), traits (identify) or fields (record) template; null means an empty object. */
         public Builder template(JsonNode template) {
             try {
                 this.templateJson = template == null ? "{}" : JSON.writeValueAsString(template);
@@ -191,16 +229,20 @@ public final class MappingSpec implements Serializable {
         /** @throws IllegalArgumentException naming the first inconsistent or missing setting */
         public MappingSpec build() {
             require(!blank(connectionName), "connectionName is required");
-            require(eventType != null, "eventType is required (track or identify)");
+            require(eventType != null, "eventType is required (track, identify or record)");
             if (eventType == EventType.TRACK) {
                 require(blank(eventName) != blank(eventNameColumn),
                         "a track mapping needs exactly one of eventName and eventNameColumn");
             } else {
                 require(eventName == null && eventNameColumn == null,
-                        "an identify mapping has no event name (eventName/eventNameColumn are for track)");
+                        (eventType == EventType.IDENTIFY ? "an identify" : "a record")
+                                + " mapping has no event name (eventName/eventNameColumn are for track)");
             }
-            require(!blank(userIdColumn) || !blank(anonymousIdColumn),
-                    "at least one of userIdColumn and anonymousIdColumn is required");
+            // A record names its row by the identifiers; user ids are optional extras there.
+            if (eventType != EventType.RECORD) {
+                require(!blank(userIdColumn) || !blank(anonymousIdColumn),
+                        "at least one of userIdColumn and anonymousIdColumn is required");
+            }
             require(!primaryKey.isEmpty(), "primaryKey needs at least one column");
             require(primaryKey.stream().noneMatch(Builder::blank), "primaryKey has a blank column name");
             require(new LinkedHashSet<>(primaryKey).size() == primaryKey.size(), "primaryKey lists a column twice");
@@ -211,6 +253,7 @@ public final class MappingSpec implements Serializable {
             eventName = blank(eventName) ? null : eventName;
             eventNameColumn = blank(eventNameColumn) ? null : eventNameColumn;
             timestampColumn = blank(timestampColumn) ? null : timestampColumn;
+            operationColumn = blank(operationColumn) ? null : operationColumn;
             MappingSpec spec = new MappingSpec(this);
             // Compile once so template syntax errors surface at config time, not on the first row.
             spec.referencedColumns();
@@ -242,7 +285,8 @@ public final class MappingSpec implements Serializable {
         return maxEventBytes == s.maxEventBytes && connectionName.equals(s.connectionName) && eventType == s.eventType
                 && Objects.equals(eventName, s.eventName) && Objects.equals(eventNameColumn, s.eventNameColumn)
                 && Objects.equals(userIdColumn, s.userIdColumn) && Objects.equals(anonymousIdColumn, s.anonymousIdColumn)
-                && Objects.equals(timestampColumn, s.timestampColumn) && primaryKey.equals(s.primaryKey)
+                && Objects.equals(timestampColumn, s.timestampColumn) && Objects.equals(operationColumn, s.operationColumn)
+                && primaryKey.equals(s.primaryKey)
                 && templateJson.equals(s.templateJson) && libraryVersion.equals(s.libraryVersion);
     }
 

@@ -11,8 +11,9 @@ import java.util.UUID;
  *
  * <p>The id is a name-based UUID over SHA-256 (RFC 9562 version 8 layout, as in its SHA-256
  * example) of the connection name, the primary-key JSON and the event content: the serialized
- * {@code type}, {@code event}, {@code userId}, {@code anonymousId}, {@code properties}/{@code traits}
- * and, only when it comes from a column, the timestamp. It never includes the run id or the wall
+ * {@code type}, {@code event}, a record's {@code action} and {@code identifiers}, {@code userId},
+ * {@code anonymousId}, {@code properties}/{@code traits}/{@code fields} and, only when it comes from a
+ * column, the timestamp. The action is content: an insert and a delete of one key get different ids. It never includes the run id or the wall
  * clock. A change of the mapping that changes the content changes the ids, which is intended.
  */
 public final class MessageIds {

@@ -15,8 +15,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A compiled JSON-builder template: the {@code properties} (track) or {@code traits} (identify)
- * object of an event, built from a row's columns.
+ * A compiled JSON-builder template: the {@code properties} (track), {@code traits} (identify) or
+ * {@code fields} (record) object of an event, built from a row's columns.
  *
  * <p>The template is a JSON (or YAML) tree whose root is an object:
  * <ul>

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.backflow.model.DeltaColumns;
 import io.backflow.source.SourceRow;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
@@ -17,6 +18,8 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class EventMapperTest {
@@ -35,6 +38,36 @@ class EventMapperTest {
                 .primaryKey("id")
                 .libraryVersion("1.2.3")
                 .templateJson("{\"total\":\"{{ total }}\",\"status\":\"{{status}}\"}");
+    }
+
+    /** The columns of a diff sync's delta row: the model's, then the operation and the key's row count. */
+    private static final String[] DELTA_COLUMNS = {"id", "user_id", "anon", "total", "status", "created_at", "note",
+        DeltaColumns.OP, DeltaColumns.ROWS};
+
+    private static MappingSpec.Builder record() {
+        return MappingSpec.builder()
+                .connectionName("orders")
+                .eventType(EventType.RECORD)
+                .primaryKey("id")
+                .libraryVersion("1.2.3")
+                .templateJson("{\"total\":\"{{ total }}\",\"status\":\"{{status}}\"}");
+    }
+
+    /** A delta row; {@code rows} is the number of model rows with its key, as the diff counts it. */
+    private static SourceRow delta(Object op, Object rows, Object id, Object userId, String total, String status, Object createdAt) {
+        return SourceRow.row("split-0", DELTA_COLUMNS,
+                new Object[] {id, userId, null, total == null ? null : new BigDecimal(total), status, createdAt, null, op, rows}, "[]");
+    }
+
+    /** A delta row of a deleted key: only the key and the operation are set. */
+    private static SourceRow deleted(Object id) {
+        return delta(DeltaColumns.OP_DELETE, 0L, id, null, null, null, null);
+    }
+
+    private static List<String> fieldNames(JsonNode node) {
+        List<String> names = new ArrayList<>();
+        node.fieldNames().forEachRemaining(names::add);
+        return names;
     }
 
     private static SourceRow order(long id, Object userId, Object anon, String total, String status, Object createdAt, String note) {
@@ -363,6 +396,209 @@ class EventMapperTest {
         String expected = text(map(spec, good, "r", NOW));
         assertEquals(expected, text(afterBrokenJson));
         assertEquals(expected, text(afterOversize));
+    }
+
+    @Test
+    void recordInsertHasTheExactShape() throws Exception {
+        MappingSpec spec = record().operationColumn(DeltaColumns.OP).build();
+
+        MappedRow row = map(spec, delta("insert", 1L, 5L, null, "19.90", "paid", null));
+
+        assertEquals("{\"id\":5}", row.key());
+        assertEquals("{\"type\":\"record\",\"action\":\"insert\",\"identifiers\":{\"id\":5},"
+                + "\"fields\":{\"total\":19.90,\"status\":\"paid\"},"
+                + "\"messageId\":\"" + row.messageId() + "\",\"timestamp\":\"2025-06-01T12:00:00Z\","
+                + "\"context\":{\"library\":{\"name\":\"backflow\",\"version\":\"1.2.3\"},"
+                + "\"backflow\":{\"connection\":\"orders\",\"run_id\":\"run-1\",\"primary_key\":{\"id\":5}}}}", text(row));
+        JsonNode event = tree(row);
+        assertEquals(List.of("type", "action", "identifiers", "fields", "messageId", "timestamp", "context"), fieldNames(event));
+        assertEquals(row.messageId(), event.get("messageId").asText());
+    }
+
+    @Test
+    void recordUpdateCarriesItsActionAndCompositeIdentifiers() throws Exception {
+        MappingSpec spec = record().primaryKey("status", "id").operationColumn(DeltaColumns.OP).build();
+
+        JsonNode event = tree(map(spec, delta("update", 1L, 5L, null, "19.90", "paid", null)));
+
+        assertEquals("update", event.get("action").asText());
+        assertEquals("{\"status\":\"paid\",\"id\":5}", JSON.writeValueAsString(event.get("identifiers")));
+        assertEquals(List.of("status", "id"), fieldNames(event.get("identifiers")));
+        assertEquals(JSON.readTree("{\"total\":19.90,\"status\":\"paid\"}"), event.get("fields"));
+        assertEquals(event.get("identifiers"), event.at("/context/backflow/primary_key"));
+    }
+
+    @Test
+    void recordDeleteHasEmptyFieldsAndReadsNothingButTheKey() {
+        // Every column but the key is NULL in a delete: the template (here one that would fail on bad JSON),
+        // the id columns and the timestamp column must not be read.
+        MappingSpec spec = record()
+                .userIdColumn("user_id")
+                .anonymousIdColumn("anon")
+                .timestampColumn("created_at")
+                .templateJson("{\"total\":\"{{ total }}\",\"items\":\"{{ note | json }}\"}")
+                .operationColumn(DeltaColumns.OP)
+                .build();
+        SourceRow row = SourceRow.row("split-0", DELTA_COLUMNS,
+                new Object[] {5L, null, null, null, null, "not a timestamp", "{not json", "delete", 0L}, "[]");
+
+        MappedRow mapped = map(spec, row);
+
+        assertEquals("{\"type\":\"record\",\"action\":\"delete\",\"identifiers\":{\"id\":5},\"fields\":{},"
+                + "\"messageId\":\"" + mapped.messageId() + "\",\"timestamp\":\"2025-06-01T12:00:00Z\","
+                + "\"context\":{\"library\":{\"name\":\"backflow\",\"version\":\"1.2.3\"},"
+                + "\"backflow\":{\"connection\":\"orders\",\"run_id\":\"run-1\",\"primary_key\":{\"id\":5}}}}", text(mapped));
+    }
+
+    @Test
+    void recordNeedsNoUserIdButWritesConfiguredOnes() throws Exception {
+        JsonNode withoutIdColumns = tree(map(record().operationColumn(DeltaColumns.OP).build(),
+                delta("insert", 1L, 5L, "42", "1", "paid", null)));
+        assertFalse(withoutIdColumns.has("userId"));
+        assertFalse(withoutIdColumns.has("anonymousId"));
+
+        MappingSpec withIdColumns = record().userIdColumn("user_id").anonymousIdColumn("anon").operationColumn(DeltaColumns.OP).build();
+        JsonNode nullIds = tree(map(withIdColumns, delta("insert", 1L, 5L, null, "1", "paid", null)));
+        assertEquals(List.of("type", "action", "identifiers", "fields", "messageId", "timestamp", "context"), fieldNames(nullIds));
+
+        JsonNode withId = tree(map(withIdColumns, delta("insert", 1L, 5L, 42L, "1", "paid", null)));
+        assertEquals(List.of("type", "action", "identifiers", "userId", "fields", "messageId", "timestamp", "context"),
+                fieldNames(withId));
+        assertEquals("42", withId.get("userId").asText());
+    }
+
+    @Test
+    void recordWithoutOperationColumnIsAnUpsert() throws Exception {
+        // Cursor syncs read the model itself: no operation column, and a cursor cannot tell inserts from updates.
+        MappingSpec spec = record().timestampColumn("created_at").build();
+
+        JsonNode event = tree(map(spec, order(5, null, null, "19.90", "paid", LocalDateTime.of(2024, 1, 31, 10, 0), null)));
+
+        assertEquals("upsert", event.get("action").asText());
+        assertEquals(List.of("type", "action", "identifiers", "fields", "timestamp", "originalTimestamp", "messageId", "context"),
+                fieldNames(event));
+        assertEquals("2024-01-31T10:00:00Z", event.get("timestamp").asText());
+        assertEquals(JSON.readTree("{\"id\":5}"), event.get("identifiers"));
+    }
+
+    @Test
+    void recordMessageIdFollowsTheAction() {
+        MappingSpec spec = record().operationColumn(DeltaColumns.OP).build();
+        Clock later = Clock.fixed(Instant.parse("2026-01-01T00:00:00Z"), ZoneOffset.UTC);
+
+        String insert = map(spec, delta("insert", 1L, 5L, null, "19.90", "paid", null)).messageId();
+        String update = map(spec, delta("update", 1L, 5L, null, "19.90", "paid", null)).messageId();
+        String delete = map(spec, deleted(5L)).messageId();
+        String upsert = map(record().build(), order(5, null, null, "19.90", "paid", null, null)).messageId();
+
+        assertNotEquals(insert, delete);
+        assertNotEquals(insert, update);
+        assertNotEquals(update, delete);
+        assertNotEquals(insert, upsert);
+        assertEquals(insert, map(spec, delta("insert", 1L, 5L, null, "19.90", "paid", null), "run-2", later).messageId());
+        assertEquals(delete, map(spec, deleted(5L), "run-2", later).messageId());
+        assertNotEquals(delete, map(spec, deleted(6L)).messageId());
+    }
+
+    @Test
+    void duplicateKeyIsInvalidWithItsRowCount() {
+        MappingSpec spec = record().operationColumn(DeltaColumns.OP).build();
+        String reason = "primary key appears in 3 rows of the model; primary keys must be unique";
+
+        for (Object rows : new Object[] {3L, 3, new BigDecimal("3"), new BigDecimal("3.00"), 3.0d, "3"}) {
+            MappedRow row = map(spec, delta("duplicate", rows, 5L, null, "1", "paid", null));
+            assertFalse(row.isEvent(), () -> "rows " + rows);
+            assertEquals("{\"id\":5}", row.key());
+            assertEquals(reason, row.reason(), () -> "rows as " + rows.getClass().getSimpleName());
+            assertNull(row.payload());
+        }
+        assertEquals("primary key appears in several rows of the model; primary keys must be unique",
+                map(spec, delta("duplicate", null, 5L, null, "1", "paid", null)).reason());
+        // Duplicates are refused whatever the event type, before the user id is looked for.
+        assertEquals(reason, map(track().operationColumn(DeltaColumns.OP).build(), delta("duplicate", 3L, 5L, null, "1", "paid", null)).reason());
+    }
+
+    @Test
+    void nullPrimaryKeyIsReportedBeforeTheOperation() {
+        MappingSpec spec = record().operationColumn(DeltaColumns.OP).build();
+
+        MappedRow duplicate = map(spec, delta("duplicate", 2L, null, null, "1", "paid", null));
+        assertEquals("{\"id\":null}", duplicate.key());
+        assertEquals("primary key column 'id' is null", duplicate.reason());
+        assertEquals("primary key column 'id' is null", map(spec, deleted(null)).reason());
+        assertEquals("primary key column 'id' is null", map(spec, delta("bogus", 1L, null, null, "1", "paid", null)).reason());
+    }
+
+    @Test
+    void trackAndIdentifyCannotDelete() {
+        MappedRow track = map(track().operationColumn(DeltaColumns.OP).build(), deleted(5L));
+        assertFalse(track.isEvent());
+        assertEquals("{\"id\":5}", track.key());
+        assertEquals("row was deleted, and track events cannot delete; use event_type: record with mode: mirror", track.reason());
+
+        MappingSpec identify = MappingSpec.builder().connectionName("users").eventType(EventType.IDENTIFY)
+                .userIdColumn("user_id").primaryKey("id").operationColumn(DeltaColumns.OP).build();
+        assertEquals("row was deleted, and identify events cannot delete; use event_type: record with mode: mirror",
+                map(identify, deleted(5L)).reason());
+    }
+
+    @Test
+    void trackInsertsAndUpdatesAreTheUsualTrackEvents() {
+        // The operation decides whether a track row is sent, not what it looks like.
+        String cursor = text(map(track().build(), order(5, 42L, null, "19.90", "paid", null, null)));
+        MappingSpec spec = track().operationColumn(DeltaColumns.OP).build();
+
+        assertEquals(cursor, text(map(spec, delta("insert", 1L, 5L, 42L, "19.90", "paid", null))));
+        assertEquals(cursor, text(map(spec, delta("update", 1L, 5L, 42L, "19.90", "paid", null))));
+        assertEquals("no user id: userId column 'user_id' and anonymousId column 'anon' are both null or blank",
+                map(spec, delta("insert", 1L, 5L, null, "19.90", "paid", null)).reason());
+    }
+
+    @Test
+    void unknownOrNullOperationIsInvalid() {
+        MappingSpec spec = record().operationColumn(DeltaColumns.OP).build();
+
+        assertEquals("operation column '_backflow_op' has unknown value 'upsert' (expected insert, update, delete or duplicate)",
+                map(spec, delta("upsert", 1L, 5L, null, "1", "paid", null)).reason());
+        assertEquals("operation column '_backflow_op' has unknown value 'INSERT' (expected insert, update, delete or duplicate)",
+                map(spec, delta("INSERT", 1L, 5L, null, "1", "paid", null)).reason());
+        assertEquals("operation column '_backflow_op' has unknown value '7' (expected insert, update, delete or duplicate)",
+                map(spec, delta(7L, 1L, 5L, null, "1", "paid", null)).reason());
+        assertEquals("operation column '_backflow_op' is null", map(spec, delta(null, 1L, 5L, null, "1", "paid", null)).reason());
+    }
+
+    @Test
+    void operationColumnsAreResolvedLikeOtherColumns() throws Exception {
+        MappingSpec spec = record().operationColumn(DeltaColumns.OP).build();
+        EventMapper mapper = new EventMapper(spec, NOW);
+        mapper.open();
+
+        // Upper case (a warehouse folding unquoted names) and another column order still resolve.
+        JsonNode event = JSON.readTree(mapper.map(SourceRow.row("s",
+                new String[] {"_BACKFLOW_ROWS", "STATUS", "_BACKFLOW_OP", "TOTAL", "ID"},
+                new Object[] {1L, "paid", "update", new BigDecimal("2.5"), 7L}, "[]"), "r").payload());
+        assertEquals("update", event.get("action").asText());
+        assertEquals("{\"id\":7}", JSON.writeValueAsString(event.get("identifiers")));
+        assertEquals(JSON.readTree("{\"total\":2.5,\"status\":\"paid\"}"), event.get("fields"));
+
+        // A model row lacks the delta columns: a configuration error, as for any mapped column.
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> mapper.map(order(1, null, null, "1", "s", null, null), "r"));
+        assertTrue(e.getMessage().startsWith("Mapping references column '_backflow_op' which the query does not return"), e.getMessage());
+    }
+
+    @Test
+    void mapperMixesOperationsRowAfterRow() {
+        MappingSpec spec = record().operationColumn(DeltaColumns.OP).build();
+        EventMapper mapper = new EventMapper(spec, NOW);
+        mapper.open();
+        SourceRow insert = delta("insert", 1L, 5L, null, "19.90", "paid", null);
+
+        assertTrue(mapper.map(deleted(4L), "run-1").isEvent());
+        assertFalse(mapper.map(delta("duplicate", 2L, 3L, null, null, null, null), "run-1").isEvent());
+        MappedRow afterOthers = mapper.map(insert, "run-1");
+
+        assertEquals(text(map(spec, insert)), text(afterOthers));
     }
 
     @Test

@@ -1,10 +1,13 @@
 package io.backflow.mapping;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.backflow.model.DeltaColumns;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.ObjectInputStream;
@@ -30,7 +33,7 @@ class MappingSpecTest {
     @Test
     void builderRejectsInconsistentSpecs() {
         assertEquals("Invalid mapping: connectionName is required", error(valid().connectionName(" ")));
-        assertEquals("Invalid mapping: eventType is required (track or identify)", error(valid().eventType(null)));
+        assertEquals("Invalid mapping: eventType is required (track, identify or record)", error(valid().eventType(null)));
         assertEquals("Invalid mapping: a track mapping needs exactly one of eventName and eventNameColumn",
                 error(valid().eventNameColumn("name")));
         assertEquals("Invalid mapping: a track mapping needs exactly one of eventName and eventNameColumn",
@@ -42,6 +45,41 @@ class MappingSpecTest {
         assertEquals("Invalid mapping: primaryKey needs at least one column", error(valid().primaryKey(List.of())));
         assertEquals("Invalid mapping: primaryKey lists a column twice", error(valid().primaryKey("id", "id")));
         assertEquals("Invalid mapping: maxEventBytes must be positive, got 0", error(valid().maxEventBytes(0)));
+        assertEquals("Invalid mapping: a record mapping has no event name (eventName/eventNameColumn are for track)",
+                error(valid().eventType(EventType.RECORD)));
+        assertEquals("Invalid mapping: a record mapping has no event name (eventName/eventNameColumn are for track)",
+                error(valid().eventType(EventType.RECORD).eventName(null).eventNameColumn("kind")));
+    }
+
+    @Test
+    void recordNeedsNoUserId() {
+        MappingSpec spec = valid().eventType(EventType.RECORD).eventName(null).userIdColumn(null).build();
+
+        assertEquals(EventType.RECORD, spec.eventType());
+        assertNull(spec.userIdColumn());
+        assertEquals("record", spec.eventType().wireName());
+    }
+
+    @Test
+    void deltaColumnsAreKeptOutOfTheModelColumns() {
+        MappingSpec spec = valid()
+                .anonymousIdColumn("anon")
+                .timestampColumn("ts")
+                .templateJson("{\"a\":\"{{ total }}\"}")
+                .operationColumn(DeltaColumns.OP)
+                .build();
+
+        assertEquals(DeltaColumns.OP, spec.operationColumn());
+        // The model has no operation or row-count column: only the delta table does.
+        assertEquals(List.of("id", "uid", "anon", "ts", "total"), List.copyOf(spec.referencedColumns()));
+        assertEquals(Set.of("total"), spec.templateColumns());
+        assertEquals(List.of(), spec.missingColumns(List.of("id", "uid", "anon", "ts", "total")));
+        assertEquals(List.of(DeltaColumns.OP, DeltaColumns.ROWS), List.copyOf(spec.deltaColumns()));
+
+        MappingSpec cursor = valid().operationColumn(" ").build();
+        assertNull(cursor.operationColumn());
+        assertEquals(Set.of(), cursor.deltaColumns());
+        assertNotEquals(cursor, valid().operationColumn(DeltaColumns.OP).build());
     }
 
     @Test
@@ -95,7 +133,8 @@ class MappingSpecTest {
 
     @Test
     void specSurvivesJavaSerialization() throws Exception {
-        MappingSpec spec = valid().templateJson("{\"a\":\"{{ x }}\"}").timestampColumn("ts").maxEventBytes(1000).build();
+        MappingSpec spec = valid().templateJson("{\"a\":\"{{ x }}\"}").timestampColumn("ts").maxEventBytes(1000)
+                .operationColumn(DeltaColumns.OP).build();
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
             out.writeObject(spec);
@@ -105,6 +144,7 @@ class MappingSpecTest {
             assertEquals(spec, copy);
             assertEquals(List.of("id"), copy.primaryKey());
             assertEquals(spec.referencedColumns(), copy.referencedColumns());
+            assertEquals(DeltaColumns.OP, copy.operationColumn());
         }
     }
 }
