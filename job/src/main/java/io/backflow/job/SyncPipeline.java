@@ -1,6 +1,10 @@
 package io.backflow.job;
 
+import io.backflow.diff.DeltaTable;
+import io.backflow.diff.SnapshotDiff;
+import io.backflow.jdbc.SqlDialect;
 import io.backflow.job.cli.RunPlan;
+import io.backflow.model.DeltaColumns;
 import io.backflow.job.config.ConnectionConfig;
 import io.backflow.ledger.Ledger;
 import io.backflow.source.split.WarehouseSplit;
@@ -67,14 +71,15 @@ public final class SyncPipeline {
 
     /** Adds the sync's operators to {@code env}. */
     public static void build(StreamExecutionEnvironment env, ConnectionConfig config, LedgerStore ledger, String runId, RunPlan plan,
-            List<String> retryKeys) {
+            List<String> retryKeys, DeltaTable delta) {
         int parallelism = config.sync().parallelism();
-        SyncType type = plan.type();
+        // A diff run reads its delta table from start to end, like a FULL run reads the model.
+        SyncType type = delta != null ? SyncType.FULL : plan.type();
         String startPosition = plan.startPosition();
         ConnectionConfig.Source s = config.source();
         WarehouseSourceBuilder source = WarehouseSource.builder()
-                .endpoint(s.endpoint())
-                .primaryKey(s.primaryKey())
+                .endpoint(delta != null ? config.state().endpoint() : s.endpoint())
+                .primaryKey(delta != null ? delta.keys() : s.primaryKey())
                 .syncType(type)
                 .highWaterMarkDelay(s.cursorDelay())
                 .fetchSize(s.fetchSize())
@@ -82,12 +87,14 @@ public final class SyncPipeline {
                 .splits(type == SyncType.FULL ? parallelism : 1)
                 .runId(runId)
                 .planListener(new LedgerPlanListener(ledger));
-        if (s.table() != null) {
+        if (delta != null) {
+            source.table(delta.sourceTable());
+        } else if (s.table() != null) {
             source.table(s.table());
         } else {
             source.query(s.sql());
         }
-        if (s.cursor() != null) {
+        if (s.cursor() != null && delta == null) {
             source.cursorColumn(s.cursor());
         }
         if (plan.splits() != null) {
@@ -110,7 +117,8 @@ public final class SyncPipeline {
                 .setParallelism(parallelism);
 
         DataStream<SyncRecord> events = rows
-                .process(new MappingOperator(mappingSpec(config), runId), TypeInformation.of(SyncRecord.class))
+                .process(new MappingOperator(delta != null ? mappingSpec(config, DeltaColumns.OP) : mappingSpec(config), runId),
+                        TypeInformation.of(SyncRecord.class))
                 .name("Map to " + config.mapping().eventType().name().toLowerCase())
                 .uid(MAPPING_UID)
                 .setParallelism(parallelism);
@@ -138,10 +146,16 @@ public final class SyncPipeline {
 
     /** The mapping operator's spec for a connection. */
     public static MappingSpec mappingSpec(ConnectionConfig config) {
+        return mappingSpec(config, null);
+    }
+
+    /** The spec for rows that carry their delta operation in {@code operationColumn} (diff runs), or none (null). */
+    static MappingSpec mappingSpec(ConnectionConfig config, String operationColumn) {
         ConnectionConfig.Mapping m = config.mapping();
         MappingSpec.Builder b = MappingSpec.builder()
                 .connectionName(config.name())
-                .eventType(m.eventType() == ConnectionConfig.EventType.TRACK ? EventType.TRACK : EventType.IDENTIFY)
+                .eventType(EventType.valueOf(m.eventType().name()))
+                .operationColumn(operationColumn)
                 .userIdColumn(m.userId())
                 .anonymousIdColumn(m.anonymousId())
                 .timestampColumn(m.timestamp())
@@ -156,6 +170,14 @@ public final class SyncPipeline {
             b.eventNameColumn(m.eventColumn());
         }
         return b.build();
+    }
+
+    /** How a diff run of this connection computes its delta; {@code sendAll} for a FULL run. */
+    public static SnapshotDiff snapshotDiff(ConnectionConfig config, boolean sendAll) {
+        ConnectionConfig.Source s = config.source();
+        SqlDialect dialect = config.state().endpoint().dialect();
+        return new SnapshotDiff(dialect, config.state().schema(), config.name(), dialect.modelRelation(s.table(), s.sql()), s.primaryKey(),
+                mappingSpec(config).referencedColumns(), config.sync().mode(), sendAll);
     }
 
     /** Backflow's version, from the jar. */

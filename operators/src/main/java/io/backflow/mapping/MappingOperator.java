@@ -72,7 +72,7 @@ public class MappingOperator extends ProcessFunction<SourceRow, SyncRecord> {
         } else {
             LOG.debug("Connection {} subtask {}: invalid row {}: {}", spec.connectionName(), subtask, mapped.key(), mapped.reason());
         }
-        out.collect(SyncRecord.invalid(row.splitId(), row.position(), mapped.key(), mapped.reason()));
+        out.collect(SyncRecord.invalid(row.splitId(), row.position(), mapped.key(), mapped.reason(), keyPosition(row)));
     }
 
     /** The row's primary key values as a PositionCodec string: how a failed row is found again. */

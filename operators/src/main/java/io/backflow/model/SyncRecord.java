@@ -48,7 +48,12 @@ public final class SyncRecord implements Serializable {
     }
 
     public static SyncRecord invalid(String splitId, String position, String key, String reason) {
-        return new SyncRecord(Kind.INVALID, splitId, position, key, null, null, reason, null);
+        return invalid(splitId, position, key, reason, null);
+    }
+
+    /** An invalid row with its primary key values, so a diff sync's log can mark it. */
+    public static SyncRecord invalid(String splitId, String position, String key, String reason, String keyPosition) {
+        return new SyncRecord(Kind.INVALID, splitId, position, key, null, null, reason, keyPosition);
     }
 
     public static SyncRecord splitEnd(String splitId, String position) {

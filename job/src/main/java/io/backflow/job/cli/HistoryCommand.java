@@ -3,6 +3,7 @@ package io.backflow.job.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.backflow.diff.SnapshotUpdate;
 import io.backflow.job.config.ConnectionConfig;
 import io.backflow.ledger.Ledger;
 import io.backflow.ledger.LedgerStore;
@@ -60,18 +61,25 @@ public final class HistoryCommand {
     }
 
     /**
-     * {@code history --run ID [--failed] [--json]}: the rows of one run that were not delivered,
-     * with their key and reason ({@code --failed}: only the ones the destination refused).
+     * {@code history --run ID [--failed] [--json]}: a run's row-level log. A diff run logs every row
+     * of its delta: key, operation, status (succeeded, failed, invalid, or pending while unresolved),
+     * reason and attempt. A cursor run lists the rows that were not delivered. {@code --failed}: only
+     * the rows the destination refused.
      */
     public static int runRows(ConnectionConfig config, String runId, boolean failedOnly, boolean json, int limit, PrintStream out) {
         List<io.backflow.model.RowError> rows;
+        List<SnapshotUpdate.LogEntry> log;
         SyncRun run;
         try (Ledger ledger = new LedgerStore(config.state().endpoint(), config.state().schema()).open()) {
             run = ledger.run(runId);
             if (run == null || !run.connection().equals(config.name())) {
                 throw new io.backflow.job.SyncFailedException("connection " + config.name() + " has no run " + runId);
             }
-            rows = ledger.rowErrors(runId, Integer.MAX_VALUE);
+            log = ledger.rowLog(runId, failedOnly ? SnapshotUpdate.FAILED : null, limit);
+            rows = log != null ? List.of() : ledger.rowErrors(runId, Integer.MAX_VALUE);
+        }
+        if (log != null) {
+            return printLog(run, log, json, limit, out);
         }
         rows = rows.stream().filter(r -> !failedOnly || r.kind() == io.backflow.model.RowError.Kind.FAILED).limit(limit).toList();
         if (json) {
@@ -90,6 +98,31 @@ public final class HistoryCommand {
         out.println("Run " + run + (rows.isEmpty() ? ": every row read was delivered" : ""));
         for (io.backflow.model.RowError r : rows) {
             out.println("  " + r.kind() + "  " + r.key() + "  " + r.reason());
+        }
+        return 0;
+    }
+
+    private static int printLog(SyncRun run, List<SnapshotUpdate.LogEntry> log, boolean json, int limit, PrintStream out) {
+        if (json) {
+            ArrayNode arr = new ObjectMapper().createArrayNode();
+            for (SnapshotUpdate.LogEntry e : log) {
+                ObjectNode o = arr.addObject();
+                o.put("key", e.key());
+                o.put("operation", e.operation());
+                o.put("status", e.status());
+                o.put("reason", e.error());
+                o.put("attempts", e.attempts());
+            }
+            out.println(arr.toPrettyString());
+            return 0;
+        }
+        out.println("Run " + run + ": " + (log.isEmpty() ? "no rows" : log.size() + " row(s)" + (log.size() == limit ? " (the first " + limit
+                + "; more with --limit N)" : "")));
+        if (!log.isEmpty()) {
+            out.printf("  %-30s  %-9s  %-9s  %8s  %s%n", "KEY", "OPERATION", "STATUS", "ATTEMPT", "REASON");
+        }
+        for (SnapshotUpdate.LogEntry e : log) {
+            out.printf("  %-30s  %-9s  %-9s  %8d  %s%n", e.key(), e.operation(), e.status(), e.attempts(), e.error() == null ? "" : e.error());
         }
         return 0;
     }

@@ -1,5 +1,7 @@
 package io.backflow.job.cli;
 
+import io.backflow.diff.SnapshotDiff;
+import io.backflow.diff.SyncMode;
 import io.backflow.job.SyncFailedException;
 import io.backflow.job.config.ConnectionConfig;
 import io.backflow.ledger.Ledger;
@@ -18,15 +20,33 @@ import java.util.List;
  * @param resumedFrom the run this one continues, or null for a fresh run
  * @param savepoint the savepoint to restore, or null
  * @param splits the splits to continue without a savepoint, or null to plan afresh
+ * @param diff true when the run reads a delta table (change detection by diff): the delta of the
+ *     run it resumes, or a fresh one
+ * @param sendAll for a fresh delta: every row in scope, changed or not (a FULL diff run)
  */
 public record RunPlan(SyncType type, String startPosition, String reason, String resumedFrom, String savepoint,
-        String highWaterMark, List<Ledger.SplitProgress> splits) {
+        String highWaterMark, List<Ledger.SplitProgress> splits, boolean diff, boolean sendAll) {
+
+    private RunPlan(SyncType type, String startPosition, String reason, String resumedFrom, String savepoint, String highWaterMark,
+            List<Ledger.SplitProgress> splits) {
+        this(type, startPosition, reason, resumedFrom, savepoint, highWaterMark, splits, false, false);
+    }
+
+    private RunPlan asDiff(boolean diff) {
+        return new RunPlan(type, startPosition, reason, resumedFrom, savepoint, highWaterMark, splits, diff, diff && type == SyncType.FULL);
+    }
 
     /**
      * Decides the next run. {@code restorePath} is a savepoint Flink was told to restore
      * ({@code flink run -s}), or null.
      */
     public static RunPlan decide(ConnectionConfig config, Ledger ledger, boolean fullResync, String restorePath, String fingerprint) {
+        boolean diff = config.source().changeDetection() == ConnectionConfig.ChangeDetection.DIFF;
+        return decideRun(config, ledger, fullResync, restorePath, fingerprint, diff).asDiff(diff);
+    }
+
+    private static RunPlan decideRun(ConnectionConfig config, Ledger ledger, boolean fullResync, String restorePath, String fingerprint,
+            boolean diff) {
         List<SyncRun> recent = ledger.runs(config.name(), 1);
         SyncRun last = recent.isEmpty() ? null : recent.get(0);
         if (last != null && last.status() == RunStatus.RUNNING) {
@@ -79,13 +99,23 @@ public record RunPlan(SyncType type, String startPosition, String reason, String
             return type == SyncType.FULL ? fresh(SyncType.FULL, last.id(), verb + " from the start")
                     : new RunPlan(type, last.startPosition(), verb + " from the start", last.id(), null, null, null);
         }
-        if (config.source().cursor() == null) {
-            return fresh(SyncType.FULL, null, "no cursor column: every sync reads every row");
+        if (config.sync().mode() == SyncMode.FULL) {
+            return fresh(SyncType.FULL, null, "sync.mode full: every sync sends every row");
         }
         SyncRun succeeded = ledger.lastSucceeded(config.name());
         String change = succeeded == null ? null : Fingerprint.changeSince(succeeded.fingerprint(), fingerprint);
         if (change != null) {
             return fresh(SyncType.FULL, null, change + " since run " + succeeded.id() + ", so this sync is FULL");
+        }
+        if (diff) {
+            String snapshot = ledger.snapshotOf(config.name());
+            if (snapshot == null) {
+                return fresh(SyncType.FULL, null, "first diff sync of this connection: every row is sent");
+            }
+            if (!snapshot.equals(SnapshotDiff.snapshotTableName(config.name(), config.source().primaryKey()))) {
+                return fresh(SyncType.FULL, null, "the primary key changed since the last sync, so this sync is FULL");
+            }
+            return fresh(SyncType.DIFF, null, "rows changed since the last delivered snapshot");
         }
         String position = ledger.committedPosition(config.name());
         if (position == null) {

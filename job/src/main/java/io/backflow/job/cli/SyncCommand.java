@@ -1,5 +1,7 @@
 package io.backflow.job.cli;
 
+import io.backflow.diff.DeltaTable;
+import io.backflow.diff.SnapshotDiff;
 import io.backflow.job.SyncFailedException;
 import io.backflow.job.SyncPipeline;
 import io.backflow.job.config.ConnectionConfig;
@@ -102,6 +104,7 @@ public final class SyncCommand {
                 ledger.recordRetryKeys(runId, retryKeys);
             }
             ledger.purge(config.name(), java.time.Instant.now().minus(config.state().retention()));
+            DeltaTable delta = plan.diff() ? delta(config, ledger, runId, plan, out) : null;
             LOG.info("Sync run {} of connection {} starts: {} ({})", runId, config.name(), plan.type(), reason);
             out.println("Sync " + runId + " of " + config.name() + ": " + plan.type() + " (" + reason + ")");
 
@@ -114,7 +117,7 @@ public final class SyncCommand {
                     conf.set(StateRecoveryOptions.SAVEPOINT_PATH, plan.savepoint());
                 }
                 env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
-                SyncPipeline.build(env, config, store, runId, plan, retryKeys);
+                SyncPipeline.build(env, config, store, runId, plan, retryKeys, delta);
                 client = env.executeAsync("Backflow sync " + config.name() + " (" + plan.type() + ")");
             } catch (Exception e) {
                 String failure = "could not start the Flink job: " + rootMessage(e);
@@ -129,6 +132,31 @@ public final class SyncCommand {
                 return 0;
             }
             return follow(config, ledger, store, runId, jobId, client, restUrl, started, out);
+        }
+    }
+
+    /**
+     * The delta a diff run reads: the one of the run it resumes, or a fresh one computed in the
+     * database against the last delivered snapshot. A delta that cannot be computed fails the run.
+     */
+    private static DeltaTable delta(ConnectionConfig config, Ledger ledger, String runId, RunPlan plan, PrintStream out) {
+        SyncRun previous = plan.resumedFrom() == null ? null : ledger.run(plan.resumedFrom());
+        if (previous != null && previous.delta() != null) {
+            ledger.shareDelta(previous.id(), runId);
+            return previous.delta();
+        }
+        long started = System.nanoTime();
+        try {
+            SnapshotDiff.Result result = ledger.planDelta(runId, config.name(), SyncPipeline.snapshotDiff(config, plan.sendAll()));
+            long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+            LOG.info("Sync run {} delta {}: {} ({} ms)", runId, result.delta().table(), result.describe(), ms);
+            out.println("  " + (plan.sendAll() ? "every row: " : "changes since the last delivered snapshot: ") + result.describe()
+                    + " (computed in " + ms + " ms)");
+            return result.delta();
+        } catch (RuntimeException e) {
+            String failure = "could not compare the model with the last delivered snapshot: " + rootMessage(e);
+            ledger.finishRun(runId, RunStatus.FAILED, failure);
+            throw new SyncFailedException("sync " + runId + " " + failure, e);
         }
     }
 

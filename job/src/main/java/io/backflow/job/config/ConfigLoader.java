@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.backflow.diff.SyncMode;
 import io.backflow.jdbc.JdbcEndpoint;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -128,16 +129,46 @@ public final class ConfigLoader {
             root.problem("name", "'" + name + "' may only use letters, digits, '.', '_' and '-'");
         }
         boolean enabled = root.bool("enabled", true);
-        ConnectionConfig.Source source = source(root.child("source", true));
+        Node sourceNode = root.child("source", true);
+        ConnectionConfig.Source source = source(sourceNode);
         ConnectionConfig.Mapping mapping = mapping(root.child("mapping", true), source);
         ConnectionConfig.Destination destination = destination(root.child("destination", true));
         ConnectionConfig.State state = state(root.child("state", false), source);
-        ConnectionConfig.Sync sync = sync(root.child("sync", false));
+        Node syncNode = root.child("sync", false);
+        ConnectionConfig.Sync sync = sync(syncNode);
+        checkChangeDetection(sourceNode, syncNode, source, mapping, state, sync);
         return new ConnectionConfig(file, name, enabled, source, mapping, destination, state, sync);
     }
 
+    /** The checks that span sections: what change detection and sync mode need from the rest. */
+    private static void checkChangeDetection(Node sourceNode, Node syncNode, ConnectionConfig.Source source, ConnectionConfig.Mapping mapping,
+            ConnectionConfig.State state, ConnectionConfig.Sync sync) {
+        if (source.changeDetection() == null || source.endpoint() == null || mapping.eventType() == null) {
+            return;
+        }
+        boolean diff = source.changeDetection() == ConnectionConfig.ChangeDetection.DIFF;
+        if (diff && source.endpoint().dialect().rowHash(List.of("x")) == null) {
+            sourceNode.problem("change_detection", "diff needs PostgreSQL or DuckDB (" + source.endpoint().dialect().name()
+                    + " has no row hash here); set source.cursor and change_detection: cursor");
+        }
+        if (diff && state.endpoint() != null && !state.endpoint().url().equals(source.endpoint().url())) {
+            sourceNode.problem("change_detection", "diff compares the model with a snapshot table inside the source database, so state.url must be"
+                    + " the source database (or be left out)");
+        }
+        if (sync.mode() == SyncMode.MIRROR) {
+            if (!diff) {
+                syncNode.problem("mode", "mirror sends deletes, which a cursor cannot see; use source.change_detection: diff");
+            }
+            if (mapping.eventType() != ConnectionConfig.EventType.RECORD) {
+                syncNode.problem("mode", "mirror sends deletes, and " + mapping.eventType().name().toLowerCase()
+                        + " events cannot delete; use mapping.event_type: record");
+            }
+        }
+    }
+
     private static ConnectionConfig.Source source(Node n) {
-        n.allowOnly(Set.of("url", "user", "password", "table", "sql", "primary_key", "cursor", "cursor_delay", "fetch_size", "page_size"));
+        n.allowOnly(Set.of("url", "user", "password", "table", "sql", "primary_key", "cursor", "cursor_delay", "fetch_size", "page_size",
+                "change_detection"));
         String url = n.string("url", true);
         if (url != null && !url.startsWith("jdbc:")) {
             n.problem("url", "must be a JDBC URL starting with jdbc: (for example jdbc:postgresql://host:5432/db)");
@@ -155,12 +186,21 @@ public final class ConfigLoader {
         Duration delay = n.duration("cursor_delay", Duration.ZERO);
         int fetchSize = (int) n.number("fetch_size", 5_000, 1, 1_000_000);
         int pageSize = (int) n.number("page_size", 50_000, 1, 100_000_000);
+        // A cursor is the fast path where the table has one; without it, the diff sees every change.
+        ConnectionConfig.ChangeDetection detection = n.enumValue("change_detection", ConnectionConfig.ChangeDetection.class,
+                cursor != null ? ConnectionConfig.ChangeDetection.CURSOR : ConnectionConfig.ChangeDetection.DIFF);
+        if (detection == ConnectionConfig.ChangeDetection.CURSOR && cursor == null && n.present()) {
+            n.problem("change_detection", "cursor needs source.cursor (a column that grows when a row changes)");
+        }
+        if (detection == ConnectionConfig.ChangeDetection.DIFF && cursor != null) {
+            n.problem("cursor", "is only read with change_detection: cursor; remove it, or set change_detection: cursor");
+        }
         JdbcEndpoint endpoint = url == null ? null : new JdbcEndpoint(url, n.string("user", false), n.string("password", false));
-        return new ConnectionConfig.Source(endpoint, table, sql, key, cursor, delay, fetchSize, pageSize);
+        return new ConnectionConfig.Source(endpoint, table, sql, key, cursor, delay, fetchSize, pageSize, detection);
     }
 
     private static ConnectionConfig.Mapping mapping(Node n, ConnectionConfig.Source source) {
-        n.allowOnly(Set.of("event_type", "event", "event_column", "user_id", "anonymous_id", "timestamp", "properties", "traits"));
+        n.allowOnly(Set.of("event_type", "event", "event_column", "user_id", "anonymous_id", "timestamp", "properties", "traits", "fields"));
         ConnectionConfig.EventType type = n.enumValue("event_type", ConnectionConfig.EventType.class, n.present() ? null : ConnectionConfig.EventType.TRACK);
         String event = n.string("event", false);
         String eventColumn = n.string("event_column", false);
@@ -169,7 +209,11 @@ public final class ConfigLoader {
         String timestamp = n.string("timestamp", false);
         JsonNode properties = n.present() ? n.raw().get("properties") : null;
         JsonNode traits = n.present() ? n.raw().get("traits") : null;
-        if (n.present() && userId == null && anonymousId == null) {
+        JsonNode fields = n.present() ? n.raw().get("fields") : null;
+        if (type != ConnectionConfig.EventType.RECORD && fields != null) {
+            n.problem("fields", "only record events carry fields; track events carry properties, identify events traits");
+        }
+        if (n.present() && type != ConnectionConfig.EventType.RECORD && userId == null && anonymousId == null) {
             n.problem("user_id", "set mapping.user_id or mapping.anonymous_id (a column naming the user)");
         }
         JsonNode template = null;
@@ -189,8 +233,17 @@ public final class ConfigLoader {
                 n.problem("properties", "identify events carry traits, not properties");
             }
             template = traits;
+        } else if (type == ConnectionConfig.EventType.RECORD) {
+            if (event != null || eventColumn != null) {
+                n.problem(event != null ? "event" : "event_column", "record events have no event name");
+            }
+            if (properties != null || traits != null) {
+                n.problem(properties != null ? "properties" : "traits", "record events carry fields, not properties or traits");
+            }
+            template = fields;
         }
-        String templateField = type == ConnectionConfig.EventType.IDENTIFY ? "traits" : "properties";
+        String templateField = type == ConnectionConfig.EventType.IDENTIFY ? "traits"
+                : type == ConnectionConfig.EventType.RECORD ? "fields" : "properties";
         if (template != null && !template.isNull() && !template.isObject()) {
             n.problem(templateField, "must be a mapping of names to columns or constants");
             template = null;
@@ -264,7 +317,8 @@ public final class ConfigLoader {
     }
 
     private static ConnectionConfig.Sync sync(Node n) {
-        n.allowOnly(Set.of("parallelism", "checkpoint_interval", "savepoint_dir", "flink_rest_url"));
+        n.allowOnly(Set.of("parallelism", "checkpoint_interval", "savepoint_dir", "flink_rest_url", "mode"));
+        SyncMode mode = n.enumValue("mode", SyncMode.class, SyncMode.UPSERT);
         int parallelism = (int) n.number("parallelism", 1, 1, 1_024);
         Duration interval = n.duration("checkpoint_interval", Duration.ofSeconds(5));
         if (interval.toMillis() < 100) {
@@ -280,6 +334,6 @@ public final class ConfigLoader {
         if (rest != null && !rest.matches("https?://.+")) {
             n.problem("flink_rest_url", "must be an http:// URL such as http://localhost:8081");
         }
-        return new ConnectionConfig.Sync(parallelism, interval, savepoints, rest);
+        return new ConnectionConfig.Sync(parallelism, interval, savepoints, rest, mode);
     }
 }

@@ -31,17 +31,21 @@ public record ConnectionConfig(
             String cursor,
             Duration cursorDelay,
             int fetchSize,
-            int pageSize) {
+            int pageSize,
+            ChangeDetection changeDetection) {
         @Override
         public String toString() {
             return "Source{" + endpoint + ", " + (table != null ? "table=" + table : "sql") + ", key=" + primaryKey + ", cursor=" + cursor + "}";
         }
     }
 
-    /** How a row becomes an event. */
-    public enum EventType { TRACK, IDENTIFY }
+    /** How a sync finds the rows to send: by a growing cursor column, or by comparing with the last delivered snapshot. */
+    public enum ChangeDetection { CURSOR, DIFF }
 
-    /** The event mapping; {@code template} is the properties (track) or traits (identify) JSON-builder tree. */
+    /** How a row becomes an event. */
+    public enum EventType { TRACK, IDENTIFY, RECORD }
+
+    /** The event mapping; {@code template} is the properties (track), traits (identify) or fields (record) JSON-builder tree. */
     public record Mapping(
             EventType eventType,
             String event,
@@ -82,5 +86,6 @@ public record ConnectionConfig(
      * How the Flink job runs. {@code savepointDir} is where a stopped sync's savepoint goes (a
      * URI); {@code flinkRestUrl}, when set, is the REST address of the cluster its jobs run on.
      */
-    public record Sync(int parallelism, Duration checkpointInterval, String savepointDir, String flinkRestUrl) {}
+    public record Sync(int parallelism, Duration checkpointInterval, String savepointDir, String flinkRestUrl,
+            io.backflow.diff.SyncMode mode) {}
 }

@@ -82,14 +82,14 @@ public final class HttpDestinationWriter extends AsyncSinkWriter<SyncRecord, Del
                     // The mapper should have caught this; the base writer would fail the task instead.
                     progress.invalid(new RowError(RowError.Kind.INVALID, record.key(), record.messageId(),
                             "event is " + (record.payload() == null ? "empty" : record.payload().length + " bytes")
-                                    + ", over the destination's limit of " + maxEventBytes + " bytes"));
+                                    + ", over the destination's limit of " + maxEventBytes + " bytes", record.keyPosition()));
                 } else {
                     super.write(record, context);
                 }
                 break;
             case INVALID:
                 progress.read();
-                progress.invalid(new RowError(RowError.Kind.INVALID, record.key(), null, record.reason()));
+                progress.invalid(new RowError(RowError.Kind.INVALID, record.key(), null, record.reason(), record.keyPosition()));
                 break;
             case SPLIT_END:
                 progress.splitFinished(record.splitId());
