@@ -125,4 +125,41 @@ class ConfigLoaderTest {
             assertTrue(c.enabled(), f);
         }
     }
+
+    @Test
+    void changeDetectionDefaultsToDiffWithoutACursorAndModesAreCheckedAgainstEventsAndState() throws IOException {
+        ConnectionConfig cursor = new ConfigLoader(k -> "x").load(write(GOOD));
+        assertEquals(ConnectionConfig.ChangeDetection.CURSOR, cursor.source().changeDetection());
+        assertEquals(io.backflow.diff.SyncMode.UPSERT, cursor.sync().mode());
+
+        String record = String.join("\n",
+                "source: {url: 'jdbc:duckdb:/tmp/w.duckdb', table: customers, primary_key: id}",
+                "mapping: {event_type: record, fields: {email: '{{ email }}'}}",
+                "destination: {type: webhook, url: 'https://hooks.example.com/in'}",
+                "sync: {mode: mirror}", "");
+        ConnectionConfig mirror = new ConfigLoader(k -> "x").load(write(record));
+        assertEquals(ConnectionConfig.ChangeDetection.DIFF, mirror.source().changeDetection());
+        assertEquals(io.backflow.diff.SyncMode.MIRROR, mirror.sync().mode());
+        assertEquals(ConnectionConfig.EventType.RECORD, mirror.mapping().eventType());
+        assertEquals("{\"email\":\"{{ email }}\"}", mirror.mapping().template().toString());
+
+        String bad = String.join("\n",
+                "source: {url: 'jdbc:duckdb:/tmp/w.duckdb', table: customers, primary_key: id, cursor: updated_at, change_detection: diff}",
+                "mapping: {event_type: track, event: Seen, user_id: id, fields: {a: b}}",
+                "destination: {type: webhook, url: 'https://hooks.example.com/in'}",
+                "state: {url: 'jdbc:duckdb:/tmp/state.duckdb'}",
+                "sync: {mode: mirror}", "");
+        ConfigException e = assertThrows(ConfigException.class, () -> new ConfigLoader(k -> "x").load(write(bad)));
+        List<String> p = e.problems();
+        assertTrue(p.contains("source.cursor: is only read with change_detection: cursor; remove it, or set change_detection: cursor"), p.toString());
+        assertTrue(p.stream().anyMatch(s -> s.startsWith("source.change_detection: diff compares the model with a snapshot table inside the source database")),
+                p.toString());
+        assertTrue(p.contains("sync.mode: mirror sends deletes, and track events cannot delete; use mapping.event_type: record"), p.toString());
+        assertTrue(p.stream().anyMatch(s -> s.startsWith("mapping.fields: only record events carry fields")), p.toString());
+
+        String cursorMirror = record.replace("primary_key: id}", "primary_key: id, cursor: updated_at}");
+        ConfigException c = assertThrows(ConfigException.class, () -> new ConfigLoader(k -> "x").load(write(cursorMirror)));
+        assertTrue(c.problems().contains("sync.mode: mirror sends deletes, which a cursor cannot see; use source.change_detection: diff"),
+                c.problems().toString());
+    }
 }
