@@ -176,7 +176,7 @@ public final class SyncPipeline {
     public static SnapshotDiff snapshotDiff(ConnectionConfig config, boolean sendAll) {
         ConnectionConfig.Source s = config.source();
         SqlDialect dialect = config.state().endpoint().dialect();
-        return new SnapshotDiff(dialect, config.state().schema(), config.name(), dialect.modelRelation(s.table(), s.sql()), s.primaryKey(),
+        return new SnapshotDiff(dialect, config.state().schema(), config.name(), s.table(), s.sql(), s.primaryKey(),
                 mappingSpec(config).referencedColumns(), config.sync().mode(), sendAll);
     }
 

@@ -46,6 +46,8 @@ public final class SnapshotDiff {
     private final SqlDialect dialect;
     private final String schema;
     private final String connectionName;
+    private final String table;
+    private final String query;
     private final String modelRelation;
     private final List<String> primaryKey;
     private final List<String> mappedColumns;
@@ -55,12 +57,13 @@ public final class SnapshotDiff {
     /**
      * @param dialect the database's dialect; it must have a {@link SqlDialect#rowHash}
      * @param schema the ledger's schema, where the snapshot and delta tables live
-     * @param modelRelation the model as a FROM item ({@link SqlDialect#modelRelation})
+     * @param table the model's table, or null
+     * @param query the model's query when {@code table} is null
      * @param primaryKey the key columns, as configured
      * @param mappedColumns the columns the mapping reads, as configured (the key is added)
      * @param sendAll true for a FULL run: every row is in the delta, changed or not
      */
-    public SnapshotDiff(SqlDialect dialect, String schema, String connectionName, String modelRelation, List<String> primaryKey,
+    public SnapshotDiff(SqlDialect dialect, String schema, String connectionName, String table, String query, List<String> primaryKey,
             Collection<String> mappedColumns, SyncMode mode, boolean sendAll) {
         this.dialect = Objects.requireNonNull(dialect);
         if (dialect.rowHash(List.of("x")) == null) {
@@ -68,7 +71,12 @@ public final class SnapshotDiff {
         }
         this.schema = Objects.requireNonNull(schema);
         this.connectionName = Objects.requireNonNull(connectionName);
-        this.modelRelation = Objects.requireNonNull(modelRelation);
+        if ((table == null) == (query == null)) {
+            throw new IllegalArgumentException("set exactly one of table and query");
+        }
+        this.table = table;
+        this.query = query;
+        this.modelRelation = dialect.modelRelation(table, query);
         this.primaryKey = List.copyOf(primaryKey);
         LinkedHashSet<String> columns = new LinkedHashSet<>(primaryKey);
         columns.addAll(mappedColumns);
@@ -124,11 +132,12 @@ public final class SnapshotDiff {
         String table = delta.qualifiedTable(dialect);
         List<String> k = quote(keys);
         List<String> cols = quote(columns);
+        dialect.prepareBulkWork(c);
         try (Statement st = c.createStatement()) {
             st.execute("CREATE TABLE IF NOT EXISTS " + snapshot + " AS SELECT " + String.join(", ", k)
                     + ", CAST(NULL AS VARCHAR(32)) AS " + q(HASH) + " FROM " + modelRelation + " WHERE 1 = 0");
             st.execute("DROP TABLE IF EXISTS " + table);
-            st.execute("CREATE TABLE " + table + " AS " + deltaQuery(k, cols, snapshot));
+            st.execute("CREATE TABLE " + table + " AS " + deltaQuery(k, cols, snapshot, !keyIsDeclaredUnique(c, keys)));
             st.execute("CREATE INDEX " + dialect.quoteIdentifier(delta.table() + "_key") + " ON " + table + " (" + String.join(", ", k) + ")");
         }
         if (!retries.isEmpty()) {
@@ -159,35 +168,38 @@ public final class SnapshotDiff {
     }
 
     /**
-     * One row per changed key (all keys on a FULL run): the first row of a key several rows share
-     * stands for all of them as a duplicate; rows with a null key are all kept, to be counted invalid.
-     * In mirror mode, snapshot keys the model no longer has follow as deletes.
+     * One row per changed key (every key on a FULL run). A key several rows share becomes one
+     * duplicate row, found by a hash aggregate rather than a window over the whole model; rows
+     * with a null key are all kept, to be counted invalid. In mirror mode, snapshot keys the model
+     * no longer has follow as deletes.
      */
-    private String deltaQuery(List<String> k, List<String> cols, String snapshot) {
-        String partition = String.join(", ", k);
-        String hash = dialect.rowHash(cols);
-        StringBuilder sql = new StringBuilder();
-        sql.append("WITH backflow_rows AS (SELECT ").append(String.join(", ", cols))
-                .append(", ").append(hash).append(" AS ").append(q(HASH))
-                .append(", COUNT(*) OVER (PARTITION BY ").append(partition).append(") AS ").append(q(ROWS))
-                .append(", ROW_NUMBER() OVER (PARTITION BY ").append(partition).append(") AS backflow_rn")
-                .append(" FROM ").append(modelRelation).append(")");
-        sql.append(" SELECT ");
-        for (String c : cols) {
-            sql.append("m.").append(c).append(", ");
-        }
+    private String deltaQuery(List<String> k, List<String> cols, String snapshot, boolean findDuplicates) {
+        String hash = dialect.rowHash(prefixed("m.", cols));
         String nullKey = anyNull(k, "m.");
-        sql.append("CASE WHEN ").append(nullKey).append(" THEN '").append(OP_INSERT).append("'")
-                .append(" WHEN m.").append(q(ROWS)).append(" > 1 THEN '").append(OP_DUPLICATE).append("'")
-                .append(" WHEN s.").append(k.get(0)).append(" IS NULL THEN '").append(OP_INSERT).append("'")
-                .append(" ELSE '").append(OP_UPDATE).append("' END AS ").append(q(OP));
-        sql.append(", m.").append(q(ROWS)).append(", m.").append(q(HASH)).append(", ");
+        StringBuilder sql = new StringBuilder();
+        if (findDuplicates) {
+            sql.append("WITH backflow_dups AS (SELECT ").append(String.join(", ", k)).append(", COUNT(*) AS n FROM ").append(modelRelation)
+                    .append(" WHERE ").append(String.join(" AND ", suffixed(k, " IS NOT NULL")))
+                    .append(" GROUP BY ").append(String.join(", ", k)).append(" HAVING COUNT(*) > 1) ");
+        }
+        sql.append("SELECT ").append(String.join(", ", prefixed("m.", cols)));
+        sql.append(", CASE WHEN ").append(nullKey).append(" OR s.").append(k.get(0)).append(" IS NULL THEN '").append(OP_INSERT)
+                .append("' ELSE '").append(OP_UPDATE).append("' END AS ").append(q(OP));
+        sql.append(", CAST(1 AS BIGINT) AS ").append(q(ROWS)).append(", ").append(hash).append(" AS ").append(q(HASH)).append(", ");
         sql.append(outcomeColumns());
-        sql.append(" FROM backflow_rows m LEFT JOIN ").append(snapshot).append(" s ON ").append(join(k, "s.", "m."));
-        sql.append(" WHERE (m.backflow_rn = 1 OR ").append(nullKey).append(")");
+        sql.append(" FROM ").append(model("m"));
+        sql.append(" LEFT JOIN ").append(snapshot).append(" s ON ").append(join(k, "s.", "m."));
+        sql.append(" WHERE ").append(findDuplicates ? "NOT EXISTS (SELECT 1 FROM backflow_dups d WHERE " + join(k, "d.", "m.") + ")" : "1 = 1");
         if (!sendAll) {
-            sql.append(" AND (").append(nullKey).append(" OR m.").append(q(ROWS)).append(" > 1 OR s.").append(k.get(0))
-                    .append(" IS NULL OR s.").append(q(HASH)).append(" <> m.").append(q(HASH)).append(")");
+            sql.append(" AND (").append(nullKey).append(" OR s.").append(k.get(0)).append(" IS NULL OR s.").append(q(HASH))
+                    .append(" <> ").append(hash).append(")");
+        }
+        if (findDuplicates) {
+            sql.append(" UNION ALL SELECT ");
+            for (String c : cols) {
+                sql.append(k.contains(c) ? "d." + c : "NULL").append(", ");
+            }
+            sql.append("'").append(OP_DUPLICATE).append("', d.n, NULL, ").append(outcomeColumns()).append(" FROM backflow_dups d");
         }
         if (mode == SyncMode.MIRROR) {
             sql.append(" UNION ALL SELECT ");
@@ -195,10 +207,75 @@ public final class SnapshotDiff {
                 sql.append(k.contains(c) ? "s." + c : "NULL").append(", ");
             }
             sql.append("'").append(OP_DELETE).append("', 1, NULL, ").append(outcomeColumns())
-                    .append(" FROM ").append(snapshot).append(" s WHERE NOT EXISTS (SELECT 1 FROM backflow_rows m WHERE ")
-                    .append(join(k, "m.", "s.")).append(")");
+                    .append(" FROM ").append(snapshot).append(" s WHERE NOT EXISTS (SELECT 1 FROM ").append(model("mm"))
+                    .append(" WHERE ").append(join(k, "mm.", "s.")).append(")");
         }
         return sql.toString();
+    }
+
+    /**
+     * True when the model is a table whose primary key or a unique index covers the key columns:
+     * then no two rows share a key, and the diff skips looking for duplicates (an aggregate over
+     * the whole table). Any doubt (a query model, metadata the driver does not give) means false.
+     */
+    private boolean keyIsDeclaredUnique(Connection c, List<String> keys) {
+        if (table == null) {
+            return false;
+        }
+        String[] parts = table.split("\\.");
+        String name = parts[parts.length - 1];
+        String schemaName = parts.length > 1 ? parts[parts.length - 2] : null;
+        java.util.Set<String> key = new java.util.HashSet<>();
+        keys.forEach(col -> key.add(col.toLowerCase(Locale.ROOT)));
+        try {
+            java.sql.DatabaseMetaData md = c.getMetaData();
+            for (String candidate : new LinkedHashSet<>(List.of(name, name.toLowerCase(Locale.ROOT)))) {
+                String schemaCandidate = schemaName == null ? null : md.storesLowerCaseIdentifiers() ? schemaName.toLowerCase(Locale.ROOT) : schemaName;
+                Map<String, java.util.Set<String>> unique = new LinkedHashMap<>();
+                try (ResultSet rs = md.getPrimaryKeys(null, schemaCandidate, candidate)) {
+                    while (rs.next()) {
+                        unique.computeIfAbsent("primary key", x -> new java.util.HashSet<>()).add(rs.getString("COLUMN_NAME").toLowerCase(Locale.ROOT));
+                    }
+                }
+                try (ResultSet rs = md.getIndexInfo(null, schemaCandidate, candidate, true, true)) {
+                    while (rs.next()) {
+                        String index = rs.getString("INDEX_NAME");
+                        String column = rs.getString("COLUMN_NAME");
+                        // A partial unique index says nothing about the rows outside its condition.
+                        if (index != null && column != null && !rs.getBoolean("NON_UNIQUE") && rs.getString("FILTER_CONDITION") == null) {
+                            unique.computeIfAbsent(index, x -> new java.util.HashSet<>()).add(column.toLowerCase(Locale.ROOT));
+                        }
+                    }
+                } catch (SQLException e) {
+                    // Some drivers do not list indexes; the primary key is enough.
+                }
+                for (java.util.Set<String> columns : unique.values()) {
+                    if (!columns.isEmpty() && key.containsAll(columns)) {
+                        return true;
+                    }
+                }
+            }
+        } catch (SQLException | RuntimeException e) {
+            return false;
+        }
+        return false;
+    }
+
+    /** The model as a FROM item named {@code alias}. */
+    private String model(String alias) {
+        return table != null ? dialect.quoteQualified(table) + " " + alias : "(" + query + ") " + alias;
+    }
+
+    private static List<String> prefixed(String prefix, List<String> names) {
+        List<String> out = new ArrayList<>();
+        names.forEach(n -> out.add(prefix + n));
+        return out;
+    }
+
+    private static List<String> suffixed(List<String> names, String suffix) {
+        List<String> out = new ArrayList<>();
+        names.forEach(n -> out.add(n + suffix));
+        return out;
     }
 
     private String outcomeColumns() {

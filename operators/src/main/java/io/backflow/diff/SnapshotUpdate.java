@@ -24,9 +24,10 @@ import java.util.List;
 
 /**
  * What the ledger does to a diff sync's tables, inside its own transactions: records each row's
- * outcome in the delta as its checkpoint commits, and, once every row of the delta is resolved,
+ * failure in the delta as its checkpoint commits, and, once every row of the delta is resolved,
  * moves the snapshot forward by the rows the destination acknowledged (and only those), in a few
- * set-based statements.
+ * set-based statements. A delta row without a recorded outcome in a completed delta was
+ * acknowledged.
  */
 public final class SnapshotUpdate {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -85,15 +86,17 @@ public final class SnapshotUpdate {
             nulls.add(col + " IS NULL");
             joins.add("d." + col + " = " + snapshot + "." + col);
         }
+        dialect.prepareBulkWork(c);
         try (Statement st = c.createStatement()) {
             st.executeUpdate("UPDATE " + table + " SET " + q(STATUS) + " = '" + INVALID + "', " + q(ERROR)
                     + " = 'primary key is null' WHERE " + q(STATUS) + " IS NULL AND (" + String.join(" OR ", nulls) + ")");
-            st.executeUpdate("UPDATE " + table + " SET " + q(STATUS) + " = '" + SUCCEEDED + "' WHERE " + q(STATUS) + " IS NULL AND "
-                    + q(OP) + " IN ('" + OP_INSERT + "', '" + OP_UPDATE + "', '" + OP_DELETE + "')");
-            st.executeUpdate("DELETE FROM " + snapshot + " WHERE EXISTS (SELECT 1 FROM " + table + " d WHERE d." + q(STATUS) + " = '"
-                    + SUCCEEDED + "' AND " + String.join(" AND ", joins) + ")");
+            // Acknowledged rows keep a NULL status (read as succeeded once the run completed): marking
+            // a million rows would rewrite the whole delta.
+            String acknowledged = q(STATUS) + " IS NULL AND " + q(OP) + " IN ('" + OP_INSERT + "', '" + OP_UPDATE + "', '" + OP_DELETE + "')";
+            st.executeUpdate("DELETE FROM " + snapshot + " WHERE EXISTS (SELECT 1 FROM " + table + " d WHERE d." + acknowledged
+                    + " AND " + String.join(" AND ", joins) + ")");
             st.executeUpdate("INSERT INTO " + snapshot + " (" + String.join(", ", k) + ", " + q(HASH) + ") SELECT "
-                    + String.join(", ", k) + ", " + q(HASH) + " FROM " + table + " WHERE " + q(STATUS) + " = '" + SUCCEEDED + "' AND "
+                    + String.join(", ", k) + ", " + q(HASH) + " FROM " + table + " WHERE " + acknowledged + " AND "
                     + q(OP) + " <> '" + OP_DELETE + "'");
         }
     }
@@ -110,18 +113,19 @@ public final class SnapshotUpdate {
 
     /**
      * The delta's rows in key order, at most {@code limit}, only those with status {@code onlyStatus}
-     * unless it is null. A row whose status is still unset is {@code pending}.
+     * unless it is null. A row without a recorded outcome is {@code succeeded} once the delta is
+     * {@code complete} (a run over it succeeded), {@code pending} before.
      */
-    public List<LogEntry> log(Connection c, DeltaTable delta, String onlyStatus, int limit) throws SQLException {
+    public List<LogEntry> log(Connection c, DeltaTable delta, boolean complete, String onlyStatus, int limit) throws SQLException {
         List<String> k = new ArrayList<>();
         delta.keys().forEach(name -> k.add(dialect.quoteIdentifier(name)));
         String sql = "SELECT " + String.join(", ", k) + ", " + q(OP) + ", " + q(STATUS) + ", " + q(ERROR) + ", " + q(ATTEMPTS)
                 + " FROM " + delta.qualifiedTable(dialect)
-                + (onlyStatus != null ? " WHERE " + q(STATUS) + " = ?" : "")
+                + (onlyStatus == null ? "" : SUCCEEDED.equals(onlyStatus) ? " WHERE " + q(STATUS) + " IS NULL" : " WHERE " + q(STATUS) + " = ?")
                 + " ORDER BY " + String.join(", ", k);
         List<LogEntry> out = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement(sql)) {
-            if (onlyStatus != null) {
+            if (onlyStatus != null && !SUCCEEDED.equals(onlyStatus)) {
                 ps.setString(1, onlyStatus);
             }
             ps.setMaxRows(limit);
@@ -135,7 +139,7 @@ public final class SnapshotUpdate {
                     }
                     int n = k.size();
                     String status = rs.getString(n + 2);
-                    out.add(new LogEntry(key.toString(), rs.getString(n + 1), status == null ? "pending" : status, rs.getString(n + 3),
+                    out.add(new LogEntry(key.toString(), rs.getString(n + 1), status != null ? status : complete ? SUCCEEDED : "pending", rs.getString(n + 3),
                             rs.getInt(n + 4)));
                 }
             }

@@ -152,6 +152,12 @@ public interface SqlDialect extends Serializable {
         return null;
     }
 
+    /**
+     * Tunes the current transaction for set-based work over whole tables (the diff's joins and
+     * aggregates), where the database's defaults are sized for small queries.
+     */
+    default void prepareBulkWork(Connection connection) throws SQLException {}
+
     /** The dialect for a JDBC URL; unknown databases get ANSI double-quote quoting. */
     static SqlDialect forUrl(String url) {
         String u = url.toLowerCase(java.util.Locale.ROOT);

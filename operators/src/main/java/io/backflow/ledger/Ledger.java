@@ -258,7 +258,14 @@ public final class Ledger implements AutoCloseable {
             if (!tableExists(c, run.delta().schema(), run.delta().table())) {
                 return null;
             }
-            return snapshots.log(c, run.delta(), onlyStatus, limit);
+            boolean complete;
+            try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM " + runs + " WHERE delta = ? AND status = 'SUCCEEDED'")) {
+                ps.setString(1, run.delta().toJson());
+                try (ResultSet rs = ps.executeQuery()) {
+                    complete = rs.next();
+                }
+            }
+            return snapshots.log(c, run.delta(), complete, onlyStatus, limit);
         });
     }
 

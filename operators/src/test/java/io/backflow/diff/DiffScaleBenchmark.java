@@ -28,12 +28,14 @@ class DiffScaleBenchmark {
     @TempDir static Path tmp;
 
     @ParameterizedTest
-    @ValueSource(strings = {"duckdb", "postgres"})
-    void diffAtScale(String db) {
+    @ValueSource(strings = {"duckdb", "postgres", "duckdb with primary key", "postgres with primary key"})
+    void diffAtScale(String variant) {
+        String db = variant.split(" ")[0];
+        boolean declaredKey = variant.contains("primary key");
         int rows = Integer.getInteger("backflow.bench.rows", 1_000_000);
-        JdbcEndpoint endpoint = db.equals("postgres") ? Databases.newPostgresDatabase("bench") : Databases.duckDb(tmp, "bench");
+        JdbcEndpoint endpoint = db.equals("postgres") ? Databases.newPostgresDatabase("bench") : Databases.duckDb(tmp, "bench" + declaredKey);
         Databases.execute(endpoint, "CREATE SCHEMA shop",
-                "CREATE TABLE shop.users (id BIGINT, email VARCHAR(80), plan VARCHAR(20), score DECIMAL(10,2), note VARCHAR(40))",
+                "CREATE TABLE shop.users (id BIGINT" + (declaredKey ? " PRIMARY KEY" : "") + ", email VARCHAR(80), plan VARCHAR(20), score DECIMAL(10,2), note VARCHAR(40))",
                 "INSERT INTO shop.users SELECT i, 'user' || i || '@example.com', CASE WHEN i % 3 = 0 THEN 'pro' ELSE 'free' END, i / 7.0,"
                         + " 'unmapped' FROM generate_series(1, " + rows + ") AS t(i)");
         if (db.equals("postgres")) {
@@ -45,17 +47,17 @@ class DiffScaleBenchmark {
             String first = ledger.startRun("users", "FULL", null, "bench");
             long t0 = System.nanoTime();
             SnapshotDiff.Result full = ledger.planDelta(first, "users", all);
-            report(db, "first delta (every row)", t0, full);
+            report(variant, "first delta (every row)", t0, full);
             assertEquals(rows, full.rows("insert"));
             t0 = System.nanoTime();
             ledger.planned(first, null, List.of(new Ledger.SplitProgress("full-0", "d", null, false)));
             ledger.commit(new LedgerCommittable(first, 0, 1, 0, 0, 0, 0, Map.of(), Set.of("full-0"), List.of()));
-            report(db, "snapshot moved by " + rows + " acknowledged rows", t0, null);
+            report(variant, "snapshot moved by " + rows + " acknowledged rows", t0, null);
 
             String second = ledger.startRun("users", "DIFF", null, "bench");
             t0 = System.nanoTime();
             SnapshotDiff.Result none = ledger.planDelta(second, "users", changes);
-            report(db, "delta with nothing changed", t0, none);
+            report(variant, "delta with nothing changed", t0, none);
             assertEquals(0, none.rows("insert") + none.rows("update"));
             ledger.planned(second, null, List.of(new Ledger.SplitProgress("full-0", "d", null, false)));
             ledger.commit(new LedgerCommittable(second, 0, 1, 0, 0, 0, 0, Map.of(), Set.of("full-0"), List.of()));
@@ -64,20 +66,20 @@ class DiffScaleBenchmark {
             String third = ledger.startRun("users", "DIFF", null, "bench");
             t0 = System.nanoTime();
             SnapshotDiff.Result some = ledger.planDelta(third, "users", changes);
-            report(db, "delta with 1% changed", t0, some);
+            report(variant, "delta with 1% changed", t0, some);
         }
     }
 
     private static SnapshotDiff diff(JdbcEndpoint endpoint, boolean sendAll) {
-        return new SnapshotDiff(endpoint.dialect(), "backflow", "users", endpoint.dialect().modelRelation("shop.users", null), List.of("id"),
+        return new SnapshotDiff(endpoint.dialect(), "backflow", "users", "shop.users", null, List.of("id"),
                 List.of("email", "plan", "score"), SyncMode.MIRROR, sendAll);
     }
 
-    private static void report(String db, String step, long startedNanos, SnapshotDiff.Result result) {
+    private static void report(String variant, String step, long startedNanos, SnapshotDiff.Result result) {
         long ms = (System.nanoTime() - startedNanos) / 1_000_000;
         Runtime rt = Runtime.getRuntime();
         long heapMb = (rt.totalMemory() - rt.freeMemory()) / (1024 * 1024);
-        System.out.printf("DiffScaleBenchmark %-8s %-45s %7d ms  heap in use %4d MB  %s%n", db, step, ms, heapMb,
+        System.out.printf("DiffScaleBenchmark %-25s %-45s %7d ms  heap in use %4d MB  %s%n", variant, step, ms, heapMb,
                 result == null ? "" : result.describe());
     }
 }

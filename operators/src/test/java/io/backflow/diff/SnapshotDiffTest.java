@@ -40,7 +40,7 @@ class SnapshotDiffTest {
     }
 
     private static SnapshotDiff diff(JdbcEndpoint endpoint, SyncMode mode, boolean sendAll) {
-        return new SnapshotDiff(endpoint.dialect(), "backflow", "items", endpoint.dialect().modelRelation("shop.items", null), List.of("id"),
+        return new SnapshotDiff(endpoint.dialect(), "backflow", "items", "shop.items", null, List.of("id"),
                 List.of("name", "price"), mode, sendAll);
     }
 
@@ -124,7 +124,7 @@ class SnapshotDiffTest {
     @MethodSource("databases")
     void upsertSendsNoDeletesAndAFailedDeleteIsSentAgain(String db) {
         JdbcEndpoint endpoint = database(db, "diff_upsert");
-        Databases.execute(endpoint, "CREATE SCHEMA shop", "CREATE TABLE shop.items (id BIGINT, name VARCHAR(20), price INTEGER)",
+        Databases.execute(endpoint, "CREATE SCHEMA shop", "CREATE TABLE shop.items (id BIGINT PRIMARY KEY, name VARCHAR(20), price INTEGER)",
                 "INSERT INTO shop.items VALUES (1, 'a', 10), (2, 'b', 20), (3, 'c', 30)");
         try (Ledger ledger = new LedgerStore(endpoint, "backflow").open()) {
             String first = ledger.startRun("items", "FULL", null, "first");

@@ -19,8 +19,8 @@ import java.util.Map;
 /**
  * {@code demo}: a complete reverse-ETL round trip on embedded parts only. Seeds a DuckDB
  * warehouse with users and orders, starts a local receiver that writes what it gets to a file,
- * runs a FULL sync of both connections, adds and changes rows, and runs an INCREMENTAL sync that
- * delivers only those.
+ * runs a FULL sync of its three connections, adds, changes and deletes rows, and runs the next
+ * syncs, which deliver only those: INCREMENTAL for the two with a cursor, a DIFF for the accounts.
  */
 public final class DemoCommand {
     private DemoCommand() {}
@@ -35,37 +35,42 @@ public final class DemoCommand {
             Files.deleteIfExists(received);
             String url = "jdbc:duckdb:" + warehouse;
             seed(url);
-            out.println("Demo warehouse: " + warehouse + " (1000 users, 5000 orders)");
+            out.println("Demo warehouse: " + warehouse + " (1000 users, 5000 orders, 500 accounts)");
 
             try (FileReceiver receiver = FileReceiver.start(received)) {
                 Map<String, String> env = Map.of("BACKFLOW_DEMO_WAREHOUSE", url, "BACKFLOW_DEMO_RECEIVER", receiver.url());
                 ConfigLoader loader = new ConfigLoader(name -> env.getOrDefault(name, System.getenv(name)));
                 ConnectionConfig users = loader.load(config(dir, "demo-users.yaml"));
                 ConnectionConfig orders = loader.load(config(dir, "demo.yaml"));
+                ConnectionConfig accounts = loader.load(config(dir, "demo-accounts.yaml"));
                 out.println("Destination: a local receiver at " + receiver.url() + " writing to " + received);
 
                 out.println("\n== 1. First syncs: FULL, every row ==");
-                int code = SyncCommand.run(users, false, out) | SyncCommand.run(orders, false, out);
+                int code = SyncCommand.run(users, false, out) | SyncCommand.run(orders, false, out) | SyncCommand.run(accounts, false, out);
                 out.println("Receiver has " + receiver.events() + " events.");
 
-                out.println("\n== 2. New orders and a changed user in the warehouse ==");
+                out.println("\n== 2. New orders, changed users, and accounts added, changed and removed ==");
                 change(url);
-                out.println("Inserted 25 orders, updated 3 users.");
+                out.println("Inserted 25 orders, updated 3 users; inserted 3 accounts, changed 4, deleted 2.");
 
-                out.println("\n== 3. Next syncs: INCREMENTAL, only what changed ==");
+                out.println("\n== 3. Next syncs: only what changed (INCREMENTAL by cursor, DIFF against the last delivered snapshot) ==");
                 long before = receiver.events();
                 code |= SyncCommand.run(users, false, out) | SyncCommand.run(orders, false, out);
                 out.println("Receiver got " + (receiver.events() - before) + " more events (expected 28).");
+                before = receiver.events();
+                code |= SyncCommand.run(accounts, false, out);
+                out.println("Receiver got " + (receiver.events() - before) + " record events from the diff (expected 9: 3 inserts, 4 updates, 2 deletes).");
 
                 out.println("\n== History of " + orders.name() + " ==");
                 HistoryCommand.run(orders, false, 10, out);
                 out.println("\nWhere to look:");
                 out.println("  events received:  " + received);
-                out.println("  warehouse+ledger: " + warehouse + " (tables users, orders; ledger in schema backflow)");
+                out.println("  warehouse+ledger: " + warehouse + " (tables users, orders, accounts; ledger in schema backflow)");
                 boolean defaultDir = warehouse.equals(Path.of("demo-output", "warehouse.duckdb").toAbsolutePath());
                 out.println("  try:              " + (defaultDir ? "" : "BACKFLOW_DEMO_WAREHOUSE=" + url + " ")
                         + "java -jar job/target/backflow.jar preview --connection conf/demo.yaml");
                 out.println("                    java -jar job/target/backflow.jar history --connection conf/demo.yaml");
+                out.println("                    java -jar job/target/backflow.jar history --connection conf/demo-accounts.yaml --run <ID>  (row-level log)");
                 return code == 0 ? 0 : 1;
             }
         } catch (IOException | SQLException e) {
@@ -123,6 +128,8 @@ public final class DemoCommand {
                     + " '{\"sku\": \"SKU-' || (i % 50) || '\", \"qty\": ' || (1 + i % 3) || '}' AS item_json,"
                     + " TIMESTAMP '2024-01-01 00:00:00' + to_minutes(i) AS created_at,"
                     + " TIMESTAMP '2024-01-01 00:00:00' + to_minutes(i) AS updated_at FROM range(1, 5001) t(i)");
+            st.execute("CREATE TABLE accounts AS SELECT i AS id, 'Account ' || i AS name, CASE WHEN i % 4 = 0 THEN 'team' ELSE 'starter' END AS plan,"
+                    + " 1 + i % 20 AS seats FROM range(1, 501) t(i)");
         }
     }
 
@@ -131,6 +138,9 @@ public final class DemoCommand {
             st.execute("INSERT INTO orders SELECT i, 1 + i % 1000, 42.00, 'EUR', '{\"sku\": \"SKU-NEW\", \"qty\": 1}',"
                     + " TIMESTAMP '2024-06-01 00:00:00' + to_minutes(i), TIMESTAMP '2024-06-01 00:00:00' + to_minutes(i) FROM range(5001, 5026) t(i)");
             st.execute("UPDATE users SET plan = 'enterprise', updated_at = TIMESTAMP '2024-06-01 12:00:00' WHERE id IN (7, 77, 777)");
+            st.execute("INSERT INTO accounts SELECT i, 'Account ' || i, 'starter', 1 FROM range(501, 504) t(i)");
+            st.execute("UPDATE accounts SET plan = 'enterprise' WHERE id IN (10, 20, 30, 40)");
+            st.execute("DELETE FROM accounts WHERE id IN (5, 6)");
         }
     }
 }
