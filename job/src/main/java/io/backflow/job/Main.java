@@ -26,7 +26,7 @@ public final class Main {
             "  disable  --connection FILE                   switch a connection off, draining its running sync",
             "  enable   --connection FILE                   switch it back on",
             "  history  --connection FILE [--json] [--limit N]   list its sync runs, newest first",
-            "  history  --connection FILE --run ID [--failed] [--json]   the rows of a run that were not delivered",
+            "  history  --connection FILE --run ID [--failed] [--json] [--limit N]   a run's row log (diff: every row; cursor: rows not delivered)",
             "  preview  --connection FILE [--limit N]       print the events the first N rows become; sends nothing",
             "  demo     [--dir DIR]                         a complete demo on an embedded DuckDB warehouse",
             "  receive  --file FILE [--port N] [--host H]   a test destination that appends every event it gets to FILE");

@@ -95,7 +95,10 @@ public final class HistoryCommand {
             out.println(arr.toPrettyString());
             return 0;
         }
-        out.println("Run " + run + (rows.isEmpty() ? ": every row read was delivered" : ""));
+        boolean purged = run.finishedAt() != null && run.finishedAt().isBefore(java.time.Instant.now().minus(config.state().retention()));
+        out.println("Run " + run + (!rows.isEmpty() ? "" : purged ? ": its row detail was purged (older than state.retention "
+                + (config.state().retention().toDays() > 0 ? config.state().retention().toDays() + "d" : config.state().retention().toHours() + "h")
+                + ")" : ": every row read was delivered"));
         for (io.backflow.model.RowError r : rows) {
             out.println("  " + r.kind() + "  " + r.key() + "  " + r.reason());
         }

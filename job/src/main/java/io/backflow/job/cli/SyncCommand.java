@@ -104,9 +104,9 @@ public final class SyncCommand {
                 ledger.recordRetryKeys(runId, retryKeys);
             }
             ledger.purge(config.name(), java.time.Instant.now().minus(config.state().retention()));
-            DeltaTable delta = plan.diff() ? delta(config, ledger, runId, plan, out) : null;
             LOG.info("Sync run {} of connection {} starts: {} ({})", runId, config.name(), plan.type(), reason);
             out.println("Sync " + runId + " of " + config.name() + ": " + plan.type() + " (" + reason + ")");
+            DeltaTable delta = plan.diff() ? delta(config, ledger, runId, plan, out) : null;
 
             long started = System.nanoTime();
             JobClient client;
