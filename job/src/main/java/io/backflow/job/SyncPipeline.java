@@ -117,7 +117,7 @@ public final class SyncPipeline {
                 .setParallelism(parallelism);
 
         DataStream<SyncRecord> events = rows
-                .process(new MappingOperator(delta != null ? mappingSpec(config, DeltaColumns.OP) : mappingSpec(config), runId),
+                .process(new MappingOperator(delta != null ? mappingSpec(config, DeltaColumns.OP, delta.table()) : mappingSpec(config), runId),
                         TypeInformation.of(SyncRecord.class))
                 .name("Map to " + config.mapping().eventType().name().toLowerCase())
                 .uid(MAPPING_UID)
@@ -146,16 +146,20 @@ public final class SyncPipeline {
 
     /** The mapping operator's spec for a connection. */
     public static MappingSpec mappingSpec(ConnectionConfig config) {
-        return mappingSpec(config, null);
+        return mappingSpec(config, null, null);
     }
 
-    /** The spec for rows that carry their delta operation in {@code operationColumn} (diff runs), or none (null). */
-    static MappingSpec mappingSpec(ConnectionConfig config, String operationColumn) {
+    /**
+     * The spec for rows that carry their delta operation in {@code operationColumn} (diff runs), or
+     * none (null); message ids are unique per {@code messageIdScope} (the delta table) too.
+     */
+    static MappingSpec mappingSpec(ConnectionConfig config, String operationColumn, String messageIdScope) {
         ConnectionConfig.Mapping m = config.mapping();
         MappingSpec.Builder b = MappingSpec.builder()
                 .connectionName(config.name())
                 .eventType(EventType.valueOf(m.eventType().name()))
                 .operationColumn(operationColumn)
+                .messageIdScope(messageIdScope)
                 .userIdColumn(m.userId())
                 .anonymousIdColumn(m.anonymousId())
                 .timestampColumn(m.timestamp())

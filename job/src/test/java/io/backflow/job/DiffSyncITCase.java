@@ -310,6 +310,28 @@ class DiffSyncITCase {
         assertTrue(r.err().contains("sync.mode") && r.err().contains("track events cannot delete"), r.err());
     }
 
+    @Test
+    void aDiffRunStoppedLongerThanTheRetentionAgoIsResumedOverTheSameDelta() throws Exception {
+        useDatabase("postgres");
+        receiver.respond(req -> HttpReceiver.Response.ok().delayed(Duration.ofMillis(20)));
+        insert(1, 1500);
+        Path conn = connection("mirror", "record", "state:\n  retention: 1s");
+        CompletableFuture<BackflowCli.Result> sync = CompletableFuture.supplyAsync(() -> BackflowCli.sync(conn));
+        assertTrue(receiver.awaitDelivered(300, Duration.ofSeconds(60)));
+        assertEquals(0, BackflowCli.run("stop", "--connection", conn.toString()).exitCode());
+        assertEquals(3, sync.get(2, TimeUnit.MINUTES).exitCode());
+        // Rows the stopped run had already sent change before it is resumed.
+        Databases.execute(db, "UPDATE customers SET plan = 'changed' WHERE id IN (1, 751)");
+        Thread.sleep(1_500);
+        BackflowCli.Result resumed = BackflowCli.sync(conn);
+        assertEquals(0, resumed.exitCode(), resumed.toString());
+        assertTrue(resumed.out().contains("resumes cancelled run"), resumed.out());
+        assertEquals(2, sync(conn, "DIFF").get("read").asLong(), "the two changes, which the resumed delta predates");
+        applyReceived();
+        assertEquals(table(), state, "every row delivered although the stopped run's detail was past retention");
+        assertEquals(0, sync(conn, "DIFF").get("read").asLong());
+    }
+
     // ------------------------------------------------------------------ stops during diff syncs
 
     private static long seed() {

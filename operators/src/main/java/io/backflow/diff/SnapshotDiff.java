@@ -126,7 +126,7 @@ public final class SnapshotDiff {
     public Result materialize(Connection c, String runId, List<Retry> retries) throws SQLException {
         Map<String, String> actual = actualColumns(c);
         List<String> keys = resolve(primaryKey, actual);
-        List<String> columns = resolve(mappedColumns, actual);
+        List<String> columns = List.copyOf(new LinkedHashSet<>(resolve(mappedColumns, actual)));
         DeltaTable delta = new DeltaTable(schema, deltaTableName(runId), snapshotTableName(connectionName, primaryKey), keys);
         String snapshot = delta.qualifiedSnapshot(dialect);
         String table = delta.qualifiedTable(dialect);
@@ -134,12 +134,20 @@ public final class SnapshotDiff {
         List<String> cols = quote(columns);
         dialect.prepareBulkWork(c);
         try (Statement st = c.createStatement()) {
-            st.execute("CREATE TABLE IF NOT EXISTS " + snapshot + " AS SELECT " + String.join(", ", k)
-                    + ", CAST(NULL AS VARCHAR(32)) AS " + q(HASH) + " FROM " + modelRelation + " WHERE 1 = 0");
+            String createSnapshot = " " + snapshot + " AS SELECT " + String.join(", ", k)
+                    + ", CAST(NULL AS VARCHAR(32)) AS " + q(HASH) + " FROM " + modelRelation + " WHERE 1 = 0";
+            st.execute("CREATE TABLE IF NOT EXISTS" + createSnapshot);
+            if (!keyTypes(c, snapshot, k).equals(keyTypes(c, modelRelation, k))) {
+                // The key's type changed (the fingerprint made this run FULL): the old snapshot
+                // cannot be joined with the model any more. Without it every row is sent again.
+                st.execute("DROP TABLE " + snapshot);
+                st.execute("CREATE TABLE" + createSnapshot);
+            }
             st.execute("DROP TABLE IF EXISTS " + table);
             st.execute("CREATE TABLE " + table + " AS " + deltaQuery(k, cols, snapshot, !keyIsDeclaredUnique(c, keys)));
             st.execute("CREATE INDEX " + dialect.quoteIdentifier(delta.table() + "_key") + " ON " + table + " (" + String.join(", ", k) + ")");
         }
+        checkKeysRoundTrip(c, table, keys, k);
         if (!retries.isEmpty()) {
             KeyMatch match = KeyMatch.on(c, dialect, table, keys);
             try (PreparedStatement ps = c.prepareStatement("UPDATE " + table + " SET " + q(ATTEMPTS) + " = ? WHERE " + match.condition())) {
@@ -192,7 +200,7 @@ public final class SnapshotDiff {
         sql.append(" WHERE ").append(findDuplicates ? "NOT EXISTS (SELECT 1 FROM backflow_dups d WHERE " + join(k, "d.", "m.") + ")" : "1 = 1");
         if (!sendAll) {
             sql.append(" AND (").append(nullKey).append(" OR s.").append(k.get(0)).append(" IS NULL OR s.").append(q(HASH))
-                    .append(" <> ").append(hash).append(")");
+                    .append(" IS NULL OR s.").append(q(HASH)).append(" <> ").append(hash).append(")");
         }
         if (findDuplicates) {
             sql.append(" UNION ALL SELECT ");
@@ -224,7 +232,10 @@ public final class SnapshotDiff {
         }
         String[] parts = table.split("\\.");
         String name = parts[parts.length - 1];
-        String schemaName = parts.length > 1 ? parts[parts.length - 2] : null;
+        String schemaName = parts.length > 1 ? parts[parts.length - 2] : currentSchema(c);
+        if (schemaName == null) {
+            return false;
+        }
         java.util.Set<String> key = new java.util.HashSet<>();
         keys.forEach(col -> key.add(col.toLowerCase(Locale.ROOT)));
         try {
@@ -259,6 +270,73 @@ public final class SnapshotDiff {
             return false;
         }
         return false;
+    }
+
+    /**
+     * The ledger finds a delta row again by the key values the job read: refuses keys that cannot
+     * be matched by value (floating point), and tries one row of the delta the way a failure would.
+     */
+    private void checkKeysRoundTrip(Connection c, String table, List<String> keys, List<String> k) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + String.join(", ", k) + " FROM " + table + " WHERE "
+                + String.join(" AND ", suffixed(k, " IS NOT NULL")))) {
+            ps.setMaxRows(1);
+            try (ResultSet rs = ps.executeQuery()) {
+                int[] types = io.backflow.jdbc.JdbcValues.columnTypes(rs.getMetaData());
+                for (int i = 0; i < types.length; i++) {
+                    if (types[i] == java.sql.Types.REAL || types[i] == java.sql.Types.FLOAT || types[i] == java.sql.Types.DOUBLE) {
+                        throw new IllegalArgumentException("primary key column '" + keys.get(i) + "' is floating point ("
+                                + rs.getMetaData().getColumnTypeName(i + 1) + "), which cannot identify a row exactly; change_detection: diff"
+                                + " needs a key of integer, decimal, text, date, timestamp or uuid columns");
+                    }
+                }
+                if (!rs.next()) {
+                    return;
+                }
+                Object[] values = new Object[k.size()];
+                for (int i = 0; i < values.length; i++) {
+                    values[i] = io.backflow.jdbc.JdbcValues.read(rs, i + 1, types[i]);
+                }
+                KeyMatch match = KeyMatch.on(c, dialect, table, keys);
+                try (PreparedStatement find = c.prepareStatement("SELECT COUNT(*) FROM " + table + " WHERE " + match.condition())) {
+                    boolean bound = match.bind(find, 1, io.backflow.jdbc.PositionCodec.encode(values));
+                    try (ResultSet found = bound ? find.executeQuery() : null) {
+                        if (found == null || !found.next() || found.getLong(1) == 0) {
+                            throw new IllegalArgumentException("primary key " + keys + " (" + typeNames(rs.getMetaData()) + ") does not find its own"
+                                    + " row again by value, so a failed row could not be recorded; change_detection: diff needs a key of integer,"
+                                    + " decimal, text, date, timestamp or uuid columns");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static List<String> keyTypes(Connection c, String relation, List<String> k) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + String.join(", ", k) + " FROM " + relation + " WHERE 1 = 0");
+                ResultSet rs = ps.executeQuery()) {
+            List<String> out = new ArrayList<>();
+            for (int i = 1; i <= rs.getMetaData().getColumnCount(); i++) {
+                out.add(rs.getMetaData().getColumnTypeName(i).toLowerCase(Locale.ROOT));
+            }
+            return out;
+        }
+    }
+
+    private static String typeNames(ResultSetMetaData md) throws SQLException {
+        List<String> out = new ArrayList<>();
+        for (int i = 1; i <= md.getColumnCount(); i++) {
+            out.add(md.getColumnTypeName(i));
+        }
+        return String.join(", ", out);
+    }
+
+    /** The schema an unqualified table name resolves to, or null when the database will not say. */
+    private static String currentSchema(Connection c) {
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT current_schema()")) {
+            return rs.next() ? rs.getString(1) : null;
+        } catch (SQLException e) {
+            return null;
+        }
     }
 
     /** The model as a FROM item named {@code alias}. */

@@ -51,7 +51,7 @@ public final class SnapshotUpdate {
         KeyMatch match = KeyMatch.on(c, dialect, table, delta.keys());
         try (PreparedStatement ps = c.prepareStatement("UPDATE " + table + " SET " + q(STATUS) + " = ?, " + q(ERROR) + " = ? WHERE "
                 + match.condition())) {
-            int batched = 0;
+            List<RowError> batched = new ArrayList<>();
             for (RowError e : errors) {
                 if (e.keyPosition() == null) {
                     continue;
@@ -60,11 +60,18 @@ public final class SnapshotUpdate {
                 ps.setString(2, e.reason() == null ? null : e.reason().length() > 2000 ? e.reason().substring(0, 2000) : e.reason());
                 if (match.bind(ps, 3, e.keyPosition())) {
                     ps.addBatch();
-                    batched++;
+                    batched.add(e);
                 }
             }
-            if (batched > 0) {
-                ps.executeBatch();
+            if (!batched.isEmpty()) {
+                int[] counts = ps.executeBatch();
+                for (int i = 0; i < counts.length; i++) {
+                    // An outcome that finds no delta row would let the run count the row delivered.
+                    if (counts[i] == 0) {
+                        throw new SQLException("the " + batched.get(i).kind().name().toLowerCase() + " row " + batched.get(i).key()
+                                + " is not in delta " + delta.table() + "; its outcome cannot be recorded", "22000");
+                    }
+                }
             }
         }
     }
@@ -98,6 +105,10 @@ public final class SnapshotUpdate {
             st.executeUpdate("INSERT INTO " + snapshot + " (" + String.join(", ", k) + ", " + q(HASH) + ") SELECT "
                     + String.join(", ", k) + ", " + q(HASH) + " FROM " + table + " WHERE " + acknowledged + " AND "
                     + q(OP) + " <> '" + OP_DELETE + "'");
+            // A row not delivered must differ from the snapshot next time, even when its values are
+            // what the snapshot holds (a FULL run resends unchanged rows): its hash is forgotten.
+            st.executeUpdate("UPDATE " + snapshot + " SET " + q(HASH) + " = NULL WHERE EXISTS (SELECT 1 FROM " + table + " d WHERE d."
+                    + q(STATUS) + " IN ('" + FAILED + "', '" + INVALID + "') AND " + String.join(" AND ", joins) + ")");
         }
     }
 

@@ -67,6 +67,8 @@ public class PostgresDialect extends AnsiDialect {
         try (Statement st = connection.createStatement()) {
             st.execute("SET LOCAL work_mem = '64MB'");
             st.execute("SET LOCAL jit = off");
+            // Row hashes read timestamptz values as text: the same text whatever the client's zone.
+            st.execute("SET LOCAL TimeZone = 'UTC'");
         }
     }
 }

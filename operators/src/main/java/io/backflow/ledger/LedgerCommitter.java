@@ -29,12 +29,11 @@ public final class LedgerCommitter implements Committer<LedgerCommittable> {
                 }
                 ledger.commit(request.getCommittable());
             } catch (LedgerException e) {
+                // Never given up here: a dropped committable would lose the failures it records. When
+                // Flink's retries (sink.committer.retries) run out it fails the task, which restores
+                // from the checkpoint and commits the same committable again.
                 LOG.warn("Could not write to the ledger (attempt {}), will retry: {}", request.getNumberOfRetries() + 1, e.getMessage());
-                if (request.getNumberOfRetries() >= 10) {
-                    request.signalFailedWithKnownReason(e);
-                } else {
-                    request.retryLater();
-                }
+                request.retryLater();
             }
         }
     }

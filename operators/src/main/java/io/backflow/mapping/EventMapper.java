@@ -145,7 +145,8 @@ public final class EventMapper implements Serializable {
         messageIds = new MessageIds();
         event = new Buffer(1024);
         key = new Buffer(64);
-        connectionBytes = spec.connectionName().getBytes(StandardCharsets.UTF_8);
+        connectionBytes = (spec.connectionName() + (spec.messageIdScope() == null ? "" : "\u0000" + spec.messageIdScope()))
+                .getBytes(StandardCharsets.UTF_8);
     }
 
     /**

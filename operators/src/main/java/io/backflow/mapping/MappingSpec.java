@@ -40,6 +40,7 @@ public final class MappingSpec implements Serializable {
     private final String anonymousIdColumn;
     private final String timestampColumn;
     private final String operationColumn;
+    private final String messageIdScope;
     private final List<String> primaryKey;
     private final String templateJson;
     private final int maxEventBytes;
@@ -54,6 +55,7 @@ public final class MappingSpec implements Serializable {
         this.anonymousIdColumn = b.anonymousIdColumn;
         this.timestampColumn = b.timestampColumn;
         this.operationColumn = b.operationColumn;
+        this.messageIdScope = b.messageIdScope;
         this.primaryKey = Collections.unmodifiableList(new ArrayList<>(b.primaryKey));
         this.templateJson = b.templateJson;
         this.maxEventBytes = b.maxEventBytes;
@@ -74,6 +76,8 @@ public final class MappingSpec implements Serializable {
     public String timestampColumn() { return timestampColumn; }
     /** The column holding each row's {@code DeltaColumns.OP_*} operation (diff syncs), or null (cursor syncs). */
     public String operationColumn() { return operationColumn; }
+    /** What message ids are unique within besides the connection, or null: see {@link Builder#messageIdScope}. */
+    public String messageIdScope() { return messageIdScope; }
     public List<String> primaryKey() { return primaryKey; }
     /** The properties/traits/fields template as compact JSON. */
     public String templateJson() { return templateJson; }
@@ -181,6 +185,7 @@ public final class MappingSpec implements Serializable {
         private String anonymousIdColumn;
         private String timestampColumn;
         private String operationColumn;
+        private String messageIdScope;
         private List<String> primaryKey = List.of();
         private String templateJson = "{}";
         private int maxEventBytes = DEFAULT_MAX_EVENT_BYTES;
@@ -204,6 +209,14 @@ public final class MappingSpec implements Serializable {
          * syncs) every row is sent as is, and a record event's action is {@code upsert}.
          */
         public Builder operationColumn(String column) { this.operationColumn = column; return this; }
+
+        /**
+         * Makes message ids differ between scopes (a diff sync passes its delta table): a row that
+         * goes from A to B and back to A is sent with a new id the second time, so a destination
+         * that drops repeated ids within a window does not drop the change back. Rows of one scope,
+         * resent after a stop or restart, keep their ids.
+         */
+        public Builder messageIdScope(String scope) { this.messageIdScope = scope; return this; }
         public Builder primaryKey(List<String> columns) { this.primaryKey = List.copyOf(columns); return this; }
         public Builder primaryKey(String... columns) { return primaryKey(List.of(columns)); }
         /** The properties (track), traits (identify) or fields (record) template; null means an empty object. */
@@ -286,6 +299,7 @@ public final class MappingSpec implements Serializable {
                 && Objects.equals(eventName, s.eventName) && Objects.equals(eventNameColumn, s.eventNameColumn)
                 && Objects.equals(userIdColumn, s.userIdColumn) && Objects.equals(anonymousIdColumn, s.anonymousIdColumn)
                 && Objects.equals(timestampColumn, s.timestampColumn) && Objects.equals(operationColumn, s.operationColumn)
+                && Objects.equals(messageIdScope, s.messageIdScope)
                 && primaryKey.equals(s.primaryKey)
                 && templateJson.equals(s.templateJson) && libraryVersion.equals(s.libraryVersion);
     }

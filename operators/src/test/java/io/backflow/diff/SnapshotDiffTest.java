@@ -189,4 +189,67 @@ class SnapshotDiffTest {
         }
         assertEquals(3, Set.copyOf(hashes).size(), "NULL, 'NULL' and '' hash apart: " + hashes);
     }
+
+    @ParameterizedTest
+    @MethodSource("databases")
+    void aRowThatFailedInAFullRunIsSentAgainEvenThoughItsValuesDidNotChange(String db) {
+        JdbcEndpoint endpoint = database(db, "diff_fullfail");
+        Databases.execute(endpoint, "CREATE SCHEMA shop", "CREATE TABLE shop.items (id INTEGER, name VARCHAR(20), price INTEGER)",
+                "INSERT INTO shop.items VALUES (1, 'a', 10), (2, 'b', 20)");
+        try (Ledger ledger = new LedgerStore(endpoint, "backflow").open()) {
+            String first = ledger.startRun("items", "FULL", null, "first");
+            ledger.planDelta(first, "items", diff(endpoint, SyncMode.UPSERT, true));
+            deliver(ledger, first, List.of());
+            String resync = ledger.startRun("items", "FULL", null, "full resync");
+            assertEquals(2, ledger.planDelta(resync, "items", diff(endpoint, SyncMode.UPSERT, true)).rows("update"));
+            deliver(ledger, resync, List.of(failed(2)));
+            String next = ledger.startRun("items", "DIFF", null, "next");
+            SnapshotDiff.Result retry = ledger.planDelta(next, "items", diff(endpoint, SyncMode.UPSERT, false));
+            assertEquals(1, retry.rows("update"), "row 2 was not delivered by the FULL run: " + retry.describe());
+            deliver(ledger, next, List.of());
+            assertEquals(0, ledger.failedRowCount("items"));
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("databases")
+    void duplicatesAreFoundEvenWhenATableOfTheSameNameElsewhereHasAPrimaryKey(String db) {
+        JdbcEndpoint endpoint = database(db, "diff_dupschema");
+        String schema = db.equals("postgres") ? "public" : "main";
+        Databases.execute(endpoint, "CREATE SCHEMA other", "CREATE TABLE other.items (id INTEGER PRIMARY KEY, name VARCHAR(20))",
+                "CREATE TABLE " + schema + ".items (id INTEGER, name VARCHAR(20), price INTEGER)",
+                "INSERT INTO " + schema + ".items VALUES (1, 'a', 10), (7, 'x', 1), (7, 'y', 2)");
+        try (Ledger ledger = new LedgerStore(endpoint, "backflow").open()) {
+            String run = ledger.startRun("items", "FULL", null, "first");
+            SnapshotDiff.Result result = ledger.planDelta(run, "items", new SnapshotDiff(endpoint.dialect(), "backflow", "items", "items", null,
+                    List.of("id"), List.of("name", "NAME", "price"), SyncMode.MIRROR, true));
+            assertEquals(1, result.rows("duplicate"), result.describe());
+            assertEquals(1, result.rows("insert"), result.describe());
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("databases")
+    void aFloatingPointKeyIsRefusedAndAKeyTypeChangeStartsTheSnapshotAfresh(String db) {
+        JdbcEndpoint endpoint = database(db, "diff_keytypes");
+        Databases.execute(endpoint, "CREATE SCHEMA shop", "CREATE TABLE shop.items (id REAL, name VARCHAR(20), price INTEGER)",
+                "INSERT INTO shop.items VALUES (0.1, 'a', 10)");
+        try (Ledger ledger = new LedgerStore(endpoint, "backflow").open()) {
+            String run = ledger.startRun("items", "FULL", null, "float");
+            RuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(RuntimeException.class,
+                    () -> ledger.planDelta(run, "items", diff(endpoint, SyncMode.UPSERT, true)));
+            assertTrue(String.valueOf(e.getMessage()).contains("primary key column 'id' is floating point"), e.getMessage());
+            ledger.finishRun(run, RunStatus.FAILED, "float key");
+
+            Databases.execute(endpoint, "DROP TABLE shop.items", "CREATE TABLE shop.items (id INTEGER, name VARCHAR(20), price INTEGER)",
+                    "INSERT INTO shop.items VALUES (1, 'a', 10)");
+            String ints = ledger.startRun("items", "FULL", null, "int key");
+            ledger.planDelta(ints, "items", diff(endpoint, SyncMode.UPSERT, true));
+            deliver(ledger, ints, List.of());
+            Databases.execute(endpoint, "DROP TABLE shop.items", "CREATE TABLE shop.items (id VARCHAR(10), name VARCHAR(20), price INTEGER)",
+                    "INSERT INTO shop.items VALUES ('k-1', 'a', 10)");
+            String text = ledger.startRun("items", "FULL", null, "text key");
+            assertEquals(1, ledger.planDelta(text, "items", diff(endpoint, SyncMode.MIRROR, true)).rows("insert"));
+        }
+    }
 }

@@ -38,7 +38,8 @@ final class Fingerprint {
         if (s.cursor() != null) {
             used.add(s.cursor());
         }
-        ObjectNode out = JSON.createObjectNode().put("mapping", sha256(mapping)).put("model", sha256(model));
+        ObjectNode out = JSON.createObjectNode().put("mapping", sha256(mapping)).put("model", sha256(model))
+                .put("mode", config.sync().mode().configName());
         ObjectNode columns = out.putObject("columns");
         Map<String, String> byLowerName = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
         byLowerName.putAll(columnTypes);
@@ -61,6 +62,10 @@ final class Fingerprint {
             }
             if (!before.path("mapping").equals(now.path("mapping"))) {
                 return "the mapping changed";
+            }
+            // Fingerprints written before modes existed have none: that is no change.
+            if (before.has("mode") && !before.path("mode").equals(now.path("mode"))) {
+                return "sync.mode changed from " + before.path("mode").asText() + " to " + now.path("mode").asText();
             }
             Iterator<Map.Entry<String, JsonNode>> it = now.path("columns").fields();
             while (it.hasNext()) {

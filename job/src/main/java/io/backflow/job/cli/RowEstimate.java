@@ -37,14 +37,16 @@ final class RowEstimate {
 
     private static Long count(ConnectionConfig config, io.backflow.ledger.SyncRun run) {
         ConnectionConfig.Source source = config.source();
-        SqlDialect dialect = source.endpoint().dialect();
-        String model = dialect.modelRelation(source.table(), source.sql());
+        // A diff run reads its delta table, not the model.
+        io.backflow.jdbc.JdbcEndpoint endpoint = run.delta() != null ? config.state().endpoint() : source.endpoint();
+        SqlDialect dialect = endpoint.dialect();
+        String model = run.delta() != null ? run.delta().qualifiedTable(dialect) : dialect.modelRelation(source.table(), source.sql());
         String sql = "SELECT COUNT(*) FROM " + model;
         Object[] after = SyncType.INCREMENTAL.name().equals(run.type()) ? PositionCodec.decode(run.startPosition()) : null;
         if (after != null && after.length > 0) {
             sql += " WHERE " + dialect.quoteIdentifier(source.cursor()) + " > ?";
         }
-        try (Connection c = source.endpoint().open()) {
+        try (Connection c = endpoint.open()) {
             dialect.beginStreamingRead(c);
             try (PreparedStatement ps = c.prepareStatement(sql)) {
                 if (after != null && after.length > 0) {

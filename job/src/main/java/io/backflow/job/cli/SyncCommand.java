@@ -103,10 +103,11 @@ public final class SyncCommand {
             } else {
                 ledger.recordRetryKeys(runId, retryKeys);
             }
-            ledger.purge(config.name(), java.time.Instant.now().minus(config.state().retention()));
             LOG.info("Sync run {} of connection {} starts: {} ({})", runId, config.name(), plan.type(), reason);
             out.println("Sync " + runId + " of " + config.name() + ": " + plan.type() + " (" + reason + ")");
             DeltaTable delta = plan.diff() ? delta(config, ledger, runId, plan, out) : null;
+            // After the delta is shared: a resumed run's delta is then the newest run's, never purged.
+            ledger.purge(config.name(), java.time.Instant.now().minus(config.state().retention()));
 
             long started = System.nanoTime();
             JobClient client;
