@@ -605,4 +605,16 @@ class EventMapperTest {
     void mapBeforeOpenFails() {
         assertThrows(IllegalStateException.class, () -> new EventMapper(track().build()).map(order(1, "u", null, "1", "s", null, null), "r"));
     }
+
+    @Test
+    void messageIdsAreStableWithinAScopeAndDifferAcrossScopes() {
+        SourceRow row = delta(DeltaColumns.OP_UPDATE, 1L, 5L, null, "19.90", "paid", null);
+        MappingSpec.Builder spec = record().operationColumn(DeltaColumns.OP);
+        String unscoped = map(spec.build(), row).messageId();
+        String first = map(spec.messageIdScope("delta_a").build(), row).messageId();
+        assertEquals(first, map(spec.messageIdScope("delta_a").build(), row, "run-2", NOW).messageId(), "a resumed run resends with the same id");
+        String second = map(spec.messageIdScope("delta_b").build(), row).messageId();
+        assertNotEquals(first, second, "the same content in a later delta is a new message");
+        assertNotEquals(unscoped, first);
+    }
 }
