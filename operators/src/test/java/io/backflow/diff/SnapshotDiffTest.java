@@ -117,6 +117,15 @@ class SnapshotDiffTest {
             SnapshotDiff.Result nothing = ledger.planDelta(third, "items", diff(endpoint, SyncMode.MIRROR, false));
             assertEquals(0, nothing.rows("insert") + nothing.rows("update") + nothing.rows("delete"), nothing.describe());
             assertEquals(1, nothing.rows("duplicate"), "duplicates are counted on every sync");
+
+            // Past retention the older runs' deltas (their row logs) are dropped; the newest run's stays.
+            ledger.finishRun(third, RunStatus.FAILED, "test");
+            ledger.purge("items", java.time.Instant.now().plusSeconds(60));
+            assertNull(ledger.rowLog(first, null, 10));
+            assertNull(ledger.rowLog(second, null, 10));
+            assertEquals(1, Databases.queryLong(endpoint, "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'backflow'"
+                    + " AND table_name LIKE 'delta%'"));
+            assertEquals(5, snapshotRows(endpoint), "the snapshot is not purged");
         }
     }
 
