@@ -37,8 +37,9 @@ import java.util.Objects;
  * (insert, update, delete in mirror mode, or duplicate for a key several rows share), the mapped
  * columns as they were at planning time, and room for the row's outcome.
  *
- * <p>Nothing of the table passes through the JVM: a sync where nothing changed costs one hash
- * join in the database and an empty delta. Reading the delta instead of the live model gives a
+ * <p>Nothing of the table passes through the JVM: a sync where nothing changed costs a hash join
+ * in the database (and, unless the table declares its key unique, an aggregate that finds
+ * duplicate keys) and an empty delta. Reading the delta instead of the live model gives a
  * stopped sync a fixed set of rows to resume, and makes the hash stored on delivery the hash of
  * exactly what was sent.
  */
@@ -129,7 +130,7 @@ public final class SnapshotDiff {
         List<String> columns = List.copyOf(new LinkedHashSet<>(resolve(mappedColumns, actual)));
         DeltaTable delta = new DeltaTable(schema, deltaTableName(runId), snapshotTableName(connectionName, primaryKey), keys);
         String snapshot = delta.qualifiedSnapshot(dialect);
-        String table = delta.qualifiedTable(dialect);
+        String deltaTable = delta.qualifiedTable(dialect);
         List<String> k = quote(keys);
         List<String> cols = quote(columns);
         dialect.prepareBulkWork(c);
@@ -143,14 +144,14 @@ public final class SnapshotDiff {
                 st.execute("DROP TABLE " + snapshot);
                 st.execute("CREATE TABLE" + createSnapshot);
             }
-            st.execute("DROP TABLE IF EXISTS " + table);
-            st.execute("CREATE TABLE " + table + " AS " + deltaQuery(k, cols, snapshot, !keyIsDeclaredUnique(c, keys)));
-            st.execute("CREATE INDEX " + dialect.quoteIdentifier(delta.table() + "_key") + " ON " + table + " (" + String.join(", ", k) + ")");
+            st.execute("DROP TABLE IF EXISTS " + deltaTable);
+            st.execute("CREATE TABLE " + deltaTable + " AS " + deltaQuery(k, cols, snapshot, !keyIsDeclaredUnique(c, keys)));
+            st.execute("CREATE INDEX " + dialect.quoteIdentifier(delta.table() + "_key") + " ON " + deltaTable + " (" + String.join(", ", k) + ")");
         }
-        checkKeysRoundTrip(c, table, keys, k);
+        checkKeysRoundTrip(c, deltaTable, keys, k);
         if (!retries.isEmpty()) {
-            KeyMatch match = KeyMatch.on(c, dialect, table, keys);
-            try (PreparedStatement ps = c.prepareStatement("UPDATE " + table + " SET " + q(ATTEMPTS) + " = ? WHERE " + match.condition())) {
+            KeyMatch match = KeyMatch.on(c, dialect, deltaTable, keys);
+            try (PreparedStatement ps = c.prepareStatement("UPDATE " + deltaTable + " SET " + q(ATTEMPTS) + " = ? WHERE " + match.condition())) {
                 int batched = 0;
                 for (Retry r : retries) {
                     ps.setInt(1, r.attempts() + 1);
@@ -166,7 +167,7 @@ public final class SnapshotDiff {
         }
         Map<String, Long> counts = new LinkedHashMap<>();
         try (PreparedStatement ps = c.prepareStatement("SELECT CASE WHEN " + anyNull(k, "") + " THEN 'null key' ELSE " + q(OP)
-                + " END, COUNT(*) FROM " + table + " GROUP BY 1");
+                + " END, COUNT(*) FROM " + deltaTable + " GROUP BY 1");
                 ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
                 counts.put(rs.getString(1), rs.getLong(2));
