@@ -22,18 +22,22 @@ import java.util.List;
  * @param splits the splits to continue without a savepoint, or null to plan afresh
  * @param diff true when the run reads a delta table (change detection by diff): the delta of the
  *     run it resumes, or a fresh one
- * @param sendAll for a fresh delta: every row in scope, changed or not (a FULL diff run)
  */
 public record RunPlan(SyncType type, String startPosition, String reason, String resumedFrom, String savepoint,
-        String highWaterMark, List<Ledger.SplitProgress> splits, boolean diff, boolean sendAll) {
+        String highWaterMark, List<Ledger.SplitProgress> splits, boolean diff) {
 
     private RunPlan(SyncType type, String startPosition, String reason, String resumedFrom, String savepoint, String highWaterMark,
             List<Ledger.SplitProgress> splits) {
-        this(type, startPosition, reason, resumedFrom, savepoint, highWaterMark, splits, false, false);
+        this(type, startPosition, reason, resumedFrom, savepoint, highWaterMark, splits, false);
     }
 
     private RunPlan asDiff(boolean diff) {
-        return new RunPlan(type, startPosition, reason, resumedFrom, savepoint, highWaterMark, splits, diff, diff && type == SyncType.FULL);
+        return new RunPlan(type, startPosition, reason, resumedFrom, savepoint, highWaterMark, splits, diff);
+    }
+
+    /** For a fresh delta: every row in scope, changed or not (a FULL diff run). */
+    public boolean sendAll() {
+        return diff && type == SyncType.FULL;
     }
 
     /**
