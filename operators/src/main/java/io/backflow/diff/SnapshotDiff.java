@@ -148,9 +148,9 @@ public final class SnapshotDiff {
             st.execute("CREATE TABLE " + deltaTable + " AS " + deltaQuery(k, cols, snapshot, !keyIsDeclaredUnique(c, keys)));
             st.execute("CREATE INDEX " + dialect.quoteIdentifier(delta.table() + "_key") + " ON " + deltaTable + " (" + String.join(", ", k) + ")");
         }
-        checkKeysRoundTrip(c, deltaTable, keys, k);
+        KeyMatch match = KeyMatch.on(c, dialect, deltaTable, keys);
+        checkKeysRoundTrip(c, deltaTable, keys, k, match);
         if (!retries.isEmpty()) {
-            KeyMatch match = KeyMatch.on(c, dialect, deltaTable, keys);
             try (PreparedStatement ps = c.prepareStatement("UPDATE " + deltaTable + " SET " + q(ATTEMPTS) + " = ? WHERE " + match.condition())) {
                 int batched = 0;
                 for (Retry r : retries) {
@@ -196,7 +196,7 @@ public final class SnapshotDiff {
                 .append("' ELSE '").append(OP_UPDATE).append("' END AS ").append(q(OP));
         sql.append(", CAST(1 AS BIGINT) AS ").append(q(ROWS)).append(", ").append(hash).append(" AS ").append(q(HASH)).append(", ");
         sql.append(outcomeColumns());
-        sql.append(" FROM ").append(model("m"));
+        sql.append(" FROM ").append(dialect.modelRelation(table, query, "m"));
         sql.append(" LEFT JOIN ").append(snapshot).append(" s ON ").append(join(k, "s.", "m."));
         sql.append(" WHERE ").append(findDuplicates ? "NOT EXISTS (SELECT 1 FROM backflow_dups d WHERE " + join(k, "d.", "m.") + ")" : "1 = 1");
         if (!sendAll) {
@@ -216,7 +216,7 @@ public final class SnapshotDiff {
                 sql.append(k.contains(c) ? "s." + c : "NULL").append(", ");
             }
             sql.append("'").append(OP_DELETE).append("', 1, NULL, ").append(outcomeColumns())
-                    .append(" FROM ").append(snapshot).append(" s WHERE NOT EXISTS (SELECT 1 FROM ").append(model("mm"))
+                    .append(" FROM ").append(snapshot).append(" s WHERE NOT EXISTS (SELECT 1 FROM ").append(dialect.modelRelation(table, query, "mm"))
                     .append(" WHERE ").append(join(k, "mm.", "s.")).append(")");
         }
         return sql.toString();
@@ -277,7 +277,7 @@ public final class SnapshotDiff {
      * The ledger finds a delta row again by the key values the job read: refuses keys that cannot
      * be matched by value (floating point), and tries one row of the delta the way a failure would.
      */
-    private void checkKeysRoundTrip(Connection c, String table, List<String> keys, List<String> k) throws SQLException {
+    private void checkKeysRoundTrip(Connection c, String table, List<String> keys, List<String> k, KeyMatch match) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("SELECT " + String.join(", ", k) + " FROM " + table + " WHERE "
                 + String.join(" AND ", suffixed(k, " IS NOT NULL")))) {
             ps.setMaxRows(1);
@@ -297,7 +297,6 @@ public final class SnapshotDiff {
                 for (int i = 0; i < values.length; i++) {
                     values[i] = io.backflow.jdbc.JdbcValues.read(rs, i + 1, types[i]);
                 }
-                KeyMatch match = KeyMatch.on(c, dialect, table, keys);
                 try (PreparedStatement find = c.prepareStatement("SELECT COUNT(*) FROM " + table + " WHERE " + match.condition())) {
                     boolean bound = match.bind(find, 1, io.backflow.jdbc.PositionCodec.encode(values));
                     try (ResultSet found = bound ? find.executeQuery() : null) {
@@ -340,10 +339,6 @@ public final class SnapshotDiff {
         }
     }
 
-    /** The model as a FROM item named {@code alias}. */
-    private String model(String alias) {
-        return table != null ? dialect.quoteQualified(table) + " " + alias : "(" + query + ") " + alias;
-    }
 
     private static List<String> prefixed(String prefix, List<String> names) {
         List<String> out = new ArrayList<>();

@@ -45,6 +45,11 @@ public interface SqlDialect extends Serializable {
         return table != null ? quoteQualified(table) : "(" + query + ") AS " + quoteIdentifier(MODEL_ALIAS);
     }
 
+    /** The model as a {@code FROM} item named {@code alias} (an unquoted SQL name such as {@code m}). */
+    default String modelRelation(String table, String query, String alias) {
+        return (table != null ? quoteQualified(table) : "(" + query + ")") + " " + alias;
+    }
+
     /**
      * Prepares a connection for streaming reads: no auto-commit (so the driver uses a cursor),
      * and a read-only transaction where the database supports one.

@@ -57,4 +57,13 @@ class SqlDialectTest {
         assertEquals("duckdb", SqlDialect.forUrl("jdbc:duckdb:/tmp/x.duckdb").name());
         assertEquals("ansi", SqlDialect.forUrl("jdbc:snowflake://x").name());
     }
+
+    @Test
+    void theModelIsATableOrAWrappedQueryUnderTheGivenAlias() {
+        SqlDialect d = new PostgresDialect();
+        assertEquals("\"shop\".\"items\"", d.modelRelation("shop.items", null));
+        assertEquals("(SELECT 1 AS id) AS \"backflow_model\"", d.modelRelation(null, "SELECT 1 AS id"));
+        assertEquals("\"shop\".\"items\" m", d.modelRelation("shop.items", null, "m"));
+        assertEquals("(SELECT 1 AS id) m", d.modelRelation(null, "SELECT 1 AS id", "m"));
+    }
 }
