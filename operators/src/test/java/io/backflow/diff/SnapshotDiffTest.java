@@ -55,6 +55,14 @@ class SnapshotDiffTest {
         assertTrue(ledger.commit(new LedgerCommittable(run, 0, 1, 0, 0, failed, errors.size() - failed, Map.of(), Set.of("full-0"), errors)));
     }
 
+    /** A whole run over a fresh delta: planned, then committed with {@code errors} not delivered. */
+    private static String sync(Ledger ledger, JdbcEndpoint endpoint, String type, SyncMode mode, boolean sendAll, RowError... errors) {
+        String run = ledger.startRun("items", type, null, type.toLowerCase(java.util.Locale.ROOT));
+        ledger.planDelta(run, "items", diff(endpoint, mode, sendAll));
+        deliver(ledger, run, List.of(errors));
+        return run;
+    }
+
     private static RowError failed(long id) {
         return new RowError(RowError.Kind.FAILED, "{\"id\":" + id + "}", "m" + id, "HTTP 400: rejected", key(id));
     }
@@ -136,9 +144,7 @@ class SnapshotDiffTest {
         Databases.execute(endpoint, "CREATE SCHEMA shop", "CREATE TABLE shop.items (id BIGINT PRIMARY KEY, name VARCHAR(20), price INTEGER)",
                 "INSERT INTO shop.items VALUES (1, 'a', 10), (2, 'b', 20), (3, 'c', 30)");
         try (Ledger ledger = new LedgerStore(endpoint, "backflow").open()) {
-            String first = ledger.startRun("items", "FULL", null, "first");
-            ledger.planDelta(first, "items", diff(endpoint, SyncMode.UPSERT, true));
-            deliver(ledger, first, List.of());
+            sync(ledger, endpoint, "FULL", SyncMode.UPSERT, true);
             Databases.execute(endpoint, "DELETE FROM shop.items WHERE id IN (2, 3)");
             String upsert = ledger.startRun("items", "DIFF", null, "upsert");
             assertEquals(0, ledger.planDelta(upsert, "items", diff(endpoint, SyncMode.UPSERT, false)).rows("delete"));
@@ -206,9 +212,7 @@ class SnapshotDiffTest {
         Databases.execute(endpoint, "CREATE SCHEMA shop", "CREATE TABLE shop.items (id INTEGER, name VARCHAR(20), price INTEGER)",
                 "INSERT INTO shop.items VALUES (1, 'a', 10), (2, 'b', 20)");
         try (Ledger ledger = new LedgerStore(endpoint, "backflow").open()) {
-            String first = ledger.startRun("items", "FULL", null, "first");
-            ledger.planDelta(first, "items", diff(endpoint, SyncMode.UPSERT, true));
-            deliver(ledger, first, List.of());
+            sync(ledger, endpoint, "FULL", SyncMode.UPSERT, true);
             String resync = ledger.startRun("items", "FULL", null, "full resync");
             assertEquals(2, ledger.planDelta(resync, "items", diff(endpoint, SyncMode.UPSERT, true)).rows("update"));
             deliver(ledger, resync, List.of(failed(2)));
@@ -252,9 +256,7 @@ class SnapshotDiffTest {
 
             Databases.execute(endpoint, "DROP TABLE shop.items", "CREATE TABLE shop.items (id INTEGER, name VARCHAR(20), price INTEGER)",
                     "INSERT INTO shop.items VALUES (1, 'a', 10)");
-            String ints = ledger.startRun("items", "FULL", null, "int key");
-            ledger.planDelta(ints, "items", diff(endpoint, SyncMode.UPSERT, true));
-            deliver(ledger, ints, List.of());
+            sync(ledger, endpoint, "FULL", SyncMode.UPSERT, true);
             Databases.execute(endpoint, "DROP TABLE shop.items", "CREATE TABLE shop.items (id VARCHAR(10), name VARCHAR(20), price INTEGER)",
                     "INSERT INTO shop.items VALUES ('k-1', 'a', 10)");
             String text = ledger.startRun("items", "FULL", null, "text key");
