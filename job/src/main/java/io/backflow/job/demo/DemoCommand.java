@@ -69,8 +69,15 @@ public final class DemoCommand {
                 boolean defaultDir = warehouse.equals(Path.of("demo-output", "warehouse.duckdb").toAbsolutePath());
                 out.println("  try:              " + (defaultDir ? "" : "BACKFLOW_DEMO_WAREHOUSE=" + url + " ")
                         + "java -jar job/target/backflow.jar preview --connection conf/demo.yaml");
-                out.println("                    java -jar job/target/backflow.jar history --connection conf/demo.yaml");
-                out.println("                    java -jar job/target/backflow.jar history --connection conf/demo-accounts.yaml --run <ID>  (row-level log)");
+                out.println("                    " + (defaultDir ? "" : "BACKFLOW_DEMO_WAREHOUSE=" + url + " ")
+                        + "java -jar job/target/backflow.jar history --connection conf/demo.yaml");
+                String diffRun;
+                try (io.backflow.ledger.Ledger ledger = new io.backflow.ledger.LedgerStore(accounts.state().endpoint(),
+                        accounts.state().schema()).open()) {
+                    diffRun = ledger.runs(accounts.name(), 1).get(0).id();
+                }
+                out.println("                    " + (defaultDir ? "" : "BACKFLOW_DEMO_WAREHOUSE=" + url + " ")
+                        + "java -jar job/target/backflow.jar history --connection conf/demo-accounts.yaml --run " + diffRun + "   (the diff's row log)");
                 return code == 0 ? 0 : 1;
             }
         } catch (IOException | SQLException e) {
