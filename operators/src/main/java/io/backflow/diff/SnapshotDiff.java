@@ -11,6 +11,7 @@ import static io.backflow.model.DeltaColumns.OP_UPDATE;
 import static io.backflow.model.DeltaColumns.ROWS;
 import static io.backflow.model.DeltaColumns.STATUS;
 
+import io.backflow.jdbc.ColumnNames;
 import io.backflow.jdbc.SqlDialect;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -125,7 +126,7 @@ public final class SnapshotDiff {
      * @param retries keys earlier syncs failed to deliver: their delta rows carry the attempt number
      */
     public Result materialize(Connection c, String runId, List<Retry> retries) throws SQLException {
-        Map<String, String> actual = actualColumns(c);
+        String[] actual = actualColumns(c);
         List<String> keys = resolve(primaryKey, actual);
         List<String> columns = List.copyOf(new LinkedHashSet<>(resolve(mappedColumns, actual)));
         DeltaTable delta = new DeltaTable(schema, deltaTableName(runId), snapshotTableName(connectionName, primaryKey), keys);
@@ -357,35 +358,27 @@ public final class SnapshotDiff {
                 + ", CAST(1 AS INTEGER) AS " + q(ATTEMPTS);
     }
 
-    private Map<String, String> actualColumns(Connection c) throws SQLException {
-        Map<String, String> out = new LinkedHashMap<>();
+    private String[] actualColumns(Connection c) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("SELECT * FROM " + modelRelation + " WHERE 1 = 0");
                 ResultSet rs = ps.executeQuery()) {
             ResultSetMetaData md = rs.getMetaData();
-            for (int i = 1; i <= md.getColumnCount(); i++) {
-                out.put(md.getColumnLabel(i), md.getColumnLabel(i));
+            String[] out = new String[md.getColumnCount()];
+            for (int i = 0; i < out.length; i++) {
+                out[i] = md.getColumnLabel(i + 1);
             }
+            return out;
         }
-        return out;
     }
 
-    /** The model's own spelling of each configured column: exact, else the one case-insensitive match. */
-    private static List<String> resolve(List<String> configured, Map<String, String> actual) {
+    /** The model's own spelling of each configured column, by the rule of {@link ColumnNames#find}. */
+    private static List<String> resolve(List<String> configured, String[] actual) {
         List<String> out = new ArrayList<>();
         for (String name : configured) {
-            String found = actual.containsKey(name) ? name : null;
-            if (found == null) {
-                for (String a : actual.keySet()) {
-                    if (a.equalsIgnoreCase(name)) {
-                        found = a;
-                        break;
-                    }
-                }
+            int found = ColumnNames.find(name, actual);
+            if (found < 0) {
+                throw new IllegalArgumentException("the model has no column '" + name + "'; it has " + java.util.Arrays.toString(actual));
             }
-            if (found == null) {
-                throw new IllegalArgumentException("the model has no column '" + name + "'; it has " + actual.keySet());
-            }
-            out.add(found);
+            out.add(actual[found]);
         }
         return out;
     }

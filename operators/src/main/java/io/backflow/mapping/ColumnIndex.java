@@ -1,5 +1,6 @@
 package io.backflow.mapping;
 
+import io.backflow.jdbc.ColumnNames;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -63,23 +64,9 @@ final class ColumnIndex {
         }
     }
 
-    /** Exact name first; otherwise a unique case-insensitive match (PostgreSQL folds unquoted names to lower case). */
+    /** The rule of {@link ColumnNames#find}, failing for a column the query does not return. */
     private static int find(String name, String[] columns) {
-        for (int i = 0; i < columns.length; i++) {
-            if (columns[i].equals(name)) {
-                return i;
-            }
-        }
-        int found = -1;
-        for (int i = 0; i < columns.length; i++) {
-            if (columns[i].equalsIgnoreCase(name)) {
-                if (found >= 0) {
-                    throw new IllegalArgumentException("Mapping column '" + name + "' matches several query columns "
-                            + "that differ only in case; available columns: " + Arrays.toString(columns));
-                }
-                found = i;
-            }
-        }
+        int found = ColumnNames.find(name, columns);
         if (found < 0) {
             throw new IllegalArgumentException("Mapping references column '" + name
                     + "' which the query does not return; available columns: " + Arrays.toString(columns));

@@ -81,7 +81,7 @@ public class MappingOperator extends ProcessFunction<SourceRow, SyncRecord> {
             keyColumnsOf = row.columns();
             keyIndexes = new int[spec.primaryKey().size()];
             for (int i = 0; i < keyIndexes.length; i++) {
-                keyIndexes[i] = indexIgnoringCase(row.columns(), spec.primaryKey().get(i));
+                keyIndexes[i] = io.backflow.jdbc.ColumnNames.find(spec.primaryKey().get(i), row.columns());
             }
         }
         Object[] key = new Object[keyIndexes.length];
@@ -89,19 +89,5 @@ public class MappingOperator extends ProcessFunction<SourceRow, SyncRecord> {
             key[i] = keyIndexes[i] < 0 ? null : row.values()[keyIndexes[i]];
         }
         return io.backflow.jdbc.PositionCodec.encode(key);
-    }
-
-    private static int indexIgnoringCase(String[] columns, String name) {
-        for (int i = 0; i < columns.length; i++) {
-            if (columns[i].equals(name)) {
-                return i;
-            }
-        }
-        for (int i = 0; i < columns.length; i++) {
-            if (columns[i].equalsIgnoreCase(name)) {
-                return i;
-            }
-        }
-        return -1;
     }
 }
