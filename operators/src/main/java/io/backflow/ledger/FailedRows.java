@@ -78,13 +78,16 @@ final class FailedRows {
 
     /**
      * A run that read every row owed (a FULL run, or a diff run) settled the failures from before
-     * it; those of the runs {@code ownRunsSql} selects (with its one parameter) stay.
+     * it; those of {@code ownRuns} (the run and the runs it continued) stay.
      */
-    void settleExcept(Connection c, String connectionName, String ownRunsSql, String parameter) throws SQLException {
+    void settleExcept(Connection c, String connectionName, List<String> ownRuns) throws SQLException {
+        String placeholders = String.join(", ", java.util.Collections.nCopies(ownRuns.size(), "?"));
         try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + failedRows + " WHERE connection = ? AND last_run NOT IN ("
-                + ownRunsSql + ")")) {
+                + placeholders + ")")) {
             ps.setString(1, connectionName);
-            ps.setString(2, parameter);
+            for (int i = 0; i < ownRuns.size(); i++) {
+                ps.setString(i + 2, ownRuns.get(i));
+            }
             ps.executeUpdate();
         }
     }

@@ -737,10 +737,10 @@ public final class Ledger implements AutoCloseable {
             }
             // Every earlier failure was in this delta (its key was not in the snapshot as it is) or
             // is gone from the model: only the failures of this delta's own runs are still owed.
-            failed.settleExcept(c, connectionName, "SELECT run_id FROM " + runs + " WHERE delta = ?", deltaJson);
+            failed.settleExcept(c, connectionName, runsSharing(c, deltaJson));
         } else if ("FULL".equals(runType)) {
             // The FULL run, with the runs it resumed, read every row again.
-            failed.settleExcept(c, connectionName, "SELECT run_id FROM " + runs + " WHERE run_id = ? OR run_id IN (" + resumeChain(c, runId) + ")", runId);
+            failed.settleExcept(c, connectionName, resumeChain(c, runId));
         }
         if (hwm != null && !movesBack(hwm, startPosition)) {
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + connections + " (connection, position, updated_at) VALUES (?, ?, ?)"
@@ -754,22 +754,33 @@ public final class Ledger implements AutoCloseable {
         return true;
     }
 
-    /** The quoted ids of the runs {@code runId} resumes, directly or through others, as an SQL list. */
-    private String resumeChain(Connection c, String runId) throws SQLException {
+    /** {@code runId} and the runs it resumes, directly or through others. */
+    private List<String> resumeChain(Connection c, String runId) throws SQLException {
         List<String> chain = new ArrayList<>();
-        String at = runId;
         try (PreparedStatement ps = c.prepareStatement("SELECT resumed_from FROM " + runs + " WHERE run_id = ?")) {
-            for (int depth = 0; depth < 1000 && at != null; depth++) {
+            for (String at = runId; at != null && chain.size() < 1000 && !chain.contains(at); ) {
+                chain.add(at);
                 ps.setString(1, at);
                 try (ResultSet rs = ps.executeQuery()) {
                     at = rs.next() ? rs.getString(1) : null;
                 }
-                if (at != null) {
-                    chain.add("'" + at.replace("'", "''") + "'");
+            }
+        }
+        return chain;
+    }
+
+    /** The runs that read the delta {@code deltaJson} (a run and those that resumed it). */
+    private List<String> runsSharing(Connection c, String deltaJson) throws SQLException {
+        List<String> out = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT run_id FROM " + runs + " WHERE delta = ?")) {
+            ps.setString(1, deltaJson);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(rs.getString(1));
                 }
             }
         }
-        return chain.isEmpty() ? "NULL" : String.join(", ", chain);
+        return out;
     }
 
     /**
