@@ -12,6 +12,7 @@ import io.backflow.source.split.WarehouseSplitSerializer;
 import java.util.ArrayList;
 import java.util.List;
 import io.backflow.ledger.LedgerCommitter;
+import io.backflow.ledger.LedgerMarkRows;
 import io.backflow.ledger.LedgerPlanListener;
 import io.backflow.ledger.LedgerStore;
 import io.backflow.mapping.EventType;
@@ -105,7 +106,12 @@ public final class SyncPipeline {
             }
             source.resumeSplits(plan.highWaterMark(), splits);
         } else {
-            source.startAfter(startPosition);
+            if (startsAtMark(plan, delta)) {
+                // Rows can arrive later with exactly the committed cursor value: read it again.
+                source.startAtMark(startPosition);
+            } else {
+                source.startAfter(startPosition);
+            }
             if (!retryKeys.isEmpty()) {
                 source.retryKeys(retryKeys);
             }
@@ -117,7 +123,8 @@ public final class SyncPipeline {
                 .setParallelism(parallelism);
 
         DataStream<SyncRecord> events = rows
-                .process(new MappingOperator(delta != null ? mappingSpec(config, DeltaColumns.OP, delta.table()) : mappingSpec(config), runId),
+                .process(new MappingOperator(delta != null ? mappingSpec(config, DeltaColumns.OP, delta.table()) : mappingSpec(config), runId,
+                                startsAtMark(plan, delta) ? new LedgerMarkRows(ledger, config.name(), startPosition) : null),
                         TypeInformation.of(SyncRecord.class))
                 .name("Map to " + config.mapping().eventType().name().toLowerCase())
                 .uid(MAPPING_UID)
@@ -142,6 +149,18 @@ public final class SyncPipeline {
                 .committerFactory(() -> new LedgerCommitter(ledger))
                 .build();
         events.sinkTo(sink).name("Deliver").uid(SINK_UID).setParallelism(parallelism);
+    }
+
+    /**
+     * True for an INCREMENTAL run that continues from a committed high-water mark (a one-value
+     * position): it reads that cursor value again and skips the rows resolved there before.
+     */
+    static boolean startsAtMark(RunPlan plan, DeltaTable delta) {
+        if (delta != null || plan.type() != SyncType.INCREMENTAL || plan.startPosition() == null) {
+            return false;
+        }
+        Object[] start = io.backflow.jdbc.PositionCodec.decode(plan.startPosition());
+        return start.length == 1;
     }
 
     /** The mapping operator's spec for a connection. */

@@ -106,6 +106,34 @@ public final class JdbcValues {
         }
     }
 
+    /**
+     * Whether two values of one column are equal as the database compares them: a value read by
+     * {@link #read} against one decoded by {@link PositionCodec} (which widens every integer to a
+     * long), numbers by value whatever their scale ({@code 1.0} equals {@code 1.00}).
+     */
+    public static boolean sameValue(Object a, Object b) {
+        if (a == null || b == null) {
+            return a == b;
+        }
+        if (a instanceof BigDecimal && b instanceof BigDecimal) {
+            return ((BigDecimal) a).compareTo((BigDecimal) b) == 0;
+        }
+        if (a instanceof Number && b instanceof Number) {
+            if (isIntegral(a) && isIntegral(b)) {
+                return ((Number) a).longValue() == ((Number) b).longValue();
+            }
+            return new BigDecimal(a.toString()).compareTo(new BigDecimal(b.toString())) == 0;
+        }
+        if (a instanceof byte[] && b instanceof byte[]) {
+            return java.util.Arrays.equals((byte[]) a, (byte[]) b);
+        }
+        return a.equals(b);
+    }
+
+    private static boolean isIntegral(Object n) {
+        return n instanceof Long || n instanceof Integer || n instanceof Short || n instanceof Byte;
+    }
+
     /** Binds a value produced by {@link #read} (or decoded by {@link PositionCodec}) to a parameter. */
     public static void bind(PreparedStatement ps, int index, Object value) throws SQLException {
         if (value == null) {

@@ -36,12 +36,14 @@ public final class Ledger implements AutoCloseable {
     private final LedgerStore store;
     private final LedgerTransactions tx;
     private final FailedRows failed;
+    private final MarkRows marks;
     private final String runs;
     private final String splits;
     private final String commits;
     private final String errors;
     private final String connections;
     private final String retryKeys;
+    private final String runMarkRows;
     private final SnapshotUpdate snapshots;
 
     private Ledger(LedgerStore store) {
@@ -54,7 +56,9 @@ public final class Ledger implements AutoCloseable {
         this.errors = tables.errors;
         this.connections = tables.connections;
         this.retryKeys = tables.retryKeys;
+        this.runMarkRows = tables.runMarkRows;
         this.failed = new FailedRows(tables);
+        this.marks = new MarkRows(tables);
         this.snapshots = new SnapshotUpdate(store.endpoint().dialect());
         tables.createIfMissing(tx);
     }
@@ -335,7 +339,7 @@ public final class Ledger implements AutoCloseable {
                     // The newest run may still be resumed from its split positions.
                     + " AND seq < (SELECT MAX(seq) FROM " + runs + " WHERE connection = ?)";
             int removed = dropDeltas(c, connectionName, olderThan);
-            for (String table : List.of(errors, commits, splits, retryKeys)) {
+            for (String table : List.of(errors, commits, splits, retryKeys, runMarkRows)) {
                 try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + table + " WHERE run_id IN (" + old + ")")) {
                     ps.setString(1, connectionName);
                     ps.setTimestamp(2, Timestamp.from(olderThan));
@@ -457,7 +461,22 @@ public final class Ledger implements AutoCloseable {
 
     /** Forgets a connection's committed position, so the next sync reads everything again. */
     public void resetPosition(String connectionName) {
-        tx.update("UPDATE " + connections + " SET position = NULL WHERE connection = ?", connectionName);
+        tx.run(c -> {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE " + connections + " SET position = NULL WHERE connection = ?")) {
+                ps.setString(1, connectionName);
+                ps.executeUpdate();
+            }
+            marks.clear(c, connectionName);
+            return null;
+        });
+    }
+
+    /**
+     * Streams the rows the connection resolved at its committed high-water mark {@code mark} to
+     * {@code each} as (row key, version), and returns how many there were.
+     */
+    public long forEachRowAtMark(String connectionName, String mark, java.util.function.BiConsumer<String, String> each) {
+        return tx.run(c -> marks.forEach(c, connectionName, mark, each));
     }
 
     /** The rows of a run that were not delivered. */
@@ -641,6 +660,7 @@ public final class Ledger implements AutoCloseable {
                 snapshots.recordErrors(conn, delta, c.errors());
             }
             failed.record(conn, c);
+            marks.record(conn, c.runId(), c.markRows());
             completeIfDone(conn, c.runId());
             finishSplitsOfResumers(conn, c);
             return true;
@@ -743,6 +763,7 @@ public final class Ledger implements AutoCloseable {
             failed.settleExcept(c, connectionName, resumeChain(c, runId));
         }
         if (hwm != null && !movesBack(hwm, startPosition)) {
+            marks.moveTo(c, connectionName, hwm, resumeChain(c, runId));
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + connections + " (connection, position, updated_at) VALUES (?, ?, ?)"
                     + " ON CONFLICT (connection) DO UPDATE SET position = EXCLUDED.position, updated_at = EXCLUDED.updated_at")) {
                 ps.setString(1, connectionName);

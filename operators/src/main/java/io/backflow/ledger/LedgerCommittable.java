@@ -1,5 +1,6 @@
 package io.backflow.ledger;
 
+import io.backflow.model.MarkRow;
 import io.backflow.model.RowError;
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -32,6 +33,7 @@ public final class LedgerCommittable implements Serializable {
     private final Map<String, String> positions;
     private final Set<String> finishedSplits;
     private final List<RowError> errors;
+    private final List<MarkRow> markRows;
 
     public LedgerCommittable(
             String runId,
@@ -44,6 +46,22 @@ public final class LedgerCommittable implements Serializable {
             Map<String, String> positions,
             Set<String> finishedSplits,
             List<RowError> errors) {
+        this(runId, subtask, checkpointId, read, succeeded, failed, invalid, positions, finishedSplits, errors, List.of());
+    }
+
+    /** @param markRows the rows resolved at the run's high-water mark (delivered or invalid) */
+    public LedgerCommittable(
+            String runId,
+            int subtask,
+            long checkpointId,
+            long read,
+            long succeeded,
+            long failed,
+            long invalid,
+            Map<String, String> positions,
+            Set<String> finishedSplits,
+            List<RowError> errors,
+            List<MarkRow> markRows) {
         this.runId = Objects.requireNonNull(runId);
         this.subtask = subtask;
         this.checkpointId = checkpointId;
@@ -54,6 +72,7 @@ public final class LedgerCommittable implements Serializable {
         this.positions = new LinkedHashMap<>(positions);
         this.finishedSplits = new LinkedHashSet<>(finishedSplits);
         this.errors = new ArrayList<>(errors);
+        this.markRows = new ArrayList<>(markRows);
     }
 
     public String runId() { return runId; }
@@ -67,10 +86,12 @@ public final class LedgerCommittable implements Serializable {
     public Map<String, String> positions() { return positions; }
     public Set<String> finishedSplits() { return finishedSplits; }
     public List<RowError> errors() { return errors; }
+    /** Rows resolved at the run's high-water mark: what the next run, which reads that value again, skips. */
+    public List<MarkRow> markRows() { return markRows; }
 
     /** True when committing it would change nothing. */
     public boolean isEmpty() {
-        return read == 0 && positions.isEmpty() && finishedSplits.isEmpty() && errors.isEmpty();
+        return read == 0 && positions.isEmpty() && finishedSplits.isEmpty() && errors.isEmpty() && markRows.isEmpty();
     }
 
     @Override
@@ -82,7 +103,8 @@ public final class LedgerCommittable implements Serializable {
         return subtask == that.subtask && checkpointId == that.checkpointId && read == that.read
                 && succeeded == that.succeeded && failed == that.failed && invalid == that.invalid
                 && runId.equals(that.runId) && positions.equals(that.positions)
-                && finishedSplits.equals(that.finishedSplits) && errors.size() == that.errors.size();
+                && finishedSplits.equals(that.finishedSplits) && errors.size() == that.errors.size()
+                && markRows.equals(that.markRows);
     }
 
     @Override
@@ -94,6 +116,6 @@ public final class LedgerCommittable implements Serializable {
     public String toString() {
         return "LedgerCommittable{run=" + runId + ", subtask=" + subtask + ", checkpoint=" + checkpointId
                 + ", read=" + read + ", succeeded=" + succeeded + ", failed=" + failed + ", invalid=" + invalid
-                + ", positions=" + positions.keySet() + ", finished=" + finishedSplits + ", errors=" + errors.size() + "}";
+                + ", positions=" + positions.keySet() + ", finished=" + finishedSplits + ", errors=" + errors.size() + ", markRows=" + markRows.size() + "}";
     }
 }

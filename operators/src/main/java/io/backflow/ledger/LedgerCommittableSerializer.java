@@ -1,5 +1,6 @@
 package io.backflow.ledger;
 
+import io.backflow.model.MarkRow;
 import io.backflow.model.RowError;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -14,10 +15,10 @@ import org.apache.flink.core.memory.DataOutputSerializer;
 
 /**
  * Versioned serializer for {@link LedgerCommittable}; keep reading every version ever written.
- * Version 2 added each row error's key values.
+ * Version 2 added each row error's key values, version 3 the rows resolved at the high-water mark.
  */
 public final class LedgerCommittableSerializer implements SimpleVersionedSerializer<LedgerCommittable> {
-    static final int VERSION = 2;
+    static final int VERSION = 3;
 
     @Override
     public int getVersion() {
@@ -51,13 +52,18 @@ public final class LedgerCommittableSerializer implements SimpleVersionedSeriali
             writeNullable(out, e.reason());
             writeNullable(out, e.keyPosition());
         }
+        out.writeInt(c.markRows().size());
+        for (MarkRow m : c.markRows()) {
+            writeNullable(out, m.key());
+            writeNullable(out, m.version());
+        }
         return out.getCopyOfBuffer();
     }
 
     @Override
     public LedgerCommittable deserialize(int version, byte[] serialized) throws IOException {
-        if (version != 1 && version != 2) {
-            throw new IOException("Unknown ledger committable version " + version + "; this Backflow reads versions 1 and 2");
+        if (version < 1 || version > VERSION) {
+            throw new IOException("Unknown ledger committable version " + version + "; this Backflow reads versions 1 to " + VERSION);
         }
         DataInputDeserializer in = new DataInputDeserializer(serialized);
         String runId = in.readUTF();
@@ -87,7 +93,14 @@ public final class LedgerCommittableSerializer implements SimpleVersionedSeriali
             // Version 2 added the key's typed values, for retrying failed rows by key.
             errors.add(new RowError(kind, key, messageId, reason, version >= 2 ? readNullable(in) : null));
         }
-        return new LedgerCommittable(runId, subtask, checkpointId, read, succeeded, failed, invalid, positions, finished, errors);
+        List<MarkRow> markRows = new ArrayList<>();
+        if (version >= 3) {
+            n = in.readInt();
+            for (int i = 0; i < n; i++) {
+                markRows.add(new MarkRow(readNullable(in), readNullable(in)));
+            }
+        }
+        return new LedgerCommittable(runId, subtask, checkpointId, read, succeeded, failed, invalid, positions, finished, errors, markRows);
     }
 
     // Long error bodies can exceed writeUTF's 64 KB limit, so strings are written as raw UTF-8.

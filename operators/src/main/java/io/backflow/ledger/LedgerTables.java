@@ -15,6 +15,8 @@ final class LedgerTables {
     final String connections;
     final String failedRows;
     final String retryKeys;
+    final String runMarkRows;
+    final String markRows;
     private final LedgerStore store;
     private final SqlDialect dialect;
 
@@ -29,10 +31,12 @@ final class LedgerTables {
         this.connections = schema + ".connections";
         this.failedRows = schema + ".failed_rows";
         this.retryKeys = schema + ".run_retry_keys";
+        this.runMarkRows = schema + ".run_mark_rows";
+        this.markRows = schema + ".mark_rows";
     }
 
     private static final List<String> TABLES = List.of("sync_runs", "run_splits", "run_commits", "row_errors", "connections",
-            "failed_rows", "run_retry_keys");
+            "failed_rows", "run_retry_keys", "run_mark_rows", "mark_rows");
 
     /**
      * Creates the schema and tables that are missing. Nothing is executed when they all exist, so
@@ -41,7 +45,8 @@ final class LedgerTables {
      */
     void createIfMissing(LedgerTransactions tx) {
         Integer existing = tx.run(c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = ? AND table_name IN (?, ?, ?, ?, ?, ?, ?)")) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = ? AND table_name IN ("
+                    + String.join(", ", java.util.Collections.nCopies(TABLES.size(), "?")) + ")")) {
                 ps.setString(1, store.schema());
                 for (int i = 0; i < TABLES.size(); i++) {
                     ps.setString(i + 2, TABLES.get(i));
@@ -84,9 +89,16 @@ final class LedgerTables {
                         + "last_run VARCHAR(64) NOT NULL, PRIMARY KEY (connection, key_position))");
                 st.execute("CREATE TABLE IF NOT EXISTS " + retryKeys + " ("
                         + "run_id VARCHAR(64) NOT NULL, idx INTEGER NOT NULL, key_position VARCHAR NOT NULL, PRIMARY KEY (run_id, idx))");
+                st.execute("CREATE TABLE IF NOT EXISTS " + runMarkRows + " ("
+                        + "run_id VARCHAR(64) NOT NULL, row_key VARCHAR NOT NULL, version VARCHAR(64) NOT NULL, PRIMARY KEY (run_id, row_key))");
+                st.execute("CREATE TABLE IF NOT EXISTS " + markRows + " ("
+                        + "connection VARCHAR(255) NOT NULL, mark VARCHAR NOT NULL, row_key VARCHAR NOT NULL, version VARCHAR(64) NOT NULL, "
+                        + "PRIMARY KEY (connection, mark, row_key))");
             }
             return null;
         });
+        // A ledger of an older version has its old tables, which CREATE IF NOT EXISTS leaves as they are.
+        addMissingColumns(tx);
     }
 
     /** Columns added after a ledger was first created: added once, by the first sync of the newer version. */

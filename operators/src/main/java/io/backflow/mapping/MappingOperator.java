@@ -1,6 +1,9 @@
 package io.backflow.mapping;
 
+import io.backflow.model.MarkRow;
 import io.backflow.model.SyncRecord;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import io.backflow.source.SourceRow;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
@@ -18,6 +21,12 @@ import org.slf4j.LoggerFactory;
  * logged with key and reason only, never the payload: the first few per subtask at WARN, all at DEBUG.
  * A row missing a mapped column fails the task with an {@link IllegalArgumentException}: that is a
  * configuration error, not a bad row.
+ *
+ * <p>Rows at the run's start mark (the committed high-water mark, read again inclusively) are
+ * checked against what the last run resolved there ({@link AlreadyDelivered}): a row resolved in
+ * the same form is dropped and counted in {@code rowsAlreadyDelivered}, a new or changed one goes
+ * on. Rows at the run's own high-water mark carry their {@link MarkRow identity} to the sink, so
+ * the ledger can remember them for the next run.
  */
 public class MappingOperator extends ProcessFunction<SourceRow, SyncRecord> {
     private static final long serialVersionUID = 1L;
@@ -29,16 +38,30 @@ public class MappingOperator extends ProcessFunction<SourceRow, SyncRecord> {
     private transient String[] keyColumnsOf;
     private transient int[] keyIndexes;
     private final String runId;
+    private final AlreadyDelivered alreadyDelivered;
 
     private transient EventMapper mapper;
+    private transient MarkIdentity identity;
+    private transient CompletableFuture<RowVersions> delivered;
+    private transient Counter rowsAlreadyDelivered;
+    private transient boolean keyComplete;
     private transient Counter rowsMapped;
     private transient Counter rowsInvalid;
     private transient int warned;
     private transient int subtask;
 
     public MappingOperator(MappingSpec spec, String runId) {
+        this(spec, runId, null);
+    }
+
+    /**
+     * @param alreadyDelivered what the last run resolved at this run's start mark, or null when the
+     *     run has no start mark (FULL, diff)
+     */
+    public MappingOperator(MappingSpec spec, String runId, AlreadyDelivered alreadyDelivered) {
         this.spec = spec;
         this.runId = runId;
+        this.alreadyDelivered = alreadyDelivered;
     }
 
     @Override
@@ -48,6 +71,20 @@ public class MappingOperator extends ProcessFunction<SourceRow, SyncRecord> {
         MetricGroup group = getRuntimeContext().getMetricGroup().addGroup("backflow");
         rowsMapped = group.counter("rowsMapped");
         rowsInvalid = group.counter("rowsInvalid");
+        rowsAlreadyDelivered = group.counter("rowsAlreadyDelivered");
+        identity = new MarkIdentity(spec.connectionName());
+        // Loaded in the background from the start, so the first row at the mark rarely waits.
+        delivered = alreadyDelivered == null ? null : CompletableFuture.supplyAsync(() -> {
+            try {
+                return alreadyDelivered.load();
+            } catch (Exception e) {
+                throw new CompletionException(e);
+            }
+        }, task -> {
+            Thread loader = new Thread(task, "backflow-mark-rows-" + spec.connectionName());
+            loader.setDaemon(true);
+            loader.start();
+        });
         subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
         warned = 0;
     }
@@ -59,9 +96,16 @@ public class MappingOperator extends ProcessFunction<SourceRow, SyncRecord> {
             return;
         }
         MappedRow mapped = mapper.map(row, runId);
+        String keyPosition = keyPosition(row);
+        MarkRow mark = row.atStartMark() || row.atHighWaterMark() ? identity.of(row.values(), keyPosition, keyComplete, mapped) : null;
+        if (row.atStartMark() && alreadyDelivered != null && deliveredAtMark().contains(mark)) {
+            rowsAlreadyDelivered.inc();
+            return;
+        }
         if (mapped.isEvent()) {
             rowsMapped.inc();
-            out.collect(SyncRecord.event(row.splitId(), row.position(), mapped.key(), mapped.messageId(), mapped.payload(), keyPosition(row)));
+            SyncRecord event = SyncRecord.event(row.splitId(), row.position(), mapped.key(), mapped.messageId(), mapped.payload(), keyPosition);
+            out.collect(row.atHighWaterMark() ? event.atHighWaterMark(mark) : event);
             return;
         }
         rowsInvalid.inc();
@@ -72,10 +116,24 @@ public class MappingOperator extends ProcessFunction<SourceRow, SyncRecord> {
         } else {
             LOG.debug("Connection {} subtask {}: invalid row {}: {}", spec.connectionName(), subtask, mapped.key(), mapped.reason());
         }
-        out.collect(SyncRecord.invalid(row.splitId(), row.position(), mapped.key(), mapped.reason(), keyPosition(row)));
+        SyncRecord invalid = SyncRecord.invalid(row.splitId(), row.position(), mapped.key(), mapped.reason(), keyPosition);
+        out.collect(row.atHighWaterMark() ? invalid.atHighWaterMark(mark) : invalid);
     }
 
-    /** The row's primary key values as a PositionCodec string: how a failed row is found again. */
+    /** What the last run resolved at the mark; waits for the load started in {@link #open}. */
+    private RowVersions deliveredAtMark() {
+        try {
+            return delivered.join();
+        } catch (CompletionException e) {
+            throw new IllegalStateException("could not read which rows the last sync of " + spec.connectionName()
+                    + " delivered at its high-water mark: " + e.getCause().getMessage(), e.getCause());
+        }
+    }
+
+    /**
+     * The row's primary key values as a PositionCodec string: how a failed row is found again.
+     * Sets {@link #keyComplete}.
+     */
     private String keyPosition(SourceRow row) {
         if (row.columns() != keyColumnsOf) {
             keyColumnsOf = row.columns();
@@ -85,8 +143,10 @@ public class MappingOperator extends ProcessFunction<SourceRow, SyncRecord> {
             }
         }
         Object[] key = new Object[keyIndexes.length];
+        keyComplete = true;
         for (int i = 0; i < key.length; i++) {
             key[i] = keyIndexes[i] < 0 ? null : row.values()[keyIndexes[i]];
+            keyComplete &= key[i] != null;
         }
         return io.backflow.jdbc.PositionCodec.encode(key);
     }

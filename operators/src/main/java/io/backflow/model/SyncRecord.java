@@ -21,9 +21,10 @@ public final class SyncRecord implements Serializable {
     private final byte[] payload;
     private final String reason;
     private final String keyPosition;
+    private final MarkRow mark;
 
     private SyncRecord(Kind kind, String splitId, String position, String key, String messageId, byte[] payload, String reason,
-            String keyPosition) {
+            String keyPosition, MarkRow mark) {
         this.kind = kind;
         this.splitId = splitId;
         this.position = position;
@@ -32,6 +33,7 @@ public final class SyncRecord implements Serializable {
         this.payload = payload;
         this.reason = reason;
         this.keyPosition = keyPosition;
+        this.mark = mark;
     }
 
     /** An event: {@code payload} is its UTF-8 JSON, {@code key} the row's primary key as JSON. */
@@ -44,7 +46,7 @@ public final class SyncRecord implements Serializable {
      * {@link io.backflow.jdbc.PositionCodec} string), so a failure can be retried by key later.
      */
     public static SyncRecord event(String splitId, String position, String key, String messageId, byte[] payload, String keyPosition) {
-        return new SyncRecord(Kind.EVENT, splitId, position, key, messageId, payload, null, keyPosition);
+        return new SyncRecord(Kind.EVENT, splitId, position, key, messageId, payload, null, keyPosition, null);
     }
 
     public static SyncRecord invalid(String splitId, String position, String key, String reason) {
@@ -53,11 +55,19 @@ public final class SyncRecord implements Serializable {
 
     /** An invalid row with its primary key values, so a diff sync's log can mark it. */
     public static SyncRecord invalid(String splitId, String position, String key, String reason, String keyPosition) {
-        return new SyncRecord(Kind.INVALID, splitId, position, key, null, null, reason, keyPosition);
+        return new SyncRecord(Kind.INVALID, splitId, position, key, null, null, reason, keyPosition, null);
     }
 
     public static SyncRecord splitEnd(String splitId, String position) {
-        return new SyncRecord(Kind.SPLIT_END, splitId, position, null, null, null, null, null);
+        return new SyncRecord(Kind.SPLIT_END, splitId, position, null, null, null, null, null, null);
+    }
+
+    /**
+     * This record, from a row at its run's high-water mark: once resolved (delivered or invalid)
+     * the ledger remembers {@code mark}, so the next run does not resolve it again.
+     */
+    public SyncRecord atHighWaterMark(MarkRow mark) {
+        return new SyncRecord(kind, splitId, position, key, messageId, payload, reason, keyPosition, mark);
     }
 
     public Kind kind() { return kind; }
@@ -69,6 +79,8 @@ public final class SyncRecord implements Serializable {
     public String reason() { return reason; }
     /** The row's primary key values as a PositionCodec string, or null when unknown. */
     public String keyPosition() { return keyPosition; }
+    /** The row's identity at the run's high-water mark, or null when its cursor is below it. */
+    public MarkRow mark() { return mark; }
 
     @Override
     public String toString() {

@@ -9,31 +9,58 @@ import java.util.Arrays;
  * <p>{@code position} is the row's keyset position {@code (cursor?, key...)} encoded by
  * {@link io.backflow.jdbc.PositionCodec}; the ledger stores it once the row is acknowledged.
  * {@code columns} is shared by every row of a query, so a row costs only its values.
+ *
+ * <p>{@code marks} says where the row's cursor stands against its split's bounds:
+ * {@link #AT_START_MARK} when it equals the mark the run continues from (the row may have been
+ * delivered by the last run), {@link #AT_HIGH_WATER_MARK} when it equals the run's high-water mark
+ * (the next run continues from there, so the ledger remembers which rows it delivered at it).
  */
 public final class SourceRow implements Serializable {
-    private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 2L;
+
+    /** Flag: the row's cursor equals the split's start mark. */
+    public static final byte AT_START_MARK = 1;
+    /** Flag: the row's cursor equals the split's high-water mark. */
+    public static final byte AT_HIGH_WATER_MARK = 2;
 
     private final String splitId;
     private final String[] columns;
     private final Object[] values;
     private final String position;
     private final boolean splitEnd;
+    private final byte marks;
 
-    private SourceRow(String splitId, String[] columns, Object[] values, String position, boolean splitEnd) {
+    private SourceRow(String splitId, String[] columns, Object[] values, String position, boolean splitEnd, byte marks) {
         this.splitId = splitId;
         this.columns = columns;
         this.values = values;
         this.position = position;
         this.splitEnd = splitEnd;
+        this.marks = marks;
     }
 
     public static SourceRow row(String splitId, String[] columns, Object[] values, String position) {
-        return new SourceRow(splitId, columns, values, position, false);
+        return new SourceRow(splitId, columns, values, position, false, (byte) 0);
+    }
+
+    /** A row with {@link #AT_START_MARK} and/or {@link #AT_HIGH_WATER_MARK} set in {@code marks}. */
+    public static SourceRow row(String splitId, String[] columns, Object[] values, String position, byte marks) {
+        return new SourceRow(splitId, columns, values, position, false, marks);
     }
 
     /** Emitted after the last row of a split, so the ledger can tell a finished split from a stopped one. */
     public static SourceRow splitEnd(String splitId, String lastPosition) {
-        return new SourceRow(splitId, new String[0], new Object[0], lastPosition, true);
+        return new SourceRow(splitId, new String[0], new Object[0], lastPosition, true, (byte) 0);
+    }
+
+    /** True when the row's cursor equals the mark its run continues from. */
+    public boolean atStartMark() {
+        return (marks & AT_START_MARK) != 0;
+    }
+
+    /** True when the row's cursor equals its run's high-water mark. */
+    public boolean atHighWaterMark() {
+        return (marks & AT_HIGH_WATER_MARK) != 0;
     }
 
     public String splitId() {

@@ -23,7 +23,7 @@ import java.util.Set;
  *         .primaryKey(List.of("id"))
  *         .cursorColumn("updated_at")
  *         .syncType(SyncType.INCREMENTAL)
- *         .startAfter(committedPosition)
+ *         .startAtMark(committedHighWaterMark)
  *         .highWaterMarkDelay(Duration.ofMinutes(5))
  *         .runId(runId)
  *         .build();
@@ -51,6 +51,7 @@ public final class WarehouseSourceBuilder {
     private String resumeHighWaterMark;
     private List<WarehouseSplit> resumeSplits;
     private List<String> retryKeys = List.of();
+    private String startMark;
 
     WarehouseSourceBuilder() {}
 
@@ -98,6 +99,20 @@ public final class WarehouseSourceBuilder {
      */
     public WarehouseSourceBuilder startAfter(String encodedPosition) {
         this.startAfter = encodedPosition;
+        return this;
+    }
+
+    /**
+     * INCREMENTAL: continue from the high-water mark the last run committed (a one-value
+     * {@link PositionCodec} cursor), inclusively: rows whose cursor equals it are read again,
+     * because rows can arrive later with exactly that value, and each emitted row says whether it is
+     * at the mark ({@link SourceRow#atStartMark()}) so the mapping can skip the ones delivered
+     * before. Every split of the run carries it; the retry-keys split then leaves out the rows the
+     * incremental split reads. Use this instead of {@link #startAfter} with a cursor only, whose
+     * exclusive bound loses such rows.
+     */
+    public WarehouseSourceBuilder startAtMark(String encodedCursor) {
+        this.startMark = encodedCursor;
         return this;
     }
 
@@ -235,6 +250,7 @@ public final class WarehouseSourceBuilder {
             throw new IllegalArgumentException("runId is required");
         }
         validateStartAfter();
+        validateStartMark();
         validateResume();
         List<String> keys = validateRetryKeys();
         return new WarehouseSource(new WarehouseSourceSettings(
@@ -254,7 +270,8 @@ public final class WarehouseSourceBuilder {
                 estimateRows,
                 resume ? resumeHighWaterMark : null,
                 resume ? resumeSplits : null,
-                keys));
+                keys,
+                startMark));
     }
 
     private void validateStartAfter() {
@@ -270,6 +287,21 @@ public final class WarehouseSourceBuilder {
         if (syncType == SyncType.FULL && values.length != keys) {
             throw new IllegalArgumentException("startAfter has " + values.length + " values; FULL expects "
                     + keys + " (" + String.join(", ", primaryKey) + ")");
+        }
+    }
+
+    private void validateStartMark() {
+        if (startMark == null) {
+            return;
+        }
+        if (syncType != SyncType.INCREMENTAL) {
+            throw new IllegalArgumentException("startAtMark applies to INCREMENTAL syncs only");
+        }
+        if (startAfter != null || resume) {
+            throw new IllegalArgumentException("set one of startAtMark, startAfter and resumeSplits: resumed splits carry their own start mark");
+        }
+        if (decodePosition("startAtMark", startMark).length != 1) {
+            throw new IllegalArgumentException("startAtMark must hold one value (a cursor)");
         }
     }
 

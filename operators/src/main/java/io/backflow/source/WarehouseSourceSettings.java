@@ -31,6 +31,7 @@ public final class WarehouseSourceSettings implements Serializable {
     private final String resumeHighWaterMark;
     private final List<WarehouseSplit> resumeSplits;
     private final List<String> retryKeys;
+    private final String startMark;
 
     WarehouseSourceSettings(
             JdbcEndpoint endpoint,
@@ -49,7 +50,8 @@ public final class WarehouseSourceSettings implements Serializable {
             boolean estimateRows,
             String resumeHighWaterMark,
             List<WarehouseSplit> resumeSplits,
-            List<String> retryKeys) {
+            List<String> retryKeys,
+            String startMark) {
         this.endpoint = endpoint;
         this.table = table;
         this.query = query;
@@ -67,6 +69,7 @@ public final class WarehouseSourceSettings implements Serializable {
         this.resumeHighWaterMark = resumeHighWaterMark;
         this.resumeSplits = resumeSplits == null ? null : List.copyOf(resumeSplits);
         this.retryKeys = List.copyOf(retryKeys);
+        this.startMark = startMark;
     }
 
     public JdbcEndpoint endpoint() {
@@ -111,6 +114,14 @@ public final class WarehouseSourceSettings implements Serializable {
     /** The encoded position to read after, or null to read from the start. */
     public String startAfter() {
         return startAfter;
+    }
+
+    /**
+     * INCREMENTAL: the committed high-water mark the run continues from, read inclusively (see
+     * {@link WarehouseSplit#startMark()}), or null.
+     */
+    public String startMark() {
+        return startMark;
     }
 
     public Duration highWaterMarkDelay() {

@@ -326,4 +326,54 @@ class LedgerTest {
             pool.shutdown();
         }
     }
+
+    private static List<String> rowsAtMark(Ledger ledger, String mark) {
+        List<String> out = new ArrayList<>();
+        ledger.forEachRowAtMark("orders", mark, (key, version) -> out.add(key + "=" + version));
+        java.util.Collections.sort(out);
+        return out;
+    }
+
+    private static LedgerCommittable marked(String run, long checkpoint, Set<String> finished, io.backflow.model.MarkRow... rows) {
+        return new LedgerCommittable(run, 0, checkpoint, rows.length, rows.length, 0, 0, Map.of(), finished, List.of(), List.of(rows));
+    }
+
+    @ParameterizedTest
+    @MethodSource("databases")
+    void theRowsResolvedAtTheHighWaterMarkBecomeTheConnectionsMarkRowsWhenTheRunCompletes(String db) {
+        String t1 = "[[\"timestamp\",\"2024-01-01T00:00\"]]";
+        String t2 = "[[\"timestamp\",\"2024-01-02T00:00\"]]";
+        try (Ledger ledger = store(db, "l_marks").open()) {
+            String full = ledger.startRun("orders", "FULL", null, "first");
+            ledger.planned(full, t1, splits("s0"));
+            ledger.commit(marked(full, 1, Set.of(), new io.backflow.model.MarkRow("k1", "v1"), new io.backflow.model.MarkRow("k2", "v2")));
+            assertEquals(List.of(), rowsAtMark(ledger, t1), "nothing moves before the run completes");
+            // A re-read row's newer version replaces the older one.
+            ledger.commit(marked(full, 2, Set.of("s0"), new io.backflow.model.MarkRow("k2", "v2b")));
+            assertEquals(RunStatus.SUCCEEDED, ledger.run(full).status());
+            assertEquals(List.of("k1=v1", "k2=v2b"), rowsAtMark(ledger, t1));
+
+            // Same mark again (nothing newer): the run's rows are added to the mark's.
+            String same = ledger.startRun("orders", "INCREMENTAL", t1, "more at the mark");
+            ledger.planned(same, t1, splits("s0"));
+            ledger.commit(marked(same, 1, Set.of("s0"), new io.backflow.model.MarkRow("k3", "v3"), new io.backflow.model.MarkRow("k1", "v1b")));
+            assertEquals(List.of("k1=v1b", "k2=v2b", "k3=v3"), rowsAtMark(ledger, t1));
+
+            // A stopped run leaves the mark alone; the run resuming it completes with both runs' rows.
+            String stopped = ledger.startRun("orders", "INCREMENTAL", t1, "newer rows");
+            ledger.planned(stopped, t2, splits("s0"));
+            ledger.commit(marked(stopped, 1, Set.of(), new io.backflow.model.MarkRow("k9", "v9")));
+            ledger.markStopped(stopped, null, "stopped");
+            assertEquals(List.of(), rowsAtMark(ledger, t2));
+            String resumed = ledger.startRun("orders", "INCREMENTAL", t1, "resumes", stopped, null);
+            ledger.copyPlan(stopped, resumed);
+            ledger.commit(marked(resumed, 2, Set.of("s0"), new io.backflow.model.MarkRow("k10", "v10")));
+            assertEquals(RunStatus.SUCCEEDED, ledger.run(resumed).status());
+            assertEquals(List.of("k10=v10", "k9=v9"), rowsAtMark(ledger, t2));
+            assertEquals(List.of(), rowsAtMark(ledger, t1), "the old mark's rows are gone");
+
+            ledger.resetPosition("orders");
+            assertEquals(List.of(), rowsAtMark(ledger, t2));
+        }
+    }
 }

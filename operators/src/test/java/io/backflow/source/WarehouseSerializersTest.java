@@ -86,14 +86,14 @@ class WarehouseSerializersTest {
     @Test
     void unknownVersionsAreRefusedWithAClearMessage() {
         IOException e = assertThrows(IOException.class, () -> WarehouseSplitSerializer.INSTANCE.deserialize(99, new byte[0]));
-        assertEquals("unknown WarehouseSplit serializer version 99 (this build reads 1 to 3)", e.getMessage());
+        assertEquals("unknown WarehouseSplit serializer version 99 (this build reads 1 to 4)", e.getMessage());
         assertThrows(IOException.class, () -> WarehouseEnumeratorStateSerializer.INSTANCE.deserialize(2, new byte[0]));
     }
 
     @Test
     void version1SplitsAndStatesStillDecodeAsKeysetSplits() throws IOException {
         WarehouseSplitSerializer s = WarehouseSplitSerializer.INSTANCE;
-        assertEquals(3, s.getVersion());
+        assertEquals(4, s.getVersion());
         WarehouseSplit full = s.deserialize(1, Base64.getDecoder().decode(V1_FULL_SPLIT));
         assertEquals(V1_FULL, full);
         assertEquals(SplitKind.KEYSET, full.kind());
@@ -144,7 +144,7 @@ class WarehouseSerializersTest {
                 assertThrows(IllegalArgumentException.class, () -> WarehouseSplitSerializer.fromBase64("AAA=")).getMessage());
         assertTrue(assertThrows(IllegalArgumentException.class, () -> WarehouseSplitSerializer.fromBase64("not base64!"))
                 .getMessage().startsWith("split descriptor is not Base64"));
-        assertEquals("split descriptor is unreadable: unknown WarehouseSplit serializer version 7 (this build reads 1 to 3)",
+        assertEquals("split descriptor is unreadable: unknown WarehouseSplit serializer version 7 (this build reads 1 to 4)",
                 assertThrows(IllegalArgumentException.class, () -> WarehouseSplitSerializer.fromBase64("AAAAB0FBQUE=")).getMessage());
     }
 
@@ -179,7 +179,7 @@ class WarehouseSerializersTest {
         assertEquals(split, descriptorBack);
         assertEquals(keys, descriptorBack.withProgress(WarehouseSplit.rowsEmittedPosition(3), 0, true).retryKeys());
         // Descriptors name the version they were written with.
-        assertEquals(3, Base64.getDecoder().decode(WarehouseSplitSerializer.toBase64(split))[3]);
+        assertEquals(4, Base64.getDecoder().decode(WarehouseSplitSerializer.toBase64(split))[3]);
 
         // Without a high-water mark (an INCREMENTAL run with no new rows) and without progress.
         WarehouseSplit fresh = WarehouseSplit.retryKeys(SyncType.INCREMENTAL, null, keys.subList(0, 1));
@@ -190,6 +190,32 @@ class WarehouseSerializersTest {
         WarehouseEnumeratorStateSerializer states = WarehouseEnumeratorStateSerializer.INSTANCE;
         WarehouseEnumeratorState state = new WarehouseEnumeratorState(true, HWM, List.of(V1_FULL, V2_NULL_KEYS, split));
         assertEquals(state, states.deserialize(states.getVersion(), states.serialize(state)));
+    }
+
+    @Test
+    void startMarksRoundTripInVersion4AndOlderSplitsHaveNone() throws IOException {
+        String mark = PositionCodec.encode(new Object[] {java.time.LocalDate.of(2024, 1, 5)});
+        WarehouseSplit incremental = new WarehouseSplit("incremental-0", SyncType.INCREMENTAL, null, null, HWM, null, -1, false)
+                .withStartMark(mark);
+        WarehouseSplit moved = incremental.withProgress(PositionCodec.encode(new Object[] {java.time.LocalDate.of(2024, 1, 5), 9L}), 3, false);
+        for (WarehouseSplit split : List.of(incremental, moved,
+                WarehouseSplit.nullKeys(SyncType.INCREMENTAL, HWM, null, 2).withStartMark(mark),
+                WarehouseSplit.retryKeys(SyncType.INCREMENTAL, HWM, List.of("[[\"long\",1]]")).withStartMark(mark))) {
+            WarehouseSplit back = roundTrip(split);
+            assertEquals(split, back);
+            assertEquals(mark, back.startMark());
+            assertEquals(split, WarehouseSplitSerializer.fromBase64(WarehouseSplitSerializer.toBase64(split)));
+        }
+        // Version 3 bytes are version 4 bytes without the start mark: such splits keep their exclusive bounds.
+        WarehouseSplit unmarked = moved.withStartMark(null);
+        byte[] v4 = WarehouseSplitSerializer.INSTANCE.serialize(unmarked);
+        byte[] v3 = java.util.Arrays.copyOf(v4, v4.length - 4);
+        WarehouseSplit old = WarehouseSplitSerializer.INSTANCE.deserialize(3, v3);
+        assertEquals(unmarked, old);
+        assertEquals(null, old.startMark());
+        // A start mark belongs to INCREMENTAL runs, and replaces the older cursorAfter bound.
+        assertThrows(IllegalArgumentException.class, () -> V1_FULL.withStartMark(mark));
+        assertThrows(IllegalArgumentException.class, () -> V2_NULL_KEYS.withStartMark(mark));
     }
 
     @Test

@@ -173,6 +173,33 @@ class WarehouseSourceRetryKeysITCase {
 
     @ParameterizedTest
     @MethodSource("databases")
+    void aRunStartingAtAMarkReadsTheMarkAgainAndRetriesOnlyRowsOutsideItsRange(String database) throws Exception {
+        // 17 and 990 wait to be retried; 990 (and 991, the mark) is in this run's range [991 s, 1000 s].
+        List<String> retry = List.of(key(17L), key(990L), key(995L));
+        WarehouseSource source = WarehouseSource.builder()
+                .endpoint(db(database))
+                .table("users")
+                .primaryKey(List.of("id"))
+                .cursorColumn("updated_at")
+                .syncType(SyncType.INCREMENTAL)
+                .startAtMark(after(990))
+                .retryKeys(retry)
+                .fetchSize(16)
+                .runId("mark-" + database)
+                .build();
+        SyncPlan plan = source.plan();
+        for (WarehouseSplit split : plan.splits()) {
+            assertEquals(after(990), split.startMark(), split.toString());
+        }
+        Collected got = Collected.run(source, 2);
+        // The mark itself (990) is read again, inclusively; the retried 995 only once, by the incremental split.
+        assertEquals(userNames(990, 1000), namesOf(got, "incremental-0", 1));
+        assertEquals(Set.of("u17"), namesOf(got, WarehouseSplit.RETRY_KEYS_ID, 1));
+        assertEquals(12, got.rows().size());
+    }
+
+    @ParameterizedTest
+    @MethodSource("databases")
     void compositeKeysMatchOnEveryColumnWhenTheRunHasNoNewRows(String database) throws Exception {
         WarehouseSource source = WarehouseSource.builder()
                 .endpoint(db(database))

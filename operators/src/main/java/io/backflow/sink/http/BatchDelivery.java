@@ -101,6 +101,11 @@ final class BatchDelivery {
     private void onResponse(List<DeliveryEntry> entries, int attempt, HttpResponse<byte[]> response) {
         int status = response.statusCode();
         if (status >= 200 && status < 300) {
+            for (DeliveryEntry e : entries) {
+                if (e.mark() != null) {
+                    progress.resolvedAtMark(e.mark());
+                }
+            }
             progress.delivered(entries.size());
             metrics.eventsDelivered.inc(entries.size());
             sendNext();

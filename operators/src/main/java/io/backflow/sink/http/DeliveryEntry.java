@@ -1,5 +1,6 @@
 package io.backflow.sink.http;
 
+import io.backflow.model.MarkRow;
 import java.io.Serializable;
 import java.util.Objects;
 
@@ -15,17 +16,26 @@ public final class DeliveryEntry implements Serializable {
     private final String messageId;
     private final byte[] payload;
     private final String keyPosition;
+    private final MarkRow mark;
 
     public DeliveryEntry(String key, String messageId, byte[] payload) {
         this(key, messageId, payload, null);
     }
 
-    /** {@code keyPosition}: the row's primary key values (PositionCodec), so a failed event can be read again by key. */
     public DeliveryEntry(String key, String messageId, byte[] payload, String keyPosition) {
+        this(key, messageId, payload, keyPosition, null);
+    }
+
+    /**
+     * {@code keyPosition}: the row's primary key values (PositionCodec), so a failed event can be
+     * read again by key; {@code mark}: its identity when the row is at the run's high-water mark.
+     */
+    public DeliveryEntry(String key, String messageId, byte[] payload, String keyPosition, MarkRow mark) {
         this.key = key;
         this.messageId = messageId;
         this.payload = Objects.requireNonNull(payload, "payload");
         this.keyPosition = keyPosition;
+        this.mark = mark;
     }
 
     /** The row's primary key as JSON. */
@@ -35,6 +45,8 @@ public final class DeliveryEntry implements Serializable {
     public byte[] payload() { return payload; }
     /** The row's primary key values (PositionCodec), or null when unknown. */
     public String keyPosition() { return keyPosition; }
+    /** The row's identity at the run's high-water mark, or null. */
+    public MarkRow mark() { return mark; }
 
     /** What this entry adds to a request body (without separators). */
     public long sizeInBytes() {

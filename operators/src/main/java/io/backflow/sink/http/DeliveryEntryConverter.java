@@ -13,6 +13,6 @@ final class DeliveryEntryConverter implements ElementConverter<SyncRecord, Deliv
         if (record.kind() != SyncRecord.Kind.EVENT) {
             throw new IllegalArgumentException("Only EVENT records are sent, got " + record);
         }
-        return new DeliveryEntry(record.key(), record.messageId(), record.payload(), record.keyPosition());
+        return new DeliveryEntry(record.key(), record.messageId(), record.payload(), record.keyPosition(), record.mark());
     }
 }

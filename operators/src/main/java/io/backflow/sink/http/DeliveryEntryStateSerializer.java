@@ -1,5 +1,6 @@
 package io.backflow.sink.http;
 
+import io.backflow.model.MarkRow;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -13,7 +14,7 @@ import org.apache.flink.connector.base.sink.writer.BufferedRequestState;
  * every later Backflow: bump {@link #VERSION} and keep a reader for each older one.
  */
 public final class DeliveryEntryStateSerializer extends AsyncSinkWriterStateSerializer<DeliveryEntry> {
-    static final int VERSION = 2;
+    static final int VERSION = 3;
     /** The version being read: the base class does not pass it to {@link #deserializeRequestFromStream}. */
     private static final ThreadLocal<Integer> READING = ThreadLocal.withInitial(() -> VERSION);
 
@@ -24,8 +25,8 @@ public final class DeliveryEntryStateSerializer extends AsyncSinkWriterStateSeri
 
     @Override
     public BufferedRequestState<DeliveryEntry> deserialize(int version, byte[] serialized) throws IOException {
-        if (version != 1 && version != 2) {
-            throw new IOException("Unknown HTTP sink writer state version " + version + "; this Backflow reads versions 1 and 2");
+        if (version < 1 || version > VERSION) {
+            throw new IOException("Unknown HTTP sink writer state version " + version + "; this Backflow reads versions 1 to " + VERSION);
         }
         READING.set(version);
         try {
@@ -42,16 +43,25 @@ public final class DeliveryEntryStateSerializer extends AsyncSinkWriterStateSeri
         out.writeInt(entry.payload().length);
         out.write(entry.payload());
         writeNullable(out, entry.keyPosition());
+        writeNullable(out, entry.mark() == null ? null : entry.mark().key());
+        writeNullable(out, entry.mark() == null ? null : entry.mark().version());
     }
 
     @Override
     protected DeliveryEntry deserializeRequestFromStream(long requestSize, DataInputStream in) throws IOException {
-        // Version 2 appended the row's key values.
+        // Version 2 appended the row's key values, version 3 its identity at the high-water mark.
         String key = readNullable(in);
         String messageId = readNullable(in);
         byte[] payload = new byte[in.readInt()];
         in.readFully(payload);
-        return new DeliveryEntry(key, messageId, payload, READING.get() >= 2 ? readNullable(in) : null);
+        String keyPosition = READING.get() >= 2 ? readNullable(in) : null;
+        MarkRow mark = null;
+        if (READING.get() >= 3) {
+            String markKey = readNullable(in);
+            String markVersion = readNullable(in);
+            mark = markKey == null ? null : new MarkRow(markKey, markVersion);
+        }
+        return new DeliveryEntry(key, messageId, payload, keyPosition, mark);
     }
 
     // Raw UTF-8 with a length prefix: keys are not bounded by writeUTF's 64 KB limit.

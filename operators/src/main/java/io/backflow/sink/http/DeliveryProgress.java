@@ -1,6 +1,7 @@
 package io.backflow.sink.http;
 
 import io.backflow.ledger.LedgerCommittable;
+import io.backflow.model.MarkRow;
 import io.backflow.model.RowError;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -28,6 +29,7 @@ final class DeliveryProgress {
     private final AtomicLong succeeded = new AtomicLong();
     private final AtomicLong failed = new AtomicLong();
     private final ConcurrentLinkedQueue<RowError> errors = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<MarkRow> markRows = new ConcurrentLinkedQueue<>();
 
     void position(String splitId, String position) {
         positions.put(splitId, position);
@@ -50,6 +52,11 @@ final class DeliveryProgress {
         succeeded.addAndGet(events);
     }
 
+    /** The row was resolved (delivered or invalid) at its run's high-water mark. */
+    void resolvedAtMark(MarkRow mark) {
+        markRows.add(mark);
+    }
+
     void failed(RowError error) {
         errors.add(error);
         failed.incrementAndGet();
@@ -61,8 +68,12 @@ final class DeliveryProgress {
         for (RowError e; (e = errors.poll()) != null; ) {
             drained.add(e);
         }
+        List<MarkRow> marks = new ArrayList<>();
+        for (MarkRow m; (m = markRows.poll()) != null; ) {
+            marks.add(m);
+        }
         LedgerCommittable c = new LedgerCommittable(runId, subtask, commitId, read, succeeded.getAndSet(0),
-                failed.getAndSet(0), invalid, positions, finishedSplits, drained);
+                failed.getAndSet(0), invalid, positions, finishedSplits, drained, marks);
         read = 0;
         invalid = 0;
         positions.clear();

@@ -83,6 +83,9 @@ public final class HttpDestinationWriter extends AsyncSinkWriter<SyncRecord, Del
                     progress.invalid(new RowError(RowError.Kind.INVALID, record.key(), record.messageId(),
                             "event is " + (record.payload() == null ? "empty" : record.payload().length + " bytes")
                                     + ", over the destination's limit of " + maxEventBytes + " bytes", record.keyPosition()));
+                    if (record.mark() != null) {
+                        progress.resolvedAtMark(record.mark());
+                    }
                 } else {
                     super.write(record, context);
                 }
@@ -90,6 +93,9 @@ public final class HttpDestinationWriter extends AsyncSinkWriter<SyncRecord, Del
             case INVALID:
                 progress.read();
                 progress.invalid(new RowError(RowError.Kind.INVALID, record.key(), null, record.reason(), record.keyPosition()));
+                if (record.mark() != null) {
+                    progress.resolvedAtMark(record.mark());
+                }
                 break;
             case SPLIT_END:
                 progress.splitFinished(record.splitId());

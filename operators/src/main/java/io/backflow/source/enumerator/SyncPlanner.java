@@ -46,7 +46,7 @@ public final class SyncPlanner {
             List<WarehouseSplit> splits = new ArrayList<>();
             if (settings.syncType() == SyncType.INCREMENTAL) {
                 if (highWaterMark != null) {
-                    splits.add(new WarehouseSplit("incremental-0", SyncType.INCREMENTAL, null, null, highWaterMark, settings.startAfter(), -1, false));
+                    splits.add(marked(new WarehouseSplit("incremental-0", SyncType.INCREMENTAL, null, null, highWaterMark, settings.startAfter(), -1, false)));
                 }
             } else {
                 WarehouseSplit whole = new WarehouseSplit("full-0", SyncType.FULL, null, null, highWaterMark, settings.startAfter(), -1, false);
@@ -63,7 +63,7 @@ public final class SyncPlanner {
             long nullKeys = 0;
             // An INCREMENTAL run without a high-water mark has no cursor in scope, so no rows at all.
             if (settings.syncType() == SyncType.FULL || highWaterMark != null) {
-                WarehouseSplit nullKeySplit = WarehouseSplit.nullKeys(settings.syncType(), highWaterMark, cursorAfter(), -1);
+                WarehouseSplit nullKeySplit = marked(WarehouseSplit.nullKeys(settings.syncType(), highWaterMark, cursorAfter(), -1));
                 nullKeys = queryLong(connection, sql.count(nullKeySplit));
                 if (nullKeys > 0) {
                     splits.add(nullKeySplit.withProgress(null, nullKeys, false));
@@ -71,11 +71,16 @@ public final class SyncPlanner {
             }
             if (!settings.retryKeys().isEmpty()) {
                 // Its estimate is its key count, an upper bound: deleted keys yield no row.
-                WarehouseSplit retry = WarehouseSplit.retryKeys(settings.syncType(), highWaterMark, settings.retryKeys());
+                WarehouseSplit retry = marked(WarehouseSplit.retryKeys(settings.syncType(), highWaterMark, settings.retryKeys()));
                 splits.add(settings.estimateRows() ? retry : retry.withProgress(null, -1, false));
             }
             return new SyncPlan(highWaterMark, splits, nullKeys);
         }
+    }
+
+    /** The split with the run's start mark, if it has one. */
+    private WarehouseSplit marked(WarehouseSplit split) {
+        return settings.startMark() == null ? split : split.withStartMark(settings.startMark());
     }
 
     /** INCREMENTAL: the cursor of the position the run starts after, as a one-value position. */

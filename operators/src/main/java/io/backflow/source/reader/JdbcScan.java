@@ -1,6 +1,7 @@
 package io.backflow.source.reader;
 
 import io.backflow.jdbc.JdbcValues;
+import io.backflow.source.SourceRow;
 import io.backflow.source.WarehouseSourceSettings;
 import io.backflow.source.split.WarehouseSplit;
 import io.backflow.source.sql.BoundQuery;
@@ -27,6 +28,9 @@ abstract class JdbcScan implements RowScan {
     protected ResultSet rows;
     private PreparedStatement statement;
     private int[] types;
+    /** The split's start mark and high-water mark as values, or null; see {@link #marks}. */
+    private final Object startMark;
+    private final Object highWaterMark;
 
     protected JdbcScan(WarehouseSourceSettings settings, WarehouseSplit split, Connection connection, SplitSql sql, String startPosition) {
         this.settings = settings;
@@ -35,6 +39,28 @@ abstract class JdbcScan implements RowScan {
         this.sql = sql;
         this.columns = sql.columns().names();
         this.position = startPosition;
+        boolean marked = split.kind() != io.backflow.source.split.SplitKind.RETRY_KEYS && sql.cursorIndex() >= 0;
+        this.startMark = marked && split.startMark() != null ? io.backflow.jdbc.PositionCodec.decode(split.startMark())[0] : null;
+        this.highWaterMark = marked && split.highWaterMark() != null ? io.backflow.jdbc.PositionCodec.decode(split.highWaterMark())[0] : null;
+    }
+
+    /**
+     * Where a row's cursor stands against the split's marks ({@link SourceRow#AT_START_MARK},
+     * {@link SourceRow#AT_HIGH_WATER_MARK}); 0 for splits that read by key.
+     */
+    protected byte marks(Object[] values) {
+        if (startMark == null && highWaterMark == null) {
+            return 0;
+        }
+        Object cursor = values[sql.cursorIndex()];
+        byte marks = 0;
+        if (startMark != null && JdbcValues.sameValue(cursor, startMark)) {
+            marks |= SourceRow.AT_START_MARK;
+        }
+        if (highWaterMark != null && JdbcValues.sameValue(cursor, highWaterMark)) {
+            marks |= SourceRow.AT_HIGH_WATER_MARK;
+        }
+        return marks;
     }
 
     /** Creates a scan over an open connection. */

@@ -48,7 +48,7 @@ final class NullKeyScan extends JdbcScan {
             Object[] values = values();
             emitted++;
             position = WarehouseSplit.rowsEmittedPosition(emitted);
-            sink.accept(SourceRow.row(split.splitId(), columns, values, position));
+            sink.accept(SourceRow.row(split.splitId(), columns, values, position, marks(values)));
         }
         return false;
     }

@@ -55,7 +55,7 @@ final class RetryKeyScan extends JdbcScan {
                 for (int i = keysDone; i < chunkEnd; i++) {
                     chunk.add(PositionCodec.decode(keys.get(i)));
                 }
-                execute(sql.retryKeys(chunk));
+                execute(sql.retryKeys(split, chunk));
             }
             if (rows.next()) {
                 sink.accept(SourceRow.row(split.splitId(), columns, values(), position));

@@ -57,6 +57,6 @@ final class SplitScan extends JdbcScan {
             at[i] = values[positionIndexes[i]];
         }
         position = PositionCodec.encode(at);
-        return SourceRow.row(split.splitId(), columns, values, position);
+        return SourceRow.row(split.splitId(), columns, values, position, marks(values));
     }
 }

@@ -26,9 +26,16 @@ import org.apache.flink.api.connector.source.SourceSplit;
  * only) reads the rows whose primary key is one of {@link #retryKeys()}, whatever their cursor: rows
  * the destination rejected in an earlier run. Its position is the number of keys done (a one-value
  * long position, null for none), see {@link #keysDone()}.
+ *
+ * <p>Every split of an INCREMENTAL run planned by this version carries the run's
+ * {@link #startMark()}: the committed high-water mark it continues from. Its rows are read from
+ * that cursor value on, inclusive ({@code cursor >= startMark}), because rows can arrive later
+ * with exactly the value the last run ended at; the mapping then skips the rows at the mark that
+ * were delivered before. Splits restored from older checkpoints have none and keep their old
+ * bounds.
  */
 public final class WarehouseSplit implements SourceSplit, Serializable {
-    private static final long serialVersionUID = 3L;
+    private static final long serialVersionUID = 4L;
 
     /** The id of the split that reads rows with a NULL key. */
     public static final String NULL_KEYS_ID = "null-keys";
@@ -47,6 +54,7 @@ public final class WarehouseSplit implements SourceSplit, Serializable {
     private final long estimatedRemaining;
     private final boolean finished;
     private final List<String> retryKeys;
+    private final String startMark;
 
     /** A {@link SplitKind#KEYSET} split. */
     public WarehouseSplit(
@@ -96,6 +104,28 @@ public final class WarehouseSplit implements SourceSplit, Serializable {
             long estimatedRemaining,
             boolean finished,
             List<String> retryKeys) {
+        this(splitId, kind, syncType, rangeStart, rangeEnd, highWaterMark, cursorAfter, position, estimatedRemaining, finished, retryKeys, null);
+    }
+
+    /**
+     * A split of any kind, with the run's start mark.
+     *
+     * @param startMark INCREMENTAL only: the committed high-water mark the run continues from (a
+     *     one-value position), read inclusively; null for none (FULL runs, splits of older versions)
+     */
+    public WarehouseSplit(
+            String splitId,
+            SplitKind kind,
+            SyncType syncType,
+            Long rangeStart,
+            Long rangeEnd,
+            String highWaterMark,
+            String cursorAfter,
+            String position,
+            long estimatedRemaining,
+            boolean finished,
+            List<String> retryKeys,
+            String startMark) {
         this.splitId = Objects.requireNonNull(splitId, "splitId");
         this.kind = Objects.requireNonNull(kind, "kind");
         this.syncType = Objects.requireNonNull(syncType, "syncType");
@@ -116,6 +146,12 @@ public final class WarehouseSplit implements SourceSplit, Serializable {
         if (cursorAfter != null && (kind != SplitKind.NULL_KEYS || syncType != SyncType.INCREMENTAL)) {
             throw new IllegalArgumentException("split " + splitId + ": only an INCREMENTAL NULL_KEYS split has a cursorAfter bound");
         }
+        if (startMark != null && syncType != SyncType.INCREMENTAL) {
+            throw new IllegalArgumentException("split " + splitId + ": only INCREMENTAL splits start at a mark");
+        }
+        if (startMark != null && cursorAfter != null) {
+            throw new IllegalArgumentException("split " + splitId + ": a split has a start mark or (before version 4) a cursorAfter bound, not both");
+        }
         this.rangeStart = rangeStart;
         this.rangeEnd = rangeEnd;
         this.highWaterMark = highWaterMark;
@@ -124,6 +160,7 @@ public final class WarehouseSplit implements SourceSplit, Serializable {
         this.estimatedRemaining = estimatedRemaining;
         this.finished = finished;
         this.retryKeys = List.copyOf(retryKeys);
+        this.startMark = startMark;
     }
 
     /**
@@ -157,6 +194,22 @@ public final class WarehouseSplit implements SourceSplit, Serializable {
 
     public SplitKind kind() {
         return kind;
+    }
+
+    /**
+     * INCREMENTAL splits: the committed high-water mark the run continues from, a one-value
+     * position read inclusively ({@code cursor >= startMark}); rows at exactly this value may have
+     * been delivered by the last run, and the mapping skips those. Null for FULL splits and for
+     * splits written before version 4, which start strictly after their position.
+     */
+    public String startMark() {
+        return startMark;
+    }
+
+    /** This split, continuing the run that ended at {@code mark} (see {@link #startMark()}). */
+    public WarehouseSplit withStartMark(String mark) {
+        return new WarehouseSplit(splitId, kind, syncType, rangeStart, rangeEnd, highWaterMark, cursorAfter, position, estimatedRemaining,
+                finished, retryKeys, mark);
     }
 
     /** True for the split that reads rows with a NULL key. */
@@ -268,7 +321,8 @@ public final class WarehouseSplit implements SourceSplit, Serializable {
 
     /** This split advanced to a new position. */
     public WarehouseSplit withProgress(String newPosition, long newEstimatedRemaining, boolean nowFinished) {
-        return new WarehouseSplit(splitId, kind, syncType, rangeStart, rangeEnd, highWaterMark, cursorAfter, newPosition, newEstimatedRemaining, nowFinished, retryKeys);
+        return new WarehouseSplit(splitId, kind, syncType, rangeStart, rangeEnd, highWaterMark, cursorAfter, newPosition, newEstimatedRemaining, nowFinished, retryKeys,
+                startMark);
     }
 
     @Override
@@ -287,12 +341,13 @@ public final class WarehouseSplit implements SourceSplit, Serializable {
                 && Objects.equals(position, that.position)
                 && estimatedRemaining == that.estimatedRemaining
                 && finished == that.finished
-                && retryKeys.equals(that.retryKeys);
+                && retryKeys.equals(that.retryKeys)
+                && Objects.equals(startMark, that.startMark);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(splitId, kind, syncType, rangeStart, rangeEnd, highWaterMark, cursorAfter, position, estimatedRemaining, finished, retryKeys);
+        return Objects.hash(splitId, kind, syncType, rangeStart, rangeEnd, highWaterMark, cursorAfter, position, estimatedRemaining, finished, retryKeys, startMark);
     }
 
     /** Without positions or retry keys: keys can be personal data. */

@@ -15,13 +15,15 @@ import org.apache.flink.core.memory.DataOutputSerializer;
  * Strings are length-prefixed UTF-8 (positions with long text keys can exceed writeUTF's 64 KB).
  *
  * <p>Version 2 appends the split's kind and its {@code cursorAfter} bound to the version 1
- * fields; version 3 appends the retry keys (a count, then each key). Version 1 bytes are still
- * read, as {@link SplitKind#KEYSET} splits, and version 2 bytes as splits without retry keys.
+ * fields; version 3 appends the retry keys (a count, then each key); version 4 appends the
+ * start mark. Version 1 bytes are still read, as {@link SplitKind#KEYSET} splits, version 2 bytes
+ * as splits without retry keys, and version 1 to 3 bytes as splits without a start mark, which
+ * keep the exclusive bounds they were planned with.
  */
 public final class WarehouseSplitSerializer implements SimpleVersionedSerializer<WarehouseSplit> {
     public static final WarehouseSplitSerializer INSTANCE = new WarehouseSplitSerializer();
 
-    private static final int VERSION = 3;
+    private static final int VERSION = 4;
 
     @Override
     public int getVersion() {
@@ -45,13 +47,14 @@ public final class WarehouseSplitSerializer implements SimpleVersionedSerializer
         for (String key : split.retryKeys()) {
             writeString(out, key);
         }
+        writeString(out, split.startMark());
         return out.getCopyOfBuffer();
     }
 
     @Override
     public WarehouseSplit deserialize(int version, byte[] serialized) throws IOException {
-        if (version < 1 || version > 3) {
-            throw new IOException("unknown WarehouseSplit serializer version " + version + " (this build reads 1 to 3)");
+        if (version < 1 || version > VERSION) {
+            throw new IOException("unknown WarehouseSplit serializer version " + version + " (this build reads 1 to " + VERSION + ")");
         }
         DataInputDeserializer in = new DataInputDeserializer(serialized);
         String splitId = readString(in);
@@ -80,7 +83,9 @@ public final class WarehouseSplitSerializer implements SimpleVersionedSerializer
             }
             retryKeys = Arrays.asList(keys);
         }
-        return new WarehouseSplit(splitId, kind, syncType, rangeStart, rangeEnd, highWaterMark, cursorAfter, position, estimatedRemaining, finished, retryKeys);
+        String startMark = version >= 4 ? readString(in) : null;
+        return new WarehouseSplit(splitId, kind, syncType, rangeStart, rangeEnd, highWaterMark, cursorAfter, position, estimatedRemaining, finished,
+                retryKeys, startMark);
     }
 
     /**

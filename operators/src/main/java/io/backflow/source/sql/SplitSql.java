@@ -22,7 +22,9 @@ import java.util.List;
  *       be paged or resumed exactly; such rows are read by the run's NULL_KEYS split instead;
  *   <li>FULL with a cursor: {@code cursor <= hwm OR cursor IS NULL} (only {@code cursor IS NULL}
  *       when no cursor value is settled yet), leaving rows inside the delay window to the next
- *       incremental run; INCREMENTAL: {@code cursor <= hwm}, so NULL cursors are never read;
+ *       incremental run; INCREMENTAL: {@code cursor <= hwm}, so NULL cursors are never read, and
+ *       {@code cursor >= startMark} when the split has a start mark (rows at exactly the mark can
+ *       arrive after the last run ended there; the mapping skips those delivered before);
  *   <li>the split's key range, if any: {@code key >= start AND key < end};
  *   <li>after the split's position: FULL {@code (key...) > (position)}; INCREMENTAL
  *       {@code cursor > c} for a cursor-only position, else {@code (cursor, key...) > (position)}.
@@ -31,8 +33,10 @@ import java.util.List;
  * <p>Scope of the NULL_KEYS split: some primary-key column IS NULL, the same cursor scope, and for
  * INCREMENTAL {@code cursor > cursorAfter} when the split has that bound.
  *
- * <p>The RETRY_KEYS split has no scope but its keys: {@link #retryKeys} looks a chunk of them up,
- * with no cursor or high-water-mark condition.
+ * <p>The RETRY_KEYS split has no scope but its keys: {@link #retryKeys} looks a chunk of them up.
+ * When the split has a start mark it leaves out the rows whose cursor lies in the run's range
+ * {@code [startMark, hwm]}: the run's incremental split reads those already, so a retried row that
+ * moved is sent once, not twice.
  */
 public final class SplitSql {
     private final WarehouseSourceSettings settings;
@@ -55,6 +59,11 @@ public final class SplitSql {
 
     public ModelColumns columns() {
         return columns;
+    }
+
+    /** The index of the cursor column among {@link #columns()}, or -1 without a cursor. */
+    public int cursorIndex() {
+        return cursorIndex;
     }
 
     /**
@@ -180,7 +189,7 @@ public final class SplitSql {
      * order, none null): {@code SELECT * FROM model WHERE (k1 = ? AND k2 = ?) OR ...}, in no
      * particular order, whatever their cursor.
      */
-    public BoundQuery retryKeys(List<Object[]> keys) {
+    public BoundQuery retryKeys(WarehouseSplit split, List<Object[]> keys) {
         if (keys.isEmpty()) {
             throw new IllegalArgumentException("no keys to look up");
         }
@@ -207,6 +216,15 @@ public final class SplitSql {
                 }
                 params.add(value);
             }
+        }
+        Object mark = split.startMark() == null ? null : PositionCodec.decode(split.startMark())[0];
+        Object hwm = split.highWaterMark() == null ? null : PositionCodec.decode(split.highWaterMark())[0];
+        if (mark != null && hwm != null) {
+            String cursor = quoted(cursorIndex);
+            String p = placeholder(cursorIndex);
+            where.insert(" WHERE ".length(), "(").append(") AND (" + cursor + " IS NULL OR " + cursor + " < " + p + " OR " + cursor + " > " + p + ")");
+            params.add(mark);
+            params.add(hwm);
         }
         return new BoundQuery("SELECT * FROM " + settings.fromClause() + where, params);
     }
@@ -255,6 +273,10 @@ public final class SplitSql {
             }
             conditions.add(cursor + " <= " + placeholder(cursorIndex));
             params.add(hwm);
+            if (split.startMark() != null) {
+                conditions.add(cursor + " >= " + placeholder(cursorIndex));
+                params.add(PositionCodec.decode(split.startMark())[0]);
+            }
         } else if (hwm == null) {
             conditions.add(cursor + " IS NULL");
         } else {
