@@ -194,12 +194,51 @@ class MarkTiesITCase {
     @ValueSource(strings = {"postgresql", "duckdb"})
     void aStopWhileReadingTheRowsAtTheMarkResumesWithEveryRowOnce(String database) throws Exception {
         open(database);
+        Map<Long, Integer> all = stopAtTheMarkAndResume(false);
+        for (long id = 11; id <= 2010; id++) {
+            assertEquals(1, all.getOrDefault(id, 0), "order " + id + " across the stopped and the resumed run");
+        }
+        afterTheResume();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"postgresql", "duckdb"})
+    void aStopAtTheMarkWhoseSavepointIsGoneResumesFromTheLedgerWithEveryRowAndTheSameMessageIds(String database) throws Exception {
+        open(database);
+        Map<String, Long> idOfMessage = new HashMap<>();
+        Map<Long, Integer> all = stopAtTheMarkAndResume(true);
+        int duplicates = 0;
+        for (long id = 11; id <= 2010; id++) {
+            int n = all.getOrDefault(id, 0);
+            assertTrue(n >= 1, "order " + id + " never arrived");
+            duplicates += n - 1;
+        }
+        // Only what was in flight at the stop may arrive twice: one batch of 50, one request in flight.
+        assertTrue(duplicates <= 100, duplicates + " duplicates");
+        for (JsonNode e : received) {
+            long id = e.get("context").get("backflow").get("primary_key").get("id").asLong();
+            Long before = idOfMessage.put(e.get("messageId").asText(), id);
+            assertTrue(before == null || before == id, "one messageId per row");
+        }
+        assertEquals(2010 - 11 + 1 + 1, idOfMessage.size(), "a re-sent row keeps its messageId (5000 included)");
+        afterTheResume();
+    }
+
+    /** Every event received by the stopped and the resumed run. */
+    private final java.util.List<JsonNode> received = new java.util.ArrayList<>();
+
+    /**
+     * 2,000 rows at the next mark; the stop lands while they are being read; two more rows arrive
+     * at the mark, one before where the run stopped and one after; the run is resumed (from its
+     * savepoint, or with it deleted from the ledger's positions). Returns how often each order
+     * arrived across both runs.
+     */
+    private Map<Long, Integer> stopAtTheMarkAndResume(boolean loseTheSavepoint) throws Exception {
         createOrders("TIMESTAMP");
         Databases.execute(db, "INSERT INTO orders SELECT i, 'u' || i, i, TIMESTAMP '2024-01-01' FROM generate_series(1, 10) g(i)");
         Path conn = connection("orders", "updated_at", 200, "  max_in_flight: 1");
         assertEquals(10, syncOnce(conn, "FULL").size());
 
-        // 2,000 rows at the next mark; the stop lands while they are being read.
         Databases.execute(db, "INSERT INTO orders SELECT i, 'u' || i, i, " + T + " FROM generate_series(11, 2010) g(i)");
         receiver.reset();
         receiver.respond(req -> HttpReceiver.Response.ok().delayed(Duration.ofMillis(20)));
@@ -212,26 +251,60 @@ class MarkTiesITCase {
         assertEquals(0, stop.exitCode(), stop.toString());
         BackflowCli.Result stopped = sync.get(2, TimeUnit.MINUTES);
         assertEquals(3, stopped.exitCode(), stopped.toString());
-        Map<Long, Integer> before = deliveredCounts();
-        assertTrue(before.size() < 2000, "the stop came before the end: " + before.size());
+        Map<Long, Integer> all = deliveredCounts();
+        received.addAll(receiver.deliveredEvents());
+        assertTrue(all.size() < 2000, "the stop came before the end: " + all.size());
+        if (loseTheSavepoint) {
+            deleteTree(dir.resolve("savepoints"));
+        }
 
         receiver.reset();
-        receiver.respond(req -> HttpReceiver.Response.ok());
-        // Rows keep arriving at the mark while the run is stopped, below and above where it stopped.
         Databases.execute(db, "INSERT INTO orders VALUES (0, 'n', 1, " + T + "), (5000, 'n', 1, " + T + ")");
         BackflowCli.Result resumed = BackflowCli.sync(conn);
         assertEquals(0, resumed.exitCode(), resumed.toString());
-        assertTrue(resumed.out().contains("from its savepoint"), resumed.out());
-        Map<Long, Integer> all = new HashMap<>(before);
+        assertTrue(resumed.out().contains(loseTheSavepoint ? "from its last committed position" : "from its savepoint"), resumed.out());
         deliveredCounts().forEach((id, n) -> all.merge(id, n, Integer::sum));
-        for (long id = 11; id <= 2010; id++) {
-            assertEquals(1, all.getOrDefault(id, 0), "order " + id + " across the stopped and the resumed run");
-        }
+        received.addAll(receiver.deliveredEvents());
         // Key 5000 sorts after where the stopped run was, so the resumed run read it; key 0 sorts
         // before, so it is the next run's, which reads the mark again.
         assertEquals(Integer.valueOf(1), all.get(5000L));
+        assertEquals(null, all.get(0L));
+        this.conn = conn;
+        return all;
+    }
+
+    private Path conn;
+
+    private void afterTheResume() {
         assertEquals(once(0), syncOnce(conn, "INCREMENTAL"));
         assertEquals(once(), syncOnce(conn, "INCREMENTAL"));
         assertEquals(5, BackflowCli.history(conn).size(), "FULL, stopped, resumed, and two incremental runs");
+    }
+
+    private static void deleteTree(Path root) throws java.io.IOException {
+        if (java.nio.file.Files.exists(root)) {
+            try (java.util.stream.Stream<Path> walk = java.nio.file.Files.walk(root)) {
+                for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    java.nio.file.Files.delete(p);
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"postgresql", "duckdb"})
+    void rowsWithANullKeyAtTheMarkAreCountedInvalidOnce(String database) {
+        open(database);
+        Databases.execute(db, "CREATE TABLE orders (id BIGINT, user_id VARCHAR(20), amount NUMERIC(10,2), updated_at TIMESTAMP)",
+                "INSERT INTO orders VALUES (1, 'a', 1, " + T + "), (NULL, 'b', 2, " + T + ")");
+        Path conn = connection("orders", "updated_at", 100);
+        assertEquals(once(1), syncOnce(conn, "FULL"));
+        assertEquals(1, BackflowCli.history(conn).get(0).get("invalid").asLong());
+        Databases.execute(db, "INSERT INTO orders VALUES (NULL, 'c', 3, " + T + "), (2, 'd', 4, " + T + ")");
+        assertEquals(once(2), syncOnce(conn, "INCREMENTAL"));
+        JsonNode run = BackflowCli.history(conn).get(0);
+        assertEquals(1, run.get("invalid").asLong(), "only the new row without a key: " + run);
+        assertEquals(once(), syncOnce(conn, "INCREMENTAL"));
+        assertEquals(0, BackflowCli.history(conn).get(0).get("read").asLong());
     }
 }

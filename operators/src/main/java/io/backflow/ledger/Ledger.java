@@ -36,7 +36,7 @@ public final class Ledger implements AutoCloseable {
     private final LedgerStore store;
     private final LedgerTransactions tx;
     private final FailedRows failed;
-    private final MarkRows marks;
+    private final MarkRowStore marks;
     private final String runs;
     private final String splits;
     private final String commits;
@@ -58,7 +58,7 @@ public final class Ledger implements AutoCloseable {
         this.retryKeys = tables.retryKeys;
         this.runMarkRows = tables.runMarkRows;
         this.failed = new FailedRows(tables);
-        this.marks = new MarkRows(tables);
+        this.marks = new MarkRowStore(tables);
         this.snapshots = new SnapshotUpdate(store.endpoint().dialect());
         tables.createIfMissing(tx);
     }
@@ -473,9 +473,10 @@ public final class Ledger implements AutoCloseable {
 
     /**
      * Streams the rows the connection resolved at its committed high-water mark {@code mark} to
-     * {@code each} as (row key, version), and returns how many there were.
+     * {@code each}, oldest first (a later row with the same key replaces an earlier one), and
+     * returns how many there were.
      */
-    public long forEachRowAtMark(String connectionName, String mark, java.util.function.BiConsumer<String, String> each) {
+    public long forEachRowAtMark(String connectionName, String mark, java.util.function.Consumer<io.backflow.model.MarkRow> each) {
         return tx.run(c -> marks.forEach(c, connectionName, mark, each));
     }
 
@@ -660,7 +661,7 @@ public final class Ledger implements AutoCloseable {
                 snapshots.recordErrors(conn, delta, c.errors());
             }
             failed.record(conn, c);
-            marks.record(conn, c.runId(), c.markRows());
+            marks.record(conn, c);
             completeIfDone(conn, c.runId());
             finishSplitsOfResumers(conn, c);
             return true;

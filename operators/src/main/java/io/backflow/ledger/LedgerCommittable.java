@@ -1,6 +1,6 @@
 package io.backflow.ledger;
 
-import io.backflow.model.MarkRow;
+import io.backflow.model.MarkRows;
 import io.backflow.model.RowError;
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -33,7 +33,7 @@ public final class LedgerCommittable implements Serializable {
     private final Map<String, String> positions;
     private final Set<String> finishedSplits;
     private final List<RowError> errors;
-    private final List<MarkRow> markRows;
+    private final MarkRows markRows;
 
     public LedgerCommittable(
             String runId,
@@ -46,7 +46,7 @@ public final class LedgerCommittable implements Serializable {
             Map<String, String> positions,
             Set<String> finishedSplits,
             List<RowError> errors) {
-        this(runId, subtask, checkpointId, read, succeeded, failed, invalid, positions, finishedSplits, errors, List.of());
+        this(runId, subtask, checkpointId, read, succeeded, failed, invalid, positions, finishedSplits, errors, MarkRows.EMPTY);
     }
 
     /** @param markRows the rows resolved at the run's high-water mark (delivered or invalid) */
@@ -61,7 +61,7 @@ public final class LedgerCommittable implements Serializable {
             Map<String, String> positions,
             Set<String> finishedSplits,
             List<RowError> errors,
-            List<MarkRow> markRows) {
+            MarkRows markRows) {
         this.runId = Objects.requireNonNull(runId);
         this.subtask = subtask;
         this.checkpointId = checkpointId;
@@ -72,7 +72,7 @@ public final class LedgerCommittable implements Serializable {
         this.positions = new LinkedHashMap<>(positions);
         this.finishedSplits = new LinkedHashSet<>(finishedSplits);
         this.errors = new ArrayList<>(errors);
-        this.markRows = new ArrayList<>(markRows);
+        this.markRows = Objects.requireNonNull(markRows, "markRows");
     }
 
     public String runId() { return runId; }
@@ -87,7 +87,7 @@ public final class LedgerCommittable implements Serializable {
     public Set<String> finishedSplits() { return finishedSplits; }
     public List<RowError> errors() { return errors; }
     /** Rows resolved at the run's high-water mark: what the next run, which reads that value again, skips. */
-    public List<MarkRow> markRows() { return markRows; }
+    public MarkRows markRows() { return markRows; }
 
     /** True when committing it would change nothing. */
     public boolean isEmpty() {

@@ -1,6 +1,6 @@
 package io.backflow.ledger;
 
-import io.backflow.model.MarkRow;
+import io.backflow.model.MarkRows;
 import io.backflow.model.RowError;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -52,11 +52,9 @@ public final class LedgerCommittableSerializer implements SimpleVersionedSeriali
             writeNullable(out, e.reason());
             writeNullable(out, e.keyPosition());
         }
-        out.writeInt(c.markRows().size());
-        for (MarkRow m : c.markRows()) {
-            writeNullable(out, m.key());
-            writeNullable(out, m.version());
-        }
+        byte[] marks = c.markRows().bytes();
+        out.writeInt(marks.length);
+        out.write(marks);
         return out.getCopyOfBuffer();
     }
 
@@ -93,12 +91,11 @@ public final class LedgerCommittableSerializer implements SimpleVersionedSeriali
             // Version 2 added the key's typed values, for retrying failed rows by key.
             errors.add(new RowError(kind, key, messageId, reason, version >= 2 ? readNullable(in) : null));
         }
-        List<MarkRow> markRows = new ArrayList<>();
+        MarkRows markRows = MarkRows.EMPTY;
         if (version >= 3) {
-            n = in.readInt();
-            for (int i = 0; i < n; i++) {
-                markRows.add(new MarkRow(readNullable(in), readNullable(in)));
-            }
+            byte[] packed = new byte[in.readInt()];
+            in.readFully(packed);
+            markRows = MarkRows.fromBytes(packed);
         }
         return new LedgerCommittable(runId, subtask, checkpointId, read, succeeded, failed, invalid, positions, finished, errors, markRows);
     }

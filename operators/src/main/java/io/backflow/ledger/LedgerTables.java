@@ -90,10 +90,12 @@ final class LedgerTables {
                 st.execute("CREATE TABLE IF NOT EXISTS " + retryKeys + " ("
                         + "run_id VARCHAR(64) NOT NULL, idx INTEGER NOT NULL, key_position VARCHAR NOT NULL, PRIMARY KEY (run_id, idx))");
                 st.execute("CREATE TABLE IF NOT EXISTS " + runMarkRows + " ("
-                        + "run_id VARCHAR(64) NOT NULL, row_key VARCHAR NOT NULL, version VARCHAR(64) NOT NULL, PRIMARY KEY (run_id, row_key))");
+                        + "run_id VARCHAR(64) NOT NULL, checkpoint_id BIGINT NOT NULL, subtask INTEGER NOT NULL, row_count INTEGER NOT NULL, "
+                        + "packed BYTEA NOT NULL, PRIMARY KEY (run_id, checkpoint_id, subtask))");
                 st.execute("CREATE TABLE IF NOT EXISTS " + markRows + " ("
-                        + "connection VARCHAR(255) NOT NULL, mark VARCHAR NOT NULL, row_key VARCHAR NOT NULL, version VARCHAR(64) NOT NULL, "
-                        + "PRIMARY KEY (connection, mark, row_key))");
+                        + "connection VARCHAR(255) NOT NULL, mark VARCHAR NOT NULL, run_seq BIGINT NOT NULL, checkpoint_id BIGINT NOT NULL, "
+                        + "subtask INTEGER NOT NULL, row_count INTEGER NOT NULL, packed BYTEA NOT NULL, "
+                        + "PRIMARY KEY (connection, mark, run_seq, checkpoint_id, subtask))");
             }
             return null;
         });

@@ -26,7 +26,7 @@ final class MarkIdentity {
         String version = mapped.isEvent()
                 ? mapped.messageId()
                 : ids.messageId(connection, String.valueOf(mapped.key()), bytes("invalid\u0000" + mapped.reason()));
-        return new MarkRow(key, version);
+        return MarkRow.of(key, version);
     }
 
     private static byte[] bytes(String s) {

@@ -327,15 +327,32 @@ class LedgerTest {
         }
     }
 
+    /** A mark row of key {@code k<n>} resolved as id {@code v}: a UUID whose last digits are {@code v}. */
+    private static io.backflow.model.MarkRow row(int key, int version) {
+        return io.backflow.model.MarkRow.of("k" + key, String.format("00000000-0000-4000-8000-%012d", version));
+    }
+
     private static List<String> rowsAtMark(Ledger ledger, String mark) {
+        io.backflow.mapping.RowVersions latest = new io.backflow.mapping.RowVersions();
         List<String> out = new ArrayList<>();
-        ledger.forEachRowAtMark("orders", mark, (key, version) -> out.add(key + "=" + version));
-        java.util.Collections.sort(out);
+        ledger.forEachRowAtMark("orders", mark, latest::put);
+        for (int key = 0; key < 20; key++) {
+            for (int version = 0; version < 20; version++) {
+                if (latest.contains(row(key, version))) {
+                    out.add("k" + key + "=v" + version);
+                }
+            }
+        }
+        assertEquals(out.size(), latest.size());
         return out;
     }
 
     private static LedgerCommittable marked(String run, long checkpoint, Set<String> finished, io.backflow.model.MarkRow... rows) {
-        return new LedgerCommittable(run, 0, checkpoint, rows.length, rows.length, 0, 0, Map.of(), finished, List.of(), List.of(rows));
+        io.backflow.model.MarkRows.Builder b = new io.backflow.model.MarkRows.Builder();
+        for (io.backflow.model.MarkRow r : rows) {
+            b.add(r);
+        }
+        return new LedgerCommittable(run, 0, checkpoint, rows.length, rows.length, 0, 0, Map.of(), finished, List.of(), b.drain());
     }
 
     @ParameterizedTest
@@ -346,30 +363,30 @@ class LedgerTest {
         try (Ledger ledger = store(db, "l_marks").open()) {
             String full = ledger.startRun("orders", "FULL", null, "first");
             ledger.planned(full, t1, splits("s0"));
-            ledger.commit(marked(full, 1, Set.of(), new io.backflow.model.MarkRow("k1", "v1"), new io.backflow.model.MarkRow("k2", "v2")));
+            ledger.commit(marked(full, 1, Set.of(), row(1, 1), row(2, 2)));
             assertEquals(List.of(), rowsAtMark(ledger, t1), "nothing moves before the run completes");
             // A re-read row's newer version replaces the older one.
-            ledger.commit(marked(full, 2, Set.of("s0"), new io.backflow.model.MarkRow("k2", "v2b")));
+            ledger.commit(marked(full, 2, Set.of("s0"), row(2, 12)));
             assertEquals(RunStatus.SUCCEEDED, ledger.run(full).status());
-            assertEquals(List.of("k1=v1", "k2=v2b"), rowsAtMark(ledger, t1));
+            assertEquals(List.of("k1=v1", "k2=v12"), rowsAtMark(ledger, t1));
 
             // Same mark again (nothing newer): the run's rows are added to the mark's.
             String same = ledger.startRun("orders", "INCREMENTAL", t1, "more at the mark");
             ledger.planned(same, t1, splits("s0"));
-            ledger.commit(marked(same, 1, Set.of("s0"), new io.backflow.model.MarkRow("k3", "v3"), new io.backflow.model.MarkRow("k1", "v1b")));
-            assertEquals(List.of("k1=v1b", "k2=v2b", "k3=v3"), rowsAtMark(ledger, t1));
+            ledger.commit(marked(same, 1, Set.of("s0"), row(3, 3), row(1, 11)));
+            assertEquals(List.of("k1=v11", "k2=v12", "k3=v3"), rowsAtMark(ledger, t1));
 
             // A stopped run leaves the mark alone; the run resuming it completes with both runs' rows.
             String stopped = ledger.startRun("orders", "INCREMENTAL", t1, "newer rows");
             ledger.planned(stopped, t2, splits("s0"));
-            ledger.commit(marked(stopped, 1, Set.of(), new io.backflow.model.MarkRow("k9", "v9")));
+            ledger.commit(marked(stopped, 1, Set.of(), row(9, 9)));
             ledger.markStopped(stopped, null, "stopped");
             assertEquals(List.of(), rowsAtMark(ledger, t2));
             String resumed = ledger.startRun("orders", "INCREMENTAL", t1, "resumes", stopped, null);
             ledger.copyPlan(stopped, resumed);
-            ledger.commit(marked(resumed, 2, Set.of("s0"), new io.backflow.model.MarkRow("k10", "v10")));
+            ledger.commit(marked(resumed, 2, Set.of("s0"), row(10, 10), row(9, 19)));
             assertEquals(RunStatus.SUCCEEDED, ledger.run(resumed).status());
-            assertEquals(List.of("k10=v10", "k9=v9"), rowsAtMark(ledger, t2));
+            assertEquals(List.of("k9=v19", "k10=v10"), rowsAtMark(ledger, t2));
             assertEquals(List.of(), rowsAtMark(ledger, t1), "the old mark's rows are gone");
 
             ledger.resetPosition("orders");

@@ -43,8 +43,12 @@ public final class DeliveryEntryStateSerializer extends AsyncSinkWriterStateSeri
         out.writeInt(entry.payload().length);
         out.write(entry.payload());
         writeNullable(out, entry.keyPosition());
-        writeNullable(out, entry.mark() == null ? null : entry.mark().key());
-        writeNullable(out, entry.mark() == null ? null : entry.mark().version());
+        out.writeBoolean(entry.mark() != null);
+        if (entry.mark() != null) {
+            out.writeLong(entry.mark().key());
+            out.writeLong(entry.mark().idHigh());
+            out.writeLong(entry.mark().idLow());
+        }
     }
 
     @Override
@@ -56,10 +60,8 @@ public final class DeliveryEntryStateSerializer extends AsyncSinkWriterStateSeri
         in.readFully(payload);
         String keyPosition = READING.get() >= 2 ? readNullable(in) : null;
         MarkRow mark = null;
-        if (READING.get() >= 3) {
-            String markKey = readNullable(in);
-            String markVersion = readNullable(in);
-            mark = markKey == null ? null : new MarkRow(markKey, markVersion);
+        if (READING.get() >= 3 && in.readBoolean()) {
+            mark = new MarkRow(in.readLong(), in.readLong(), in.readLong());
         }
         return new DeliveryEntry(key, messageId, payload, keyPosition, mark);
     }

@@ -2,6 +2,7 @@ package io.backflow.sink.http;
 
 import io.backflow.ledger.LedgerCommittable;
 import io.backflow.model.MarkRow;
+import io.backflow.model.MarkRows;
 import io.backflow.model.RowError;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -29,7 +30,7 @@ final class DeliveryProgress {
     private final AtomicLong succeeded = new AtomicLong();
     private final AtomicLong failed = new AtomicLong();
     private final ConcurrentLinkedQueue<RowError> errors = new ConcurrentLinkedQueue<>();
-    private final ConcurrentLinkedQueue<MarkRow> markRows = new ConcurrentLinkedQueue<>();
+    private final MarkRows.Builder markRows = new MarkRows.Builder();
 
     void position(String splitId, String position) {
         positions.put(splitId, position);
@@ -68,10 +69,7 @@ final class DeliveryProgress {
         for (RowError e; (e = errors.poll()) != null; ) {
             drained.add(e);
         }
-        List<MarkRow> marks = new ArrayList<>();
-        for (MarkRow m; (m = markRows.poll()) != null; ) {
-            marks.add(m);
-        }
+        MarkRows marks = markRows.drain();
         LedgerCommittable c = new LedgerCommittable(runId, subtask, commitId, read, succeeded.getAndSet(0),
                 failed.getAndSet(0), invalid, positions, finishedSplits, drained, marks);
         read = 0;

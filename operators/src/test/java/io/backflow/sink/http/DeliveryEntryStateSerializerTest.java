@@ -20,7 +20,8 @@ class DeliveryEntryStateSerializerTest {
                 new DeliveryEntry("{\"id\":1}", "m-1", "{\"event\":\"a\"}".getBytes(StandardCharsets.UTF_8)),
                 new DeliveryEntry(null, null, new byte[0]),
                 new DeliveryEntry("{\"id\":\"ü€\"}", "m-ü", "{\"name\":\"Zoë 🚀\"}".getBytes(StandardCharsets.UTF_8)),
-                new DeliveryEntry(longKey, "m-long", new byte[] {'{', '}'}));
+                new DeliveryEntry(longKey, "m-long", new byte[] {'{', '}'}),
+                new DeliveryEntry("{\"id\":2}", "m-2", new byte[] {'{', '}'}, "[[\"long\",2]]", new io.backflow.model.MarkRow(3, 4, 5)));
         List<RequestEntryWrapper<DeliveryEntry>> wrapped = new ArrayList<>();
         for (DeliveryEntry e : entries) {
             wrapped.add(new RequestEntryWrapper<>(e, e.sizeInBytes()));
@@ -37,6 +38,7 @@ class DeliveryEntryStateSerializerTest {
             assertThat(got.key()).isEqualTo(want.key());
             assertThat(got.messageId()).isEqualTo(want.messageId());
             assertThat(got.payload()).isEqualTo(want.payload());
+            assertThat(got.mark()).isEqualTo(want.mark());
             assertThat(restored.get(i).getSize()).isEqualTo(want.sizeInBytes());
         }
         assertThat(back.getStateSize()).isEqualTo(entries.stream().mapToLong(DeliveryEntry::sizeInBytes).sum());

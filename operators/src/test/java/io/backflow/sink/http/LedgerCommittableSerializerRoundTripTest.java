@@ -24,7 +24,10 @@ class LedgerCommittableSerializerRoundTripTest {
                 new RowError(RowError.Kind.FAILED, "{\"id\":7}", "m-7", "HTTP 503 after 8 attempts: down"),
                 new RowError(RowError.Kind.INVALID, "{\"id\":8}", null, "no userId or anonymousId"),
                 new RowError(RowError.Kind.FAILED, "{\"id\":9}", "m-9", longReason));
-        LedgerCommittable c = new LedgerCommittable("run-1", 3, 42, 10, 7, 2, 1, positions, Set.of("split-0"), errors);
+        io.backflow.model.MarkRows.Builder marks = new io.backflow.model.MarkRows.Builder();
+        marks.add(io.backflow.model.MarkRow.of("[[\"long\",7]]", "9f2d1c3e-58a4-4b1e-8c7d-2a6b5e4f3d21"));
+        marks.add(new io.backflow.model.MarkRow(-1L, Long.MIN_VALUE, 5L));
+        LedgerCommittable c = new LedgerCommittable("run-1", 3, 42, 10, 7, 2, 1, positions, Set.of("split-0"), errors, marks.drain());
         LedgerCommittableSerializer serializer = new LedgerCommittableSerializer();
 
         LedgerCommittable back = serializer.deserialize(serializer.getVersion(), serializer.serialize(c));
@@ -32,6 +35,8 @@ class LedgerCommittableSerializerRoundTripTest {
         assertThat(back).isEqualTo(c);
         assertThat(back.positions()).containsExactlyEntriesOf(positions);
         assertThat(back.errors()).hasSize(3);
+        assertThat(back.markRows()).isEqualTo(c.markRows());
+        assertThat(back.markRows().size()).isEqualTo(2);
         for (int i = 0; i < errors.size(); i++) {
             RowError want = errors.get(i);
             RowError got = back.errors().get(i);
