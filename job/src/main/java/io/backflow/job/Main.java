@@ -21,7 +21,7 @@ import java.util.Set;
 public final class Main {
     static final String USAGE = String.join("\n",
             "usage: backflow <command> [options]",
-            "  sync     --connection FILE [--full-resync]   run one sync (exit 0 done, 1 failed, 2 bad input, 3 stopped)",
+            "  sync     --connection FILE [--full-resync]   run one sync (exit 0 done, 1 failed, 2 bad input, 3 stopped, 4 some rows failed)",
             "  stop     --connection FILE [--drain]         stop its running sync with a savepoint (--drain: deliver what was read first)",
             "  disable  --connection FILE                   switch a connection off, draining its running sync",
             "  enable   --connection FILE                   switch it back on",

@@ -169,7 +169,7 @@ public final class Ledger implements AutoCloseable {
     public boolean markStopped(String runId, String savepoint, String reason) {
         return tx.run(c -> {
             int n;
-            try (PreparedStatement ps = c.prepareStatement("UPDATE " + runs + " SET status = 'CANCELLED', finished_at = ?, savepoint = ?, reason = ?"
+            try (PreparedStatement ps = c.prepareStatement("UPDATE " + runs + " SET status = 'CANCELLED', finished_at = ?, savepoint = ?, outcome = ?"
                     + " WHERE run_id = ? AND status = 'RUNNING'")) {
                 ps.setTimestamp(1, now());
                 ps.setString(2, savepoint);
@@ -263,7 +263,7 @@ public final class Ledger implements AutoCloseable {
                 return null;
             }
             boolean complete;
-            try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM " + runs + " WHERE delta = ? AND status = 'SUCCEEDED'")) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM " + runs + " WHERE delta = ? AND " + COMPLETED)) {
                 ps.setString(1, run.delta().toJson());
                 try (ResultSet rs = ps.executeQuery()) {
                     complete = rs.next();
@@ -418,7 +418,7 @@ public final class Ledger implements AutoCloseable {
     public boolean finishRun(String runId, RunStatus status, String reason) {
         return tx.run(c -> {
             int n;
-            try (PreparedStatement ps = c.prepareStatement("UPDATE " + runs + " SET status = ?, finished_at = ?, reason = COALESCE(?, reason)"
+            try (PreparedStatement ps = c.prepareStatement("UPDATE " + runs + " SET status = ?, finished_at = ?, outcome = COALESCE(?, outcome)"
                     + " WHERE run_id = ? AND status = 'RUNNING'")) {
                 ps.setString(1, status.name());
                 ps.setTimestamp(2, now());
@@ -436,9 +436,12 @@ public final class Ledger implements AutoCloseable {
         return found.isEmpty() ? null : found.get(0);
     }
 
-    /** The connection's newest SUCCEEDED run, or null. */
-    public SyncRun lastSucceeded(String connectionName) {
-        List<SyncRun> found = queryRuns("WHERE connection = ? AND status = 'SUCCEEDED'", connectionName, 1);
+    /** A run that read everything and resolved every row, whatever its status (see {@link SyncRun#completed()}). */
+    private static final String COMPLETED = "(status = 'SUCCEEDED' OR completed)";
+
+    /** The connection's newest completed run ({@link SyncRun#completed()}), or null. */
+    public SyncRun lastCompleted(String connectionName) {
+        List<SyncRun> found = queryRuns("WHERE connection = ? AND " + COMPLETED, connectionName, 1);
         return found.isEmpty() ? null : found.get(0);
     }
 
@@ -742,9 +745,13 @@ public final class Ledger implements AutoCloseable {
         if (finished < planned) {
             return false;
         }
-        try (PreparedStatement ps = c.prepareStatement("UPDATE " + runs + " SET status = 'SUCCEEDED', finished_at = ? WHERE run_id = ?")) {
-            ps.setTimestamp(1, now());
-            ps.setString(2, runId);
+        Outcome outcome = outcome(c, runId);
+        try (PreparedStatement ps = c.prepareStatement("UPDATE " + runs + " SET status = ?, outcome = ?, completed = TRUE, finished_at = ?"
+                + " WHERE run_id = ?")) {
+            ps.setString(1, outcome.status().name());
+            ps.setString(2, truncate(outcome.why()));
+            ps.setTimestamp(3, now());
+            ps.setString(4, runId);
             ps.executeUpdate();
         }
         release(c, runId);
@@ -774,6 +781,42 @@ public final class Ledger implements AutoCloseable {
             }
         }
         return true;
+    }
+
+    /** How a run that resolved every row ended. */
+    private record Outcome(RunStatus status, String why) {}
+
+    /**
+     * SUCCEEDED when no row failed at the destination; PARTIAL when some did; FAILED when rows
+     * failed and none was delivered, which a scheduler must see as a failure. Failed rows are owed
+     * to the next sync either way.
+     */
+    private Outcome outcome(Connection c, String runId) throws SQLException {
+        long succeeded;
+        long failedRows;
+        try (PreparedStatement ps = c.prepareStatement("SELECT rows_succeeded, rows_failed FROM " + runs + " WHERE run_id = ?")) {
+            ps.setString(1, runId);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                succeeded = rs.getLong(1);
+                failedRows = rs.getLong(2);
+            }
+        }
+        if (failedRows == 0) {
+            return new Outcome(RunStatus.SUCCEEDED, null);
+        }
+        String first = null;
+        try (PreparedStatement ps = c.prepareStatement("SELECT reason FROM " + errors + " WHERE run_id = ? AND kind = 'FAILED' ORDER BY recorded_at")) {
+            ps.setString(1, runId);
+            ps.setMaxRows(1);
+            try (ResultSet rs = ps.executeQuery()) {
+                first = rs.next() ? rs.getString(1) : null;
+            }
+        }
+        String owed = "; they are retried by the next sync" + (first == null ? "" : " (first failure: " + first + ")");
+        return succeeded == 0
+                ? new Outcome(RunStatus.FAILED, "the destination took none of the " + failedRows + " row(s) it was sent" + owed)
+                : new Outcome(RunStatus.PARTIAL, failedRows + " row(s) failed at the destination" + owed);
     }
 
     /** {@code runId} and the runs it resumes, directly or through others. */
@@ -827,7 +870,7 @@ public final class Ledger implements AutoCloseable {
             List<SyncRun> out = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement("SELECT run_id, connection, run_type, status, started_at, finished_at, start_position,"
                     + " high_water_mark, rows_read, rows_succeeded, rows_failed, rows_invalid, job_id, reason, resumed_from, savepoint,"
-                    + " client, stop_request, planned_splits, fingerprint, delta FROM " + runs + " " + where
+                    + " client, stop_request, planned_splits, fingerprint, delta, outcome, completed FROM " + runs + " " + where
                     + " ORDER BY seq DESC")) {
                 ps.setString(1, arg);
                 ps.setMaxRows(limit);
@@ -838,7 +881,7 @@ public final class Ledger implements AutoCloseable {
                                 rs.getTimestamp(5).toInstant(), finished == null ? null : finished.toInstant(), rs.getString(7),
                                 rs.getString(8), rs.getLong(9), rs.getLong(10), rs.getLong(11), rs.getLong(12), rs.getString(13), rs.getString(14),
                                 rs.getString(15), rs.getString(16), rs.getString(17), rs.getString(18), (Integer) rs.getObject(19), rs.getString(20),
-                                DeltaTable.fromJson(rs.getString(21))));
+                                DeltaTable.fromJson(rs.getString(21)), rs.getString(22), rs.getBoolean(23)));
                     }
                 }
             }

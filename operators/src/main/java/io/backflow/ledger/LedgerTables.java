@@ -70,7 +70,8 @@ final class LedgerTables {
                         + "start_position VARCHAR, high_water_mark VARCHAR, planned_splits INTEGER, "
                         + "rows_read BIGINT NOT NULL, rows_succeeded BIGINT NOT NULL, rows_failed BIGINT NOT NULL, "
                         + "rows_invalid BIGINT NOT NULL, job_id VARCHAR(64), reason VARCHAR, "
-                        + "resumed_from VARCHAR(64), savepoint VARCHAR, client VARCHAR(255), stop_request VARCHAR(16), fingerprint VARCHAR, delta VARCHAR)");
+                        + "resumed_from VARCHAR(64), savepoint VARCHAR, client VARCHAR(255), stop_request VARCHAR(16), fingerprint VARCHAR, delta VARCHAR, "
+                        + "outcome VARCHAR, completed BOOLEAN)");
                 st.execute("CREATE TABLE IF NOT EXISTS " + splits + " ("
                         + "run_id VARCHAR(64) NOT NULL, split_id VARCHAR(255) NOT NULL, position VARCHAR, "
                         + "finished BOOLEAN NOT NULL, last_checkpoint BIGINT NOT NULL, descriptor VARCHAR, PRIMARY KEY (run_id, split_id))");
@@ -105,7 +106,8 @@ final class LedgerTables {
 
     /** Columns added after a ledger was first created: added once, by the first sync of the newer version. */
     private static final List<String[]> ADDED_COLUMNS = List.of(new String[] {"sync_runs", "delta", "VARCHAR"},
-            new String[] {"connections", "snapshot", "VARCHAR(255)"});
+            new String[] {"connections", "snapshot", "VARCHAR(255)"}, new String[] {"sync_runs", "outcome", "VARCHAR"},
+            new String[] {"sync_runs", "completed", "BOOLEAN"});
 
     private void addMissingColumns(LedgerTransactions tx) {
         for (String[] column : ADDED_COLUMNS) {

@@ -25,11 +25,13 @@ public final class SyncRun {
     private final Integer plannedSplits;
     private final String fingerprint;
     private final io.backflow.diff.DeltaTable delta;
+    private final String outcome;
+    private final boolean completed;
 
     public SyncRun(String id, String connection, String type, RunStatus status, Instant startedAt, Instant finishedAt,
             String startPosition, String highWaterMark, long read, long succeeded, long failed, long invalid,
             String jobId, String reason, String resumedFrom, String savepoint, String client, String stopRequest,
-            Integer plannedSplits, String fingerprint, io.backflow.diff.DeltaTable delta) {
+            Integer plannedSplits, String fingerprint, io.backflow.diff.DeltaTable delta, String outcome, boolean completed) {
         this.id = id;
         this.connection = connection;
         this.type = type;
@@ -51,6 +53,8 @@ public final class SyncRun {
         this.plannedSplits = plannedSplits;
         this.fingerprint = fingerprint;
         this.delta = delta;
+        this.outcome = outcome;
+        this.completed = completed;
     }
 
     public String id() { return id; }
@@ -68,8 +72,18 @@ public final class SyncRun {
     public long failed() { return failed; }
     public long invalid() { return invalid; }
     public String jobId() { return jobId; }
-    /** Why the run is FULL, failed or was stopped; null when there is nothing to say. */
+    /** Why the run has its type (why FULL, what it resumes); null when there is nothing to say. */
     public String reason() { return reason; }
+
+    /** Why the run ended as it did (failed, stopped, some rows not delivered), or null. */
+    public String outcome() { return outcome; }
+
+    /**
+     * True when every planned split was read to its end and every row resolved, so the connection's
+     * position moved on: a SUCCEEDED or PARTIAL run, or a FAILED one whose rows the destination all
+     * refused. Such a run is never resumed; its failed rows are retried by key.
+     */
+    public boolean completed() { return completed || status == RunStatus.SUCCEEDED; }
 
     /** The run this one continues after a stop or failure, or null. */
     public String resumedFrom() { return resumedFrom; }

@@ -82,7 +82,10 @@ class LedgerTest {
 
             assertTrue(ledger.commit(committable(run, 0, 2, 3, 0, 0, Map.of("s0", "[[\"long\",9]]"), Set.of("s0"))));
             SyncRun done = ledger.run(run);
-            assertEquals(RunStatus.SUCCEEDED, done.status());
+            // One row failed at the destination: finished, and owed to the next sync.
+            assertEquals(RunStatus.PARTIAL, done.status());
+            assertTrue(done.completed());
+            assertEquals("1 row(s) failed at the destination; they are retried by the next sync (first failure: HTTP 400: bad)", done.outcome());
             assertEquals(21, done.read());
             assertEquals(18, done.succeeded());
             assertTrue(done.reconciles());
@@ -236,7 +239,7 @@ class LedgerTest {
                     new RowError(RowError.Kind.INVALID, "{\"id\":6}", null, "user_id is null", null));
             ledger.commit(new LedgerCommittable(first, 0, 1, 10, 7, 2, 1, Map.of("incremental-0", "[[\"long\",9]]"),
                     Set.of("incremental-0"), errors));
-            assertEquals(RunStatus.SUCCEEDED, ledger.run(first).status());
+            assertEquals(RunStatus.PARTIAL, ledger.run(first).status());
             assertEquals(List.of("[[\"long\",3]]", "[[\"long\",5]]"), ledger.failedKeys("c", 100));
 
             // The next run retries both; key 5 is refused again, key 3 goes through.

@@ -33,6 +33,8 @@ public final class HistoryCommand {
                 o.put("succeeded", r.succeeded());
                 o.put("failed", r.failed());
                 o.put("invalid", r.invalid());
+                o.put("reason", r.reason());
+                o.put("outcome", r.outcome());
                 o.put("started_at", r.startedAt().toString());
                 if (r.finishedAt() == null) {
                     o.putNull("finished_at");
@@ -55,6 +57,9 @@ public final class HistoryCommand {
                     r.succeeded(), r.failed(), r.invalid(), r.startedAt().toString().replace('T', ' ').replaceFirst("\\.\\d+Z$", "Z"), duration);
             if (r.reason() != null) {
                 out.println("    " + r.reason());
+            }
+            if (r.outcome() != null) {
+                out.println("    " + r.outcome());
             }
         }
         return 0;

@@ -66,7 +66,9 @@ public record RunPlan(SyncType type, String startPosition, String reason, String
             ledger.resetPosition(config.name());
             return fresh(SyncType.FULL, null, "full resync requested");
         }
-        boolean unfinished = last != null && (last.status() == RunStatus.CANCELLED || last.status() == RunStatus.FAILED);
+        // A FAILED run that read everything (the destination took none of it) is not resumed: its
+        // position moved on and its rows are owed by key, like a PARTIAL run's.
+        boolean unfinished = last != null && (last.status() == RunStatus.CANCELLED || last.status() == RunStatus.FAILED && !last.completed());
         if (restorePath != null) {
             if (!unfinished) {
                 throw new SyncFailedException("a savepoint was given (" + restorePath + ") but connection " + config.name()
@@ -106,7 +108,7 @@ public record RunPlan(SyncType type, String startPosition, String reason, String
         if (config.sync().mode() == SyncMode.FULL) {
             return fresh(SyncType.FULL, null, "sync.mode full: every sync sends every row");
         }
-        SyncRun succeeded = ledger.lastSucceeded(config.name());
+        SyncRun succeeded = ledger.lastCompleted(config.name());
         String change = succeeded == null ? null : Fingerprint.changeSince(succeeded.fingerprint(), fingerprint);
         if (change != null) {
             return fresh(SyncType.FULL, null, change + " since run " + succeeded.id() + ", so this sync is FULL");

@@ -41,6 +41,8 @@ public final class SyncCommand {
     private static final Logger LOG = LoggerFactory.getLogger(SyncCommand.class);
     /** Exit code of a sync that was stopped: not a failure, not done either. */
     public static final int EXIT_STOPPED = 3;
+    /** Exit code of a sync that read everything but some rows failed at the destination (owed to the next sync). */
+    public static final int EXIT_PARTIAL = 4;
     private static final long POLL_MS = 200;
     /** Failed rows one sync retries at most; the rest wait for the next one. */
     static final int MAX_RETRY_KEYS = 10_000;
@@ -251,11 +253,20 @@ public final class SyncCommand {
                 runId, done.type(), done.status(), HistoryCommand.formatDuration(took), done.read(), done.succeeded(),
                 done.failed(), done.invalid());
         LOG.info("{}", summary);
-        out.println(summary + (done.reason() != null && done.status() != RunStatus.SUCCEEDED ? " (" + done.reason() + ")" : ""));
+        out.println(summary + (done.outcome() != null && done.status() != RunStatus.SUCCEEDED ? " (" + done.outcome() + ")" : ""));
         if (done.failed() + done.invalid() > 0) {
             out.println("  rows not delivered are listed in " + store.schema() + ".row_errors (run_id = '" + runId + "')");
         }
-        return done.status() == RunStatus.SUCCEEDED ? 0 : done.status() == RunStatus.CANCELLED ? EXIT_STOPPED : 1;
+        switch (done.status()) {
+            case SUCCEEDED:
+                return 0;
+            case PARTIAL:
+                return EXIT_PARTIAL;
+            case CANCELLED:
+                return EXIT_STOPPED;
+            default:
+                return 1;
+        }
     }
 
     private static String savepointOf(CompletableFuture<String> stop) {
