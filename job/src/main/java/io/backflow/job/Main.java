@@ -37,7 +37,12 @@ public final class Main {
         if (args.length > 0 && args[0].equals("sync")) {
             SyncCommand.handleSignals();
         }
-        int code = run(args, System.out, System.err);
+        // UTF-8 whatever the locale: a LANG=C terminal printed non-ASCII names as '?'.
+        PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true, java.nio.charset.StandardCharsets.UTF_8);
+        PrintStream err = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.err), true, java.nio.charset.StandardCharsets.UTF_8);
+        System.setOut(out);
+        System.setErr(err);
+        int code = run(args, out, err);
         if (code != 0) {
             System.exit(code);
         }

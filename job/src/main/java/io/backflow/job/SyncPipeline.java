@@ -67,6 +67,9 @@ public final class SyncPipeline {
         long timeoutMs = rounds * (d.maxRetryDuration().toMillis() + 2 * d.timeout().toMillis()) + 60_000;
         conf.setString("execution.checkpointing.timeout", timeoutMs + " ms");
         conf.setString("parallelism.default", String.valueOf(config.sync().parallelism()));
+        // An embedded MiniCluster learns the task's accumulators (the progress line's rows read so
+        // far) with each heartbeat; a cluster keeps its own setting.
+        conf.setString("heartbeat.interval", "1 s");
         return conf;
     }
 
@@ -172,7 +175,7 @@ public final class SyncPipeline {
      * The spec for rows that carry their delta operation in {@code operationColumn} (diff runs), or
      * none (null); message ids are unique per {@code messageIdScope} (the delta table) too.
      */
-    static MappingSpec mappingSpec(ConnectionConfig config, String operationColumn, String messageIdScope) {
+    public static MappingSpec mappingSpec(ConnectionConfig config, String operationColumn, String messageIdScope) {
         ConnectionConfig.Mapping m = config.mapping();
         MappingSpec.Builder b = MappingSpec.builder()
                 .connectionName(config.name())

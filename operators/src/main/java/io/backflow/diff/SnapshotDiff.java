@@ -178,6 +178,31 @@ public final class SnapshotDiff {
     }
 
     /**
+     * The SELECT whose rows the next run's delta would hold, in key order, without creating or
+     * changing anything (for {@code preview}, which runs it in a read-only transaction): against the
+     * connection's snapshot when it has one, else as a first diff, where every row is an insert.
+     */
+    public String previewQuery(Connection c) throws SQLException {
+        String[] actual = actualColumns(c);
+        List<String> keys = resolve(primaryKey, actual);
+        List<String> k = quote(keys);
+        List<String> cols = quote(List.copyOf(new LinkedHashSet<>(resolve(mappedColumns, actual))));
+        String snapshotName = snapshotTableName(connectionName, primaryKey);
+        boolean exists;
+        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM information_schema.tables WHERE table_schema = ? AND table_name = ?")) {
+            ps.setString(1, schema);
+            ps.setString(2, snapshotName);
+            try (ResultSet rs = ps.executeQuery()) {
+                exists = rs.next();
+            }
+        }
+        String snapshot = exists
+                ? dialect.quoteIdentifier(schema) + "." + dialect.quoteIdentifier(snapshotName)
+                : "(SELECT " + String.join(", ", k) + ", CAST(NULL AS VARCHAR(32)) AS " + q(HASH) + " FROM " + modelRelation + " WHERE 1 = 0)";
+        return "SELECT * FROM (" + deltaQuery(k, cols, snapshot, true) + ") AS backflow_delta ORDER BY " + String.join(", ", k);
+    }
+
+    /**
      * One row per changed key (every key on a FULL run). A key several rows share becomes one
      * duplicate row, found by a hash aggregate rather than a window over the whole model; rows
      * with a null key are all kept, to be counted invalid. In mirror mode, snapshot keys the model

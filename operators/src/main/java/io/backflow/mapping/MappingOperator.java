@@ -31,6 +31,12 @@ import org.slf4j.LoggerFactory;
 public class MappingOperator extends ProcessFunction<SourceRow, SyncRecord> {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(MappingOperator.class);
+    /**
+     * The Flink accumulator counting the rows this run has read and handed on so far (skipped rows
+     * at the mark excluded), which a client can poll while the job runs: the ledger's counts only
+     * move at checkpoints.
+     */
+    public static final String ROWS_READ_ACCUMULATOR = "backflow-rows-read";
     /** Invalid rows per subtask worth a WARN line; the rest are counted and logged at DEBUG. */
     static final int WARN_LIMIT = 5;
 
@@ -44,6 +50,7 @@ public class MappingOperator extends ProcessFunction<SourceRow, SyncRecord> {
     private transient MarkIdentity identity;
     private transient CompletableFuture<RowVersions> delivered;
     private transient Counter rowsAlreadyDelivered;
+    private transient org.apache.flink.api.common.accumulators.LongCounter rowsReadSoFar;
     private transient boolean keyComplete;
     private transient Counter rowsMapped;
     private transient Counter rowsInvalid;
@@ -72,6 +79,7 @@ public class MappingOperator extends ProcessFunction<SourceRow, SyncRecord> {
         rowsMapped = group.counter("rowsMapped");
         rowsInvalid = group.counter("rowsInvalid");
         rowsAlreadyDelivered = group.counter("rowsAlreadyDelivered");
+        rowsReadSoFar = getRuntimeContext().getLongCounter(ROWS_READ_ACCUMULATOR);
         identity = new MarkIdentity(spec.connectionName());
         // Loaded in the background from the start, so the first row at the mark rarely waits.
         delivered = alreadyDelivered == null ? null : CompletableFuture.supplyAsync(() -> {
@@ -102,6 +110,7 @@ public class MappingOperator extends ProcessFunction<SourceRow, SyncRecord> {
             rowsAlreadyDelivered.inc();
             return;
         }
+        rowsReadSoFar.add(1L);
         if (mapped.isEvent()) {
             rowsMapped.inc();
             SyncRecord event = SyncRecord.event(row.splitId(), row.position(), mapped.key(), mapped.messageId(), mapped.payload(), keyPosition);

@@ -6,6 +6,7 @@ import io.backflow.job.SyncFailedException;
 import io.backflow.job.SyncPipeline;
 import io.backflow.job.config.ConnectionConfig;
 import io.backflow.mapping.EventPreview;
+import io.backflow.model.DeltaColumns;
 import io.backflow.source.SourceRow;
 import java.io.PrintStream;
 import java.sql.Connection;
@@ -26,24 +27,32 @@ public final class PreviewCommand {
     public static int run(ConnectionConfig config, int limit, PrintStream out) {
         ConnectionConfig.Source source = config.source();
         SqlDialect dialect = source.endpoint().dialect();
-        String model = dialect.modelRelation(source.table(), source.sql());
-        String order = source.primaryKey().stream().map(dialect::quoteIdentifier).collect(Collectors.joining(", "));
-        String sql = "SELECT * FROM " + model + " ORDER BY " + order;
-        EventPreview preview = new EventPreview(SyncPipeline.mappingSpec(config));
+        boolean diff = source.changeDetection() == ConnectionConfig.ChangeDetection.DIFF;
+        EventPreview preview = new EventPreview(diff ? SyncPipeline.mappingSpec(config, DeltaColumns.OP, null) : SyncPipeline.mappingSpec(config));
         int valid = 0;
         int shown = 0;
         try (Connection c = source.endpoint().open()) {
             dialect.beginStreamingRead(c);
+            String sql;
+            if (diff) {
+                // What the next diff sync would send (insert, update, delete), read-only: the delta
+                // query against the last delivered snapshot, without creating the delta table.
+                sql = SyncPipeline.snapshotDiff(config, config.sync().mode() == io.backflow.diff.SyncMode.FULL).previewQuery(c);
+                out.println("# the rows the next sync sends, with the action each becomes (against the last delivered snapshot)");
+            } else {
+                String order = source.primaryKey().stream().map(dialect::quoteIdentifier).collect(Collectors.joining(", "));
+                sql = "SELECT * FROM " + dialect.modelRelation(source.table(), source.sql()) + " ORDER BY " + order;
+            }
             try (PreparedStatement ps = c.prepareStatement(sql)) {
                 ps.setMaxRows(limit);
                 ps.setFetchSize(Math.min(limit, 1000));
                 try (ResultSet rs = ps.executeQuery()) {
                     ResultSetMetaData md = rs.getMetaData();
                     String[] columns = new String[md.getColumnCount()];
-                    int[] types = new int[columns.length];
+                    // The types the sync reads with: PostgreSQL reports timestamptz as TIMESTAMP.
+                    int[] types = JdbcValues.columnTypes(md);
                     for (int i = 0; i < columns.length; i++) {
                         columns[i] = md.getColumnLabel(i + 1);
-                        types[i] = md.getColumnType(i + 1);
                     }
                     while (rs.next() && shown < limit) {
                         Object[] values = new Object[columns.length];

@@ -26,9 +26,10 @@ final class RowEstimate {
         return new RowEstimate(CompletableFuture.supplyAsync(() -> count(config, run)).exceptionally(e -> null));
     }
 
+    /** "1200 rows so far (of about 5000)", or without the estimate while it is not known. */
     String describe(long read) {
         Long t = total.getNow(null);
-        return t == null ? "read " + read + " rows" : "read " + read + " of about " + t + " rows";
+        return read + " rows so far" + (t == null ? "" : " (of about " + t + ")");
     }
 
     void cancel() {
@@ -44,7 +45,8 @@ final class RowEstimate {
         String sql = "SELECT COUNT(*) FROM " + model;
         Object[] after = SyncType.INCREMENTAL.name().equals(run.type()) ? PositionCodec.decode(run.startPosition()) : null;
         if (after != null && after.length > 0) {
-            sql += " WHERE " + dialect.quoteIdentifier(source.cursor()) + " > ?";
+            // The committed mark is read again (rows can arrive with its exact value).
+            sql += " WHERE " + dialect.quoteIdentifier(source.cursor()) + " >= ?";
         }
         try (Connection c = endpoint.open()) {
             dialect.beginStreamingRead(c);

@@ -217,8 +217,8 @@ public final class SyncCommand {
                 }
                 if (System.nanoTime() - lastProgress > TimeUnit.MILLISECONDS.toNanos(PROGRESS_EVERY_MS)) {
                     lastProgress = System.nanoTime();
-                    out.println("  progress: " + estimate.describe(now.read()) + ", " + now.succeeded() + " delivered, "
-                            + now.failed() + " failed, " + now.invalid() + " invalid (as of the last checkpoint)");
+                    out.println("  progress: read " + estimate.describe(Math.max(rowsReadSoFar(client), now.read()))
+                            + "; as of the last checkpoint " + now.succeeded() + " delivered, " + now.failed() + " failed, " + now.invalid() + " invalid");
                 }
             } catch (ExecutionException e) {
                 failure = e.getCause();
@@ -266,6 +266,19 @@ public final class SyncCommand {
                 return EXIT_STOPPED;
             default:
                 return 1;
+        }
+    }
+
+    /**
+     * Rows the running job has read so far, from the mapping's accumulator (the cluster learns it
+     * with each TaskManager heartbeat), or 0 when the job cannot say yet.
+     */
+    private static long rowsReadSoFar(JobClient client) {
+        try {
+            Object n = client.getAccumulators().get(1, TimeUnit.SECONDS).get(io.backflow.mapping.MappingOperator.ROWS_READ_ACCUMULATOR);
+            return n instanceof Number ? ((Number) n).longValue() : 0;
+        } catch (Exception e) {
+            return 0;
         }
     }
 
