@@ -203,7 +203,7 @@ public final class SyncPipeline {
         ConnectionConfig.Source s = config.source();
         SqlDialect dialect = config.state().endpoint().dialect();
         return new SnapshotDiff(dialect, config.state().schema(), config.name(), s.table(), s.sql(), s.primaryKey(),
-                mappingSpec(config).referencedColumns(), config.sync().mode(), sendAll);
+                mappingSpec(config).referencedColumns(), config.sync().mode(), sendAll, s.endpoint());
     }
 
     /** Backflow's version, from the jar. */

@@ -109,4 +109,37 @@ class RunOutcomeITCase {
         assertEquals(4, lastRun().get("succeeded").asLong(), lastRun().toString());
         assertEquals(4, receiver.deliveredEvents().size());
     }
+
+    @Test
+    void aDeadDestinationSpendsTheRetryBudgetOncePerRunNotOncePerBatchAndTheNextSyncContinues() {
+        Databases.execute(db, "INSERT INTO orders SELECT i, 'u' || i, i, TIMESTAMP '2024-01-01' + i * INTERVAL '1 minute' FROM generate_series(101, 200) i");
+        Path dead = BackflowCli.write(dir, "orders", String.join("\n",
+                BackflowCli.ordersSource(db),
+                "destination:",
+                "  type: webhook",
+                "  url: " + receiver.webhookUrl(),
+                "  batch_size: 10",
+                "  max_in_flight: 1",
+                "  retry: {max_attempts: 1000, initial_backoff: 50ms, max_backoff: 200ms, max_duration: 3s}",
+                "sync:",
+                "  checkpoint_interval: 200ms",
+                ""));
+        receiver.respond(req -> HttpReceiver.Response.status(503));
+        BackflowCli.Result down = BackflowCli.sync(dead);
+        assertEquals(1, down.exitCode(), down.toString());
+        JsonNode run = lastRun();
+        assertEquals("FAILED", run.get("status").asText(), run.toString());
+        assertTrue(run.get("outcome").asText().contains("kept failing for"), run.toString());
+        assertTrue(run.get("outcome").asText().contains("retry.max_duration PT3S"), run.toString());
+        // Only the first batch was ever tried: the other 19 were not each given 3 s of their own.
+        java.util.Set<String> tried = new java.util.HashSet<>();
+        receiver.requests().forEach(r -> tried.addAll(r.messageIds()));
+        assertTrue(tried.size() <= 20, tried.size() + " distinct events tried");
+
+        receiver.reset();
+        BackflowCli.Result back = BackflowCli.sync(dead);
+        assertEquals(0, back.exitCode(), back.toString());
+        assertTrue(back.out().contains("resumes failed run"), back.out());
+        assertEquals(200, receiver.deliveredEvents().size());
+    }
 }

@@ -12,6 +12,7 @@ import static io.backflow.model.DeltaColumns.ROWS;
 import static io.backflow.model.DeltaColumns.STATUS;
 
 import io.backflow.jdbc.ColumnNames;
+import io.backflow.jdbc.JdbcEndpoint;
 import io.backflow.jdbc.SqlDialect;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -55,6 +56,7 @@ public final class SnapshotDiff {
     private final List<String> mappedColumns;
     private final SyncMode mode;
     private final boolean sendAll;
+    private final JdbcEndpoint source;
 
     /**
      * @param dialect the database's dialect; it must have a {@link SqlDialect#rowHash}
@@ -64,9 +66,13 @@ public final class SnapshotDiff {
      * @param primaryKey the key columns, as configured
      * @param mappedColumns the columns the mapping reads, as configured (the key is added)
      * @param sendAll true for a FULL run: every row is in the delta, changed or not
+     * @param source the model's database, to read it in a read-only transaction where a query can
+     *     write ({@link SqlDialect#queriesCanWrite}): the delta is built in a read-write transaction,
+     *     and a model calling a data-modifying function must not run there. Null to read the model
+     *     in the ledger's transaction (only where queries cannot write).
      */
     public SnapshotDiff(SqlDialect dialect, String schema, String connectionName, String table, String query, List<String> primaryKey,
-            Collection<String> mappedColumns, SyncMode mode, boolean sendAll) {
+            Collection<String> mappedColumns, SyncMode mode, boolean sendAll, JdbcEndpoint source) {
         this.dialect = Objects.requireNonNull(dialect);
         if (dialect.rowHash(List.of("x")) == null) {
             throw new IllegalArgumentException("change_detection: diff is not available on " + dialect.name());
@@ -85,6 +91,7 @@ public final class SnapshotDiff {
         this.mappedColumns = List.copyOf(columns);
         this.mode = Objects.requireNonNull(mode);
         this.sendAll = sendAll;
+        this.source = source;
     }
 
     /** A key that earlier syncs failed to deliver, and how many times they tried. */
@@ -126,27 +133,27 @@ public final class SnapshotDiff {
      * @param retries keys earlier syncs failed to deliver: their delta rows carry the attempt number
      */
     public Result materialize(Connection c, String runId, List<Retry> retries) throws SQLException {
-        String[] actual = actualColumns(c);
-        List<String> keys = resolve(primaryKey, actual);
-        List<String> columns = List.copyOf(new LinkedHashSet<>(resolve(mappedColumns, actual)));
+        dialect.prepareBulkWork(c);
+        Model model = model(c, runId);
+        List<String> keys = resolve(primaryKey, model.columns());
+        List<String> columns = List.copyOf(new LinkedHashSet<>(resolve(mappedColumns, model.columns())));
         DeltaTable delta = new DeltaTable(schema, deltaTableName(runId), snapshotTableName(connectionName, primaryKey), keys);
         String snapshot = delta.qualifiedSnapshot(dialect);
         String deltaTable = delta.qualifiedTable(dialect);
         List<String> k = quote(keys);
         List<String> cols = quote(columns);
-        dialect.prepareBulkWork(c);
         try (Statement st = c.createStatement()) {
             String createSnapshot = " " + snapshot + " AS SELECT " + String.join(", ", k)
-                    + ", CAST(NULL AS VARCHAR(32)) AS " + q(HASH) + " FROM " + modelRelation + " WHERE 1 = 0";
+                    + ", CAST(NULL AS VARCHAR(32)) AS " + q(HASH) + " FROM " + model.from("m") + " WHERE 1 = 0";
             st.execute("CREATE TABLE IF NOT EXISTS" + createSnapshot);
-            if (!keyTypes(c, snapshot, k).equals(keyTypes(c, modelRelation, k))) {
+            if (!keyTypes(c, snapshot, k).equals(keyTypes(c, model.from("m"), k))) {
                 // The key's type changed (the fingerprint made this run FULL): the old snapshot
                 // cannot be joined with the model any more. Without it every row is sent again.
                 st.execute("DROP TABLE " + snapshot);
                 st.execute("CREATE TABLE" + createSnapshot);
             }
             st.execute("DROP TABLE IF EXISTS " + deltaTable);
-            st.execute("CREATE TABLE " + deltaTable + " AS " + deltaQuery(k, cols, snapshot, !keyIsDeclaredUnique(c, keys)));
+            st.execute("CREATE TABLE " + deltaTable + " AS " + deltaQuery(model, k, cols, snapshot, !keyIsDeclaredUnique(c, keys)));
             st.execute("CREATE INDEX " + dialect.quoteIdentifier(delta.table() + "_key") + " ON " + deltaTable + " (" + String.join(", ", k) + ")");
         }
         KeyMatch match = KeyMatch.on(c, dialect, deltaTable, keys);
@@ -199,7 +206,8 @@ public final class SnapshotDiff {
         String snapshot = exists
                 ? dialect.quoteIdentifier(schema) + "." + dialect.quoteIdentifier(snapshotName)
                 : "(SELECT " + String.join(", ", k) + ", CAST(NULL AS VARCHAR(32)) AS " + q(HASH) + " FROM " + modelRelation + " WHERE 1 = 0)";
-        return "SELECT * FROM (" + deltaQuery(k, cols, snapshot, true) + ") AS backflow_delta ORDER BY " + String.join(", ", k);
+        Model model = new Model(null, actual, null, dialect, table, query);
+        return "SELECT * FROM (" + deltaQuery(model, k, cols, snapshot, true) + ") AS backflow_delta ORDER BY " + String.join(", ", k);
     }
 
     /**
@@ -208,12 +216,12 @@ public final class SnapshotDiff {
      * with a null key are all kept, to be counted invalid. In mirror mode, snapshot keys the model
      * no longer has follow as deletes.
      */
-    private String deltaQuery(List<String> k, List<String> cols, String snapshot, boolean findDuplicates) {
-        String hash = dialect.rowHash(prefixed("m.", cols));
+    private String deltaQuery(Model model, List<String> k, List<String> cols, String snapshot, boolean findDuplicates) {
+        String hash = model.hashColumn() != null ? "m." + model.hashColumn() : dialect.rowHash(prefixed("m.", cols));
         String nullKey = anyNull(k, "m.");
         StringBuilder sql = new StringBuilder();
         if (findDuplicates) {
-            sql.append("WITH backflow_dups AS (SELECT ").append(String.join(", ", k)).append(", COUNT(*) AS n FROM ").append(modelRelation)
+            sql.append("WITH backflow_dups AS (SELECT ").append(String.join(", ", k)).append(", COUNT(*) AS n FROM ").append(model.from("dm"))
                     .append(" WHERE ").append(String.join(" AND ", suffixed(k, " IS NOT NULL")))
                     .append(" GROUP BY ").append(String.join(", ", k)).append(" HAVING COUNT(*) > 1) ");
         }
@@ -222,7 +230,7 @@ public final class SnapshotDiff {
                 .append("' ELSE '").append(OP_UPDATE).append("' END AS ").append(q(OP));
         sql.append(", CAST(1 AS BIGINT) AS ").append(q(ROWS)).append(", ").append(hash).append(" AS ").append(q(HASH)).append(", ");
         sql.append(outcomeColumns());
-        sql.append(" FROM ").append(dialect.modelRelation(table, query, "m"));
+        sql.append(" FROM ").append(model.from("m"));
         sql.append(" LEFT JOIN ").append(snapshot).append(" s ON ").append(join(k, "s.", "m."));
         sql.append(" WHERE ").append(findDuplicates ? "NOT EXISTS (SELECT 1 FROM backflow_dups d WHERE " + join(k, "d.", "m.") + ")" : "1 = 1");
         if (!sendAll) {
@@ -242,7 +250,7 @@ public final class SnapshotDiff {
                 sql.append(k.contains(c) ? "s." + c : "NULL").append(", ");
             }
             sql.append("'").append(OP_DELETE).append("', 1, NULL, ").append(outcomeColumns())
-                    .append(" FROM ").append(snapshot).append(" s WHERE NOT EXISTS (SELECT 1 FROM ").append(dialect.modelRelation(table, query, "mm"))
+                    .append(" FROM ").append(snapshot).append(" s WHERE NOT EXISTS (SELECT 1 FROM ").append(model.from("mm"))
                     .append(" WHERE ").append(join(k, "mm.", "s.")).append(")");
         }
         return sql.toString();
@@ -381,6 +389,43 @@ public final class SnapshotDiff {
     private String outcomeColumns() {
         return "CAST(NULL AS VARCHAR(16)) AS " + q(STATUS) + ", CAST(NULL AS VARCHAR) AS " + q(ERROR)
                 + ", CAST(1 AS INTEGER) AS " + q(ATTEMPTS);
+    }
+
+    /**
+     * What the delta is computed from: the model itself ({@code hashColumn} null), or a temporary
+     * copy of its key and mapped columns with their row hash, taken through a read-only connection.
+     */
+    private record Model(String staged, String[] columns, String hashColumn, SqlDialect dialect, String table, String query) {
+        /** The model as a FROM item named {@code alias}. */
+        String from(String alias) {
+            return staged != null ? staged + " " + alias : dialect.modelRelation(table, query, alias);
+        }
+    }
+
+    /** The staged copy's row-hash column. */
+    private static final String STAGED_HASH = "backflow_row_hash";
+
+    private Model model(Connection c, String runId) throws SQLException {
+        if (source == null || !dialect.queriesCanWrite()) {
+            return new Model(null, actualColumns(c), null, dialect, table, query);
+        }
+        try (Connection readOnly = source.open()) {
+            dialect.beginStreamingRead(readOnly);
+            try {
+                // The same session settings as the hash would get in the ledger's transaction (UTC).
+                dialect.prepareBulkWork(readOnly);
+                String[] actual = actualColumns(readOnly);
+                List<String> names = List.copyOf(new LinkedHashSet<>(resolve(mappedColumns, actual)));
+                List<String> cols = prefixed("m.", quote(names));
+                String select = "SELECT " + String.join(", ", cols) + ", " + dialect.rowHash(cols) + " AS " + q(STAGED_HASH)
+                        + " FROM " + dialect.modelRelation(table, query, "m");
+                String staged = dialect.quoteIdentifier("backflow_model_" + deltaTableName(runId));
+                dialect.copyIntoTemporaryTable(readOnly, select, c, staged);
+                return new Model(staged, names.toArray(new String[0]), q(STAGED_HASH), dialect, table, query);
+            } finally {
+                readOnly.rollback();
+            }
+        }
     }
 
     private String[] actualColumns(Connection c) throws SQLException {

@@ -57,6 +57,52 @@ public class PostgresDialect extends AnsiDialect {
         return "md5(CAST(ROW(" + String.join(", ", quotedColumns) + ") AS TEXT))";
     }
 
+    /** A function called from a SELECT can run INSERT, UPDATE or DELETE. */
+    @Override
+    public boolean queriesCanWrite() {
+        return true;
+    }
+
+    /**
+     * {@code COPY (select) TO STDOUT} on the read-only connection streamed straight into
+     * {@code COPY table FROM STDIN} on the target, in the binary format (exact values, no parsing),
+     * a buffer at a time: the rows never pile up in the JVM. The table's columns take the types the
+     * query's result has, without their modifiers, which do not change a value's text or binary form.
+     */
+    @Override
+    public long copyIntoTemporaryTable(Connection readOnly, String select, Connection target, String table) throws SQLException {
+        StringBuilder columns = new StringBuilder();
+        try (java.sql.PreparedStatement describe = readOnly.prepareStatement(select)) {
+            java.sql.ResultSetMetaData md = describe.getMetaData();
+            for (int i = 1; i <= md.getColumnCount(); i++) {
+                columns.append(i == 1 ? "" : ", ").append(quoteIdentifier(md.getColumnLabel(i))).append(' ')
+                        .append(quoteIdentifier(md.getColumnTypeName(i)));
+            }
+        }
+        try (Statement st = target.createStatement()) {
+            st.execute("CREATE TEMPORARY TABLE " + table + " (" + columns + ") ON COMMIT DROP");
+        }
+        org.postgresql.copy.CopyOut out = readOnly.unwrap(org.postgresql.PGConnection.class).getCopyAPI()
+                .copyOut("COPY (" + select + ") TO STDOUT (FORMAT binary)");
+        org.postgresql.copy.CopyIn in = null;
+        try {
+            in = target.unwrap(org.postgresql.PGConnection.class).getCopyAPI().copyIn("COPY " + table + " FROM STDIN (FORMAT binary)");
+            for (byte[] buffer = out.readFromCopy(); buffer != null; buffer = out.readFromCopy()) {
+                in.writeToCopy(buffer, 0, buffer.length);
+            }
+            long rows = in.endCopy();
+            in = null;
+            return rows;
+        } finally {
+            if (in != null && in.isActive()) {
+                in.cancelCopy();
+            }
+            if (out.isActive()) {
+                out.cancelCopy();
+            }
+        }
+    }
+
     /**
      * Hash joins and aggregates over a million-row model spill to disk at the default 4 MB of
      * {@code work_mem}, so this transaction alone gets more. JIT compilation, which the planner

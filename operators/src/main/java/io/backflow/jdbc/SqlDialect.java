@@ -39,15 +39,16 @@ public interface SqlDialect extends Serializable {
 
     /**
      * A connection's model as a {@code FROM} item: the quoted table, or the user's query wrapped as
-     * a subquery. User SQL is only ever wrapped, never combined with values.
+     * a subquery. User SQL is only ever wrapped, never combined with values, and only when it is one
+     * query ({@link ModelSql#singleQuery}): every statement Backflow runs on a model goes through here.
      */
     default String modelRelation(String table, String query) {
-        return table != null ? quoteQualified(table) : "(" + query + ") AS " + quoteIdentifier(MODEL_ALIAS);
+        return table != null ? quoteQualified(table) : "(" + ModelSql.singleQuery(query) + ") AS " + quoteIdentifier(MODEL_ALIAS);
     }
 
     /** The model as a {@code FROM} item named {@code alias} (an unquoted SQL name such as {@code m}). */
     default String modelRelation(String table, String query, String alias) {
-        return (table != null ? quoteQualified(table) : "(" + query + ")") + " " + alias;
+        return (table != null ? quoteQualified(table) : "(" + ModelSql.singleQuery(query) + ")") + " " + alias;
     }
 
     /**
@@ -162,6 +163,26 @@ public interface SqlDialect extends Serializable {
      * aggregates), where the database's defaults are sized for small queries.
      */
     default void prepareBulkWork(Connection connection) throws SQLException {}
+
+    /**
+     * True when a query can change data, as a PostgreSQL function called from a SELECT can. A
+     * read-only transaction stops it, so work that must write (the diff's delta table) does not run
+     * the user's query itself: it copies the query's rows through a read-only connection first
+     * ({@link #copyIntoTemporaryTable}).
+     */
+    default boolean queriesCanWrite() {
+        return false;
+    }
+
+    /**
+     * Runs {@code select} on {@code readOnly} (in its read-only transaction) and copies its rows into
+     * a new temporary table {@code table} on {@code target}, inside target's transaction, which drops
+     * it when it ends. Returns the number of rows copied. Only dialects whose
+     * {@link #queriesCanWrite} is true need it.
+     */
+    default long copyIntoTemporaryTable(Connection readOnly, String select, Connection target, String table) throws SQLException {
+        throw new UnsupportedOperationException(name() + " does not copy query results between connections");
+    }
 
     /** The dialect for a JDBC URL; unknown databases get ANSI double-quote quoting. */
     static SqlDialect forUrl(String url) {

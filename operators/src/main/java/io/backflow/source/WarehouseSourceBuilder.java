@@ -209,9 +209,11 @@ public final class WarehouseSourceBuilder {
                     ? "set either table or query, not both"
                     : "a model is required: set table or query");
         }
-        String sql = hasQuery ? stripTrailingSemicolons(query) : null;
-        if (hasQuery && sql.isEmpty()) {
-            throw new IllegalArgumentException("query is empty");
+        String sql;
+        try {
+            sql = hasQuery ? io.backflow.jdbc.ModelSql.singleQuery(query) : null;
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("query " + e.getMessage(), e);
         }
         if (primaryKey == null || primaryKey.isEmpty()) {
             throw new IllegalArgumentException("primaryKey is required: at least one column that identifies a row");
@@ -456,14 +458,6 @@ public final class WarehouseSourceBuilder {
             }
         }
         return values;
-    }
-
-    private static String stripTrailingSemicolons(String sql) {
-        String s = sql.strip();
-        while (s.endsWith(";")) {
-            s = s.substring(0, s.length() - 1).strip();
-        }
-        return s;
     }
 
     @Override

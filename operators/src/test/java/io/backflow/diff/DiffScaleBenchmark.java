@@ -72,7 +72,7 @@ class DiffScaleBenchmark {
 
     private static SnapshotDiff diff(JdbcEndpoint endpoint, boolean sendAll) {
         return new SnapshotDiff(endpoint.dialect(), "backflow", "users", "shop.users", null, List.of("id"),
-                List.of("email", "plan", "score"), SyncMode.MIRROR, sendAll);
+                List.of("email", "plan", "score"), SyncMode.MIRROR, sendAll, endpoint);
     }
 
     private static void report(String variant, String step, long startedNanos, SnapshotDiff.Result result) {

@@ -41,7 +41,7 @@ class SnapshotDiffTest {
 
     private static SnapshotDiff diff(JdbcEndpoint endpoint, SyncMode mode, boolean sendAll) {
         return new SnapshotDiff(endpoint.dialect(), "backflow", "items", "shop.items", null, List.of("id"),
-                List.of("name", "price"), mode, sendAll);
+                List.of("name", "price"), mode, sendAll, endpoint);
     }
 
     private static String key(long id) {
@@ -235,7 +235,7 @@ class SnapshotDiffTest {
         try (Ledger ledger = new LedgerStore(endpoint, "backflow").open()) {
             String run = ledger.startRun("items", "FULL", null, "first");
             SnapshotDiff.Result result = ledger.planDelta(run, "items", new SnapshotDiff(endpoint.dialect(), "backflow", "items", "items", null,
-                    List.of("id"), List.of("name", "NAME", "price"), SyncMode.MIRROR, true));
+                    List.of("id"), List.of("name", "NAME", "price"), SyncMode.MIRROR, true, endpoint));
             assertEquals(1, result.rows("duplicate"), result.describe());
             assertEquals(1, result.rows("insert"), result.describe());
         }

@@ -309,7 +309,8 @@ public final class SyncCommand {
     public static String rootMessage(Throwable t) {
         Throwable innermost = t;
         for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
-            if (c.getClass().getSimpleName().endsWith("ConfigurationException") && c.getMessage() != null) {
+            String name = c.getClass().getSimpleName();
+            if ((name.endsWith("ConfigurationException") || name.equals("DestinationUnavailableException")) && c.getMessage() != null) {
                 return c.getMessage().replace('\n', ' ');
             }
             innermost = c;

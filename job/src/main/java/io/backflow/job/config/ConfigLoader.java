@@ -178,6 +178,15 @@ public final class ConfigLoader {
         if (n.present() && (table == null) == (sql == null)) {
             n.problem(table == null ? "table" : "sql", "set exactly one of source.table and source.sql");
         }
+        if (sql != null) {
+            try {
+                // Every statement on the model wraps it as a subquery in a read-only transaction; a
+                // second statement would end that transaction. Refused here, before anything runs.
+                io.backflow.jdbc.ModelSql.singleQuery(sql);
+            } catch (IllegalArgumentException e) {
+                n.problem("sql", e.getMessage());
+            }
+        }
         if (table != null && !table.matches("[A-Za-z_][A-Za-z0-9_$]*(\\.[A-Za-z_][A-Za-z0-9_$]*){0,2}")) {
             n.problem("table", "'" + table + "' is not a table name (schema.table); use source.sql for anything else");
         }

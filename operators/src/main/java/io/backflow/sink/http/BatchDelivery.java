@@ -24,8 +24,11 @@ import org.apache.flink.runtime.execution.SuppressRestartsException;
  * <ul>
  *   <li>2xx: the events are delivered.
  *   <li>408, 429, 5xx, I/O error, timeout: the same events are sent again after a backoff
- *       (honouring {@code Retry-After}), until the retry policy's attempts or time run out; then
- *       each event is recorded as failed.
+ *       (honouring {@code Retry-After}), until the retry policy's attempts run out, and then
+ *       each event is recorded as failed; or until the writer's {@link RetryBudget} is spent, and
+ *       then the job fails without restarts: the next sync continues from the last checkpoint.
+ *   <li>A TLS handshake that fails (an untrusted or self-signed certificate, a wrong host name):
+ *       the settings are wrong, retrying cannot help, the job fails without restarts.
  *   <li>401, 403, 404 and other non-2xx answers that are not 4xx: Backflow's settings are wrong;
  *       the job fails without restarts.
  *   <li>Any other 4xx: some event was refused. The batch is split in halves which are sent one
@@ -44,6 +47,7 @@ final class BatchDelivery {
     private final DeliveryProgress progress;
     private final SinkMetrics metrics;
     private final DeliveryLog log;
+    private final RetryBudget budget;
     /** Sub-batches still to send; the head goes next. */
     private final Deque<List<DeliveryEntry>> pending = new ArrayDeque<>();
     private final long deadlineNanos;
@@ -51,13 +55,14 @@ final class BatchDelivery {
     private String lastRejection;
 
     BatchDelivery(List<DeliveryEntry> batch, ResultHandler<DeliveryEntry> handler, DestinationClient client,
-            RetryPolicy retry, DeliveryProgress progress, SinkMetrics metrics, DeliveryLog log) {
+            RetryPolicy retry, RetryBudget budget, DeliveryProgress progress, SinkMetrics metrics, DeliveryLog log) {
         this.handler = handler;
         this.client = client;
         this.retry = retry;
         this.progress = progress;
         this.metrics = metrics;
         this.log = log;
+        this.budget = budget;
         this.deadlineNanos = System.nanoTime() + retry.maxRetryDuration().toNanos();
         pending.push(List.copyOf(batch));
     }
@@ -101,6 +106,7 @@ final class BatchDelivery {
     private void onResponse(List<DeliveryEntry> entries, int attempt, HttpResponse<byte[]> response) {
         int status = response.statusCode();
         if (status >= 200 && status < 300) {
+            budget.succeeded();
             for (DeliveryEntry e : entries) {
                 if (e.mark() != null) {
                     progress.resolvedAtMark(e.mark());
@@ -112,15 +118,15 @@ final class BatchDelivery {
         } else if (status == 408 || status == 429 || status >= 500) {
             Optional<Duration> retryAfter = RetryPolicy.parseRetryAfter(
                     response.headers().firstValue("Retry-After").orElse(null), Instant.now());
-            retryOrFail(entries, attempt, "HTTP " + status, excerpt(response.body()), retryAfter);
+            retryOrFail(entries, attempt, "HTTP " + status, client.redact(excerpt(response.body())), retryAfter);
         } else if (status == 401 || status == 403 || status == 404 || status < 400) {
             // Wrapped so Flink does not restart the job: the same settings would fail the same way.
             handler.completeExceptionally(new SuppressRestartsException(client.configurationError(status)));
         } else if (entries.size() == 1) {
-            fail(entries, "HTTP " + status + ": " + excerpt(response.body()));
+            fail(entries, "HTTP " + status + ": " + client.redact(excerpt(response.body())));
             sendNext();
         } else {
-            lastRejection = "HTTP " + status + ": " + excerpt(response.body());
+            lastRejection = "HTTP " + status + ": " + client.redact(excerpt(response.body()));
             int half = entries.size() / 2;
             pending.push(entries.subList(half, entries.size()));
             pending.push(entries.subList(0, half));
@@ -136,28 +142,51 @@ final class BatchDelivery {
             handler.completeExceptionally(new IllegalStateException("HTTP request to " + client.endpoint() + " could not be sent", error));
             return;
         }
+        javax.net.ssl.SSLException tls = tlsFailure(error);
+        if (tls != null) {
+            handler.completeExceptionally(new SuppressRestartsException(new DestinationConfigurationException("TLS handshake with "
+                    + client.endpoint() + " failed: " + tls.getMessage() + "; the destination's certificate is not trusted by this JVM"
+                    + " (self-signed, expired, or for another host): fix it, or add it to the JVM's trust store")));
+            return;
+        }
         String what = error instanceof HttpTimeoutException ? "timeout" : "I/O error";
         retryOrFail(entries, attempt, what, error.getClass().getSimpleName() + ": " + error.getMessage(), Optional.empty());
     }
 
     private void retryOrFail(List<DeliveryEntry> entries, int attempt, String answer, String detail, Optional<Duration> retryAfter) {
-        if (attempt < retry.maxAttempts()) {
-            Duration delay = retry.backoff(attempt, retryAfter, ThreadLocalRandom.current());
-            if (System.nanoTime() + delay.toNanos() - deadlineNanos < 0) {
-                metrics.retries.inc();
-                log.retry(answer, attempt, retry.maxAttempts(), entries.size(), delay);
-                try {
-                    client.schedule(() -> send(entries, attempt + 1), delay);
-                } catch (RejectedExecutionException closing) {
-                    // the writer is closing; nobody waits for this batch any more
-                }
-                return;
-            }
-            fail(entries, answer + " after " + attempt + " attempts (retry time budget " + retry.maxRetryDuration() + " spent): " + detail);
-        } else {
+        Duration left = budget.failed();
+        if (attempt >= retry.maxAttempts()) {
             fail(entries, answer + " after " + attempt + " attempts: " + detail);
+            sendNext();
+            return;
         }
-        sendNext();
+        Duration delay = retry.backoff(attempt, retryAfter, ThreadLocalRandom.current());
+        if (delay.compareTo(left) >= 0) {
+            // The events are not recorded failed: the job stops before this checkpoint commits, so
+            // the next sync reads them again from the last committed position, with the rest.
+            handler.completeExceptionally(new SuppressRestartsException(new DestinationUnavailableException("destination "
+                    + client.endpoint() + " kept failing for " + budget.failingFor().toSeconds() + " s (retry.max_duration "
+                    + retry.maxRetryDuration() + "), last " + answer + (retryAfter.isPresent() ? " with Retry-After " + retryAfter.get().toSeconds() + " s" : "")
+                    + ": " + detail + "; the next sync continues from the last committed position")));
+            return;
+        }
+        metrics.retries.inc();
+        log.retry(answer, attempt, retry.maxAttempts(), entries.size(), delay);
+        try {
+            client.schedule(() -> send(entries, attempt + 1), delay);
+        } catch (RejectedExecutionException closing) {
+            // the writer is closing; nobody waits for this batch any more
+        }
+    }
+
+    /** The TLS failure behind an I/O error, or null. */
+    private static javax.net.ssl.SSLException tlsFailure(Throwable error) {
+        for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof javax.net.ssl.SSLException) {
+                return (javax.net.ssl.SSLException) t;
+            }
+        }
+        return null;
     }
 
     private void fail(List<DeliveryEntry> entries, String reason) {

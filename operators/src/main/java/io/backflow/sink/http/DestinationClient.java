@@ -71,6 +71,11 @@ final class DestinationClient implements AutoCloseable {
         return settings.displayEndpoint();
     }
 
+    /** {@code text} (a response excerpt) with every secret the requests carry replaced by {@code ***}. */
+    String redact(String text) {
+        return settings.redact(text);
+    }
+
     @Override
     public void close() {
         scheduler.shutdownNow();

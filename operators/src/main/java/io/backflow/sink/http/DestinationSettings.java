@@ -56,6 +56,10 @@ final class DestinationSettings implements Serializable {
     }
 
     URI endpoint() {
+        String problem = RequestFormat.urlProblem(url);
+        if (problem != null) {
+            throw new IllegalArgumentException("destination.url " + problem);
+        }
         try {
             URI uri = format.endpoint(url);
             if (uri.getScheme() == null || !(uri.getScheme().equals("http") || uri.getScheme().equals("https"))
@@ -85,6 +89,37 @@ final class DestinationSettings implements Serializable {
             b.header("Authorization", "Basic " + token);
         }
         return b.POST(HttpRequest.BodyPublishers.ofByteArray(format.body(entries))).build();
+    }
+
+    /**
+     * {@code text} without the secrets the requests carry: the write key, its basic-auth token and
+     * every header value (an API key, a bearer token). A destination's error body can echo the
+     * request's headers, and such bodies are stored in the ledger and logged.
+     */
+    String redact(String text) {
+        if (text == null) {
+            return null;
+        }
+        java.util.List<String> secrets = new java.util.ArrayList<>(headers.values());
+        if (writeKey != null && !writeKey.isEmpty()) {
+            secrets.add(Base64.getEncoder().encodeToString((writeKey + ":").getBytes(StandardCharsets.UTF_8)));
+            secrets.add(writeKey);
+        }
+        // Longest first, so a secret that contains another is replaced whole.
+        secrets.sort((a, b) -> Integer.compare(b.length(), a.length()));
+        String out = text;
+        for (String secret : secrets) {
+            // Short values (a header like "1") would redact half the text and protect nothing.
+            if (secret != null && secret.length() >= 4) {
+                out = out.replace(secret, "***");
+                int space = secret.indexOf(' ');
+                if (space > 0 && secret.length() - space > 4) {
+                    // "Bearer abc..." echoed as just the token.
+                    out = out.replace(secret.substring(space + 1), "***");
+                }
+            }
+        }
+        return out;
     }
 
     /** The one-line error for an answer that says Backflow's own settings are wrong. */

@@ -36,6 +36,7 @@ public final class HttpDestinationWriter extends AsyncSinkWriter<SyncRecord, Del
     private final SinkMetrics metrics;
     private final DeliveryLog log;
     private final DestinationClient client;
+    private final RetryBudget budget;
     /**
      * Id of the next committable. prepareCommit() is not told the checkpoint id, and Flink calls
      * it (through emitCommittables) before snapshotState, so the id cannot be learned from the
@@ -67,6 +68,7 @@ public final class HttpDestinationWriter extends AsyncSinkWriter<SyncRecord, Del
         this.metrics = new SinkMetrics(context.metricGroup());
         this.log = new DeliveryLog(settings.displayEndpoint());
         this.client = new DestinationClient(settings, metrics, "backflow-sink-" + subtask);
+        this.budget = new RetryBudget(retry.maxRetryDuration());
         this.nextCommitId = context.getRestoredCheckpointId().orElse(WriterInitContext.INITIAL_CHECKPOINT_ID - 1) + 1;
     }
 
@@ -123,7 +125,7 @@ public final class HttpDestinationWriter extends AsyncSinkWriter<SyncRecord, Del
 
     @Override
     protected void submitRequestEntries(List<DeliveryEntry> batch, ResultHandler<DeliveryEntry> resultHandler) {
-        new BatchDelivery(batch, resultHandler, client, retry, progress, metrics, log).start();
+        new BatchDelivery(batch, resultHandler, client, retry, budget, progress, metrics, log).start();
     }
 
     @Override

@@ -7,9 +7,13 @@ import java.nio.charset.StandardCharsets;
 public enum RequestFormat {
     /** Segment/RudderStack HTTP API: {@code POST <url>/v1/batch} with {@code {"batch":[...]}}, write key as basic-auth user. */
     SEGMENT_BATCH("{\"batch\":[", "]}") {
+        /** {@code /v1/batch} goes at the end of the path, before any query string the URL has. */
         @Override
         URI endpoint(String url) {
-            return URI.create(stripTrailingSlash(url) + "/v1/batch");
+            URI base = URI.create(url);
+            String path = base.getRawPath() == null ? "" : stripTrailingSlash(base.getRawPath());
+            return URI.create(base.getScheme() + "://" + base.getRawAuthority() + path + "/v1/batch"
+                    + (base.getRawQuery() == null ? "" : "?" + base.getRawQuery()));
         }
     },
     /** A generic webhook: {@code POST <url>} with a JSON array of events and the configured headers. */
@@ -29,6 +33,27 @@ public enum RequestFormat {
     }
 
     abstract URI endpoint(String url);
+
+    /**
+     * What is wrong with a destination URL, or null when nothing is: it must be http(s) with a host,
+     * and carry no credentials ({@code https://user:secret@host}), which the HTTP client would not
+     * send and logs would show; credentials go in {@code write_key} or {@code headers}.
+     */
+    public static String urlProblem(String url) {
+        URI uri;
+        try {
+            uri = URI.create(url);
+        } catch (IllegalArgumentException e) {
+            return "is not a valid URL: " + e.getMessage().replace(url, "<url>");
+        }
+        if (uri.getScheme() == null || !(uri.getScheme().equals("http") || uri.getScheme().equals("https")) || uri.getHost() == null) {
+            return "must be an http:// or https:// URL with a host";
+        }
+        if (uri.getRawUserInfo() != null) {
+            return "must not carry credentials (user:password@); put them in destination.write_key or destination.headers";
+        }
+        return null;
+    }
 
     /** Bytes the wrapper adds around the events of one request. */
     int envelopeBytes() {

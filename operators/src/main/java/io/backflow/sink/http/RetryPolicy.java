@@ -11,8 +11,9 @@ import java.util.random.RandomGenerator;
 
 /**
  * When to try a request again after a retryable answer (429, 5xx, I/O error, timeout):
- * exponential backoff with full jitter, or the destination's {@code Retry-After}, both capped at
- * {@code maxBackoff}, and never more than {@code maxAttempts} tries or {@code maxRetryDuration}.
+ * exponential backoff with full jitter capped at {@code maxBackoff}, or the destination's
+ * {@code Retry-After} as it asks (the caller holds it to the {@link RetryBudget}), and never more
+ * than {@code maxAttempts} tries per batch or {@code maxRetryDuration} of a failing destination.
  */
 public final class RetryPolicy implements Serializable {
     private static final long serialVersionUID = 1L;
@@ -47,11 +48,13 @@ public final class RetryPolicy implements Serializable {
     /**
      * The wait before the next try, after {@code failedAttempts} (1 or more) failed tries.
      * Full jitter (uniform in {@code [0, min(maxBackoff, initial * 2^(failedAttempts-1))]}) spreads
-     * the retries of many writers; a {@code Retry-After} replaces it, capped at maxBackoff.
+     * the retries of many writers. A {@code Retry-After} replaces it: the destination said when
+     * it can take more, and asking earlier would only be refused again; the retry budget decides
+     * whether waiting that long is allowed.
      */
     public Duration backoff(int failedAttempts, Optional<Duration> retryAfter, RandomGenerator random) {
         if (retryAfter.isPresent()) {
-            return min(retryAfter.get(), maxBackoff);
+            return retryAfter.get();
         }
         long initialMs = initialBackoff.toMillis();
         int shift = Math.min(Math.max(failedAttempts - 1, 0), 30);
@@ -82,10 +85,6 @@ public final class RetryPolicy implements Serializable {
         } catch (DateTimeParseException unreadable) {
             return Optional.empty();
         }
-    }
-
-    private static Duration min(Duration a, Duration b) {
-        return a.compareTo(b) <= 0 ? a : b;
     }
 
     @Override

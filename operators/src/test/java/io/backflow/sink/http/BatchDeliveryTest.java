@@ -70,23 +70,30 @@ class BatchDeliveryTest {
     private final class Run {
         final DeliveryProgress progress = new DeliveryProgress();
         final SinkMetrics metrics = new SinkMetrics(new UnregisteredMetricsGroup());
-        final Outcome outcome = new Outcome();
         final DestinationClient client;
         final RetryPolicy retry;
+        /** One writer's budget, shared by every batch of this run. */
+        final RetryBudget budget;
 
         Run(String url, Duration requestTimeout, RetryPolicy retry) {
+            this(url, requestTimeout, retry, "wk", Map.of());
+        }
+
+        Run(String url, Duration requestTimeout, RetryPolicy retry, String writeKey, Map<String, String> headers) {
             this.retry = retry;
-            DestinationSettings settings = new DestinationSettings(RequestFormat.SEGMENT_BATCH, url, "wk", Map.of(), requestTimeout, retry);
+            this.budget = new RetryBudget(retry.maxRetryDuration());
+            DestinationSettings settings = new DestinationSettings(RequestFormat.SEGMENT_BATCH, url, writeKey, headers, requestTimeout, retry);
             client = new DestinationClient(settings, metrics, "test");
             clients.add(client);
         }
 
         Exception deliver(int events) throws Exception {
+            Outcome outcome = new Outcome();
             List<DeliveryEntry> batch = new ArrayList<>();
             for (int i = 0; i < events; i++) {
                 batch.add(new DeliveryEntry(TestRecords.key(i), TestRecords.messageId(i), TestRecords.payload(i, 0)));
             }
-            new BatchDelivery(batch, outcome, client, retry, progress, metrics, new DeliveryLog(client.endpoint())).start();
+            new BatchDelivery(batch, outcome, client, retry, budget, progress, metrics, new DeliveryLog(client.endpoint())).start();
             Exception e = outcome.await();
             assertThat(outcome.calls).hasValue(1);
             return e;
@@ -200,29 +207,121 @@ class BatchDeliveryTest {
         assertThat(run.metrics.requestsSent.getCount()).isEqualTo(3);
     }
 
+    /** The job ends without restarts, with this cause. */
+    private static Throwable stopsTheJob(Exception e) {
+        assertThat(e).isInstanceOf(org.apache.flink.runtime.execution.SuppressRestartsException.class);
+        return e.getCause();
+    }
+
     @Test
-    void theRetryTimeBudgetEndsRetriesBeforeMaxAttempts() throws Exception {
+    void aSpentRetryBudgetStopsTheJobInsteadOfFailingRowsOneBatchAtATime() throws Exception {
         receiver.respond(r -> Response.status(503).body("busy"));
         RetryPolicy budget = new RetryPolicy(1000, Duration.ofMillis(20), Duration.ofMillis(50), Duration.ofMillis(300));
         Run run = run(budget);
 
-        assertThat(run.deliver(2)).isNull();
-
+        long started = System.nanoTime();
+        Throwable cause = stopsTheJob(run.deliver(2));
+        assertThat(cause).isInstanceOf(DestinationUnavailableException.class);
+        assertThat(cause.getMessage()).contains("retry.max_duration PT0.3S").contains("last HTTP 503: busy")
+                .endsWith("the next sync continues from the last committed position");
         assertThat(receiver.requestCount()).isGreaterThan(1).isLessThan(1000);
-        assertThat(run.result().errors()).hasSize(2).allSatisfy(err -> assertThat(err.reason())
-                .startsWith("HTTP 503 after " + receiver.requestCount() + " attempts (retry time budget PT0.3S spent): busy"));
+        assertThat(run.result().errors()).as("rows in a stopped job are read again, not failed").isEmpty();
+
+        // The budget is the writer's, not the batch's: the next batch does not wait another 300 ms.
+        int before = receiver.requestCount();
+        stopsTheJob(run.deliver(3));
+        assertThat(receiver.requestCount() - before).isEqualTo(1);
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(10));
     }
 
     @Test
-    void retryAfterBeyondTheBudgetFailsAtOnce() throws Exception {
+    void aDeliveredRequestStartsTheBudgetAfresh() throws Exception {
+        RetryPolicy budget = new RetryPolicy(1000, Duration.ofMillis(20), Duration.ofMillis(50), Duration.ofMillis(400));
+        Run run = run(budget);
+        receiver.enqueueStatuses(503, 503, 503);
+        assertThat(run.deliver(1)).isNull();
+        receiver.enqueueStatuses(503, 503, 503);
+        assertThat(run.deliver(1)).isNull();
+        assertThat(run.result().succeeded()).isEqualTo(2);
+    }
+
+    @Test
+    void retryAfterLongerThanMaxBackoffIsHonouredWithinTheBudget() throws Exception {
+        receiver.enqueue(Response.status(429).header("Retry-After", "1"));
+        RetryPolicy policy = new RetryPolicy(8, Duration.ofMillis(20), Duration.ofMillis(100), Duration.ofSeconds(10));
+        Run run = run(policy);
+
+        assertThat(run.deliver(1)).isNull();
+
+        assertThat(receiver.requestCount()).isEqualTo(2);
+        long waitedMs = (receiver.requests().get(1).arrivedNanos() - receiver.requests().get(0).arrivedNanos()) / 1_000_000;
+        assertThat(waitedMs).as("Retry-After: 1 waited for, not cut to max_backoff 100 ms").isGreaterThanOrEqualTo(950);
+        assertThat(run.result().succeeded()).isEqualTo(1);
+    }
+
+    @Test
+    void retryAfterBeyondTheBudgetStopsTheJobAtOnce() throws Exception {
         receiver.respond(r -> Response.status(429).header("Retry-After", "60"));
         RetryPolicy budget = new RetryPolicy(8, Duration.ofMillis(20), Duration.ofMinutes(2), Duration.ofSeconds(10));
         Run run = run(budget);
 
+        Throwable cause = stopsTheJob(run.deliver(1));
+        assertThat(cause.getMessage()).contains("with Retry-After 60 s");
+        assertThat(receiver.requestCount()).isEqualTo(1);
+    }
+
+    @Test
+    void secretsEchoedInAnErrorBodyAreRedactedBeforeTheyAreStored() throws Exception {
+        receiver.respond(r -> Response.status(400).body("{\"error\":\"bad\",\"echo\":{\"authorization\":\"" + r.header("Authorization")
+                + "\",\"x-api-key\":\"" + r.header("X-Api-Key") + "\",\"key\":\"wk-secret-123\"}}"));
+        Run run = new Run(receiver.baseUrl(), Duration.ofSeconds(5), quickRetries(2), "wk-secret-123", Map.of("X-Api-Key", "Bearer sk-live-987654"));
+
         assertThat(run.deliver(1)).isNull();
 
-        assertThat(receiver.requestCount()).isEqualTo(1);
-        assertThat(run.result().errors()).singleElement()
-                .satisfies(err -> assertThat(err.reason()).startsWith("HTTP 429 after 1 attempts (retry time budget"));
+        String reason = run.result().errors().get(0).reason();
+        assertThat(reason).startsWith("HTTP 400: ").contains("\"authorization\":\"Basic ***\"").contains("\"key\":\"***\"")
+                .doesNotContain("wk-secret-123").doesNotContain("sk-live-987654")
+                .doesNotContain(java.util.Base64.getEncoder().encodeToString("wk-secret-123:".getBytes()));
+    }
+
+    @Test
+    void anUntrustedCertificateStopsTheJobAtOnceInsteadOfBeingRetried(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        // A real HTTPS server with a self-signed certificate, made with the JDK's keytool.
+        java.nio.file.Path store = dir.resolve("self-signed.p12");
+        Process keytool = new ProcessBuilder(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
+                "-genkeypair", "-alias", "test", "-keyalg", "RSA", "-keysize", "2048", "-dname", "CN=localhost", "-validity", "2",
+                "-storetype", "PKCS12", "-keystore", store.toString(), "-storepass", "changeit", "-keypass", "changeit")
+                .redirectErrorStream(true).start();
+        assertThat(keytool.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(keytool.exitValue()).isZero();
+        java.security.KeyStore ks = java.security.KeyStore.getInstance("PKCS12");
+        try (java.io.InputStream in = java.nio.file.Files.newInputStream(store)) {
+            ks.load(in, "changeit".toCharArray());
+        }
+        javax.net.ssl.KeyManagerFactory kmf = javax.net.ssl.KeyManagerFactory.getInstance(javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
+        kmf.init(ks, "changeit".toCharArray());
+        javax.net.ssl.SSLContext tls = javax.net.ssl.SSLContext.getInstance("TLS");
+        tls.init(kmf.getKeyManagers(), null, null);
+        com.sun.net.httpserver.HttpsServer https = com.sun.net.httpserver.HttpsServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        https.setHttpsConfigurator(new com.sun.net.httpserver.HttpsConfigurator(tls));
+        AtomicInteger answered = new AtomicInteger();
+        https.createContext("/", exchange -> {
+            answered.incrementAndGet();
+            exchange.sendResponseHeaders(200, -1);
+            exchange.close();
+        });
+        https.start();
+        try {
+            Run run = new Run("https://localhost:" + https.getAddress().getPort(), Duration.ofSeconds(5), quickRetries(8));
+            long started = System.nanoTime();
+            Throwable cause = stopsTheJob(run.deliver(1));
+            assertThat(cause).isInstanceOf(DestinationConfigurationException.class);
+            assertThat(cause.getMessage()).startsWith("TLS handshake with https://localhost:").contains("not trusted by this JVM");
+            assertThat(answered).hasValue(0);
+            assertThat(run.metrics.requestsSent.getCount()).as("not retried").isEqualTo(1);
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(5));
+        } finally {
+            https.stop(0);
+        }
     }
 }

@@ -39,4 +39,19 @@ class RequestFormatTest {
         assertThat(RequestFormat.SEGMENT_BATCH.endpoint("https://api.example.com").toString()).isEqualTo("https://api.example.com/v1/batch");
         assertThat(RequestFormat.WEBHOOK.endpoint("https://hooks.example.com/x?y=1").toString()).isEqualTo("https://hooks.example.com/x?y=1");
     }
+
+    @org.junit.jupiter.api.Test
+    void theBatchPathGoesBeforeTheQueryStringAndCredentialsInTheUrlAreRefused() {
+        org.junit.jupiter.api.Assertions.assertEquals(java.net.URI.create("https://api.example.com/rudder/v1/batch?region=eu&token=x"),
+                RequestFormat.SEGMENT_BATCH.endpoint("https://api.example.com/rudder/?region=eu&token=x"));
+        org.junit.jupiter.api.Assertions.assertEquals(java.net.URI.create("http://localhost:8080/v1/batch"),
+                RequestFormat.SEGMENT_BATCH.endpoint("http://localhost:8080"));
+        org.junit.jupiter.api.Assertions.assertEquals(java.net.URI.create("https://hooks.example.com/in?sig=abc"),
+                RequestFormat.WEBHOOK.endpoint("https://hooks.example.com/in?sig=abc"));
+        org.junit.jupiter.api.Assertions.assertEquals(
+                "must not carry credentials (user:password@); put them in destination.write_key or destination.headers",
+                RequestFormat.urlProblem("https://user:s3cret@api.example.com"));
+        org.junit.jupiter.api.Assertions.assertEquals("must be an http:// or https:// URL with a host", RequestFormat.urlProblem("ftp://x"));
+        org.junit.jupiter.api.Assertions.assertNull(RequestFormat.urlProblem("https://api.example.com/x?y=1"));
+    }
 }

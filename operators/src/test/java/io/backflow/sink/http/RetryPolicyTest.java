@@ -39,10 +39,11 @@ class RetryPolicyTest {
     }
 
     @Test
-    void retryAfterReplacesTheBackoffButIsCappedAtMaxBackoff() {
+    void retryAfterReplacesTheBackoffAsTheDestinationAsksEvenBeyondMaxBackoff() {
         SplittableRandom random = new SplittableRandom(7);
         assertThat(policy.backoff(1, Optional.of(Duration.ofSeconds(3)), random)).isEqualTo(Duration.ofSeconds(3));
-        assertThat(policy.backoff(1, Optional.of(Duration.ofHours(1)), random)).isEqualTo(Duration.ofSeconds(30));
+        // Whether an hour may be waited is the retry budget's call, not max_backoff's.
+        assertThat(policy.backoff(1, Optional.of(Duration.ofHours(1)), random)).isEqualTo(Duration.ofHours(1));
     }
 
     @Test
