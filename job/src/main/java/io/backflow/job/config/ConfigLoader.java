@@ -31,7 +31,9 @@ import java.util.regex.Pattern;
  */
 public final class ConfigLoader {
     private static final Pattern ENV = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?}");
-    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+    // A key given twice would silently take the last value.
+    private static final ObjectMapper YAML = new ObjectMapper(YAMLFactory.builder()
+            .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION).build());
 
     private final Function<String, String> environment;
 
@@ -58,6 +60,10 @@ public final class ConfigLoader {
             root = YAML.readTree(text);
         } catch (JsonProcessingException e) {
             String where = e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr();
+            String twice = duplicateKey(e);
+            if (twice != null) {
+                throw new ConfigException(file.toString(), List.of(twice + ": given twice" + where + "; keep one"));
+            }
             throw new ConfigException(file.toString(), List.of("not valid YAML" + where + ": " + e.getOriginalMessage()));
         }
         if (root == null || !root.isObject()) {
@@ -78,6 +84,22 @@ public final class ConfigLoader {
             throw new ConfigException(file.toString(), problems);
         }
         return config;
+    }
+
+    /** The dotted path of the key a strict parser found twice, or null for any other error. */
+    private static String duplicateKey(JsonProcessingException e) {
+        if (e.getOriginalMessage() == null || !e.getOriginalMessage().startsWith("Duplicate field")
+                || !(e.getProcessor() instanceof com.fasterxml.jackson.core.JsonParser)) {
+            return null;
+        }
+        java.util.Deque<String> names = new java.util.ArrayDeque<>();
+        com.fasterxml.jackson.core.JsonStreamContext ctx = ((com.fasterxml.jackson.core.JsonParser) e.getProcessor()).getParsingContext();
+        for (; ctx != null; ctx = ctx.getParent()) {
+            if (ctx.getCurrentName() != null) {
+                names.addFirst(ctx.getCurrentName());
+            }
+        }
+        return names.isEmpty() ? null : String.join(".", names);
     }
 
     /** Replaces ${NAME} (or ${NAME:-default}) in every string value, naming the field of an unset one. */
@@ -268,8 +290,10 @@ public final class ConfigLoader {
                 "max_in_flight", "timeout", "retry"));
         ConnectionConfig.DestinationType type = n.enumValue("type", ConnectionConfig.DestinationType.class, n.present() ? null : ConnectionConfig.DestinationType.HTTP);
         String url = n.string("url", true);
-        if (url != null && !url.matches("https?://.+")) {
-            n.problem("url", "must be an http:// or https:// URL, got '" + url + "'");
+        String urlProblem = url == null ? null : io.backflow.sink.http.RequestFormat.urlProblem(url);
+        if (urlProblem != null) {
+            // The URL itself is not repeated: it may hold credentials.
+            n.problem("url", urlProblem);
         }
         String writeKey = n.string("write_key", false);
         if (type == ConnectionConfig.DestinationType.HTTP && n.present() && writeKey == null) {

@@ -162,4 +162,21 @@ class ConfigLoaderTest {
         assertTrue(c.problems().contains("sync.mode: mirror sends deletes, which a cursor cannot see; use source.change_detection: diff"),
                 c.problems().toString());
     }
+
+    @Test
+    void aKeyGivenTwiceIsRefusedNamingIt() throws IOException {
+        String twice = GOOD.replace("  table: analytics.orders\n", "  table: analytics.orders\n  table: analytics.refunds\n");
+        ConfigException e = assertThrows(ConfigException.class, () -> new ConfigLoader(Map.of("PG_PASSWORD", "p", "WRITE_KEY", "k")::get).load(write(twice)));
+        assertTrue(e.getMessage().contains("source.table: given twice at line 6; keep one"), e.getMessage());
+    }
+
+    @Test
+    void aModelOfSeveralStatementsAndADestinationUrlWithCredentialsAreRefused() throws IOException {
+        String bad = GOOD.replace("  table: analytics.orders\n", "  sql: \"SELECT 1) m; commit; delete from t; select * from (select 1\"\n")
+                .replace("url: https://api.example.com", "url: https://me:s3cret@api.example.com");
+        ConfigException e = assertThrows(ConfigException.class, () -> new ConfigLoader(Map.of("PG_PASSWORD", "p", "WRITE_KEY", "k")::get).load(write(bad)));
+        assertTrue(e.getMessage().contains("source.sql: must be one statement: a ';' at line 1 column 12"), e.getMessage());
+        assertTrue(e.getMessage().contains("destination.url: must not carry credentials"), e.getMessage());
+        assertFalse(e.getMessage().contains("s3cret"), e.getMessage());
+    }
 }
