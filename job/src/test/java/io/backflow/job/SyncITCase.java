@@ -277,7 +277,7 @@ class SyncITCase {
         Path conn = connection("orders", db, "  table: orders\n  cursor: updated_at", "    missing: '{{ no_such_column }}'", "", 1);
         BackflowCli.Result r = BackflowCli.sync(conn);
         assertEquals(2, r.exitCode(), r.toString());
-        assertTrue(r.err().contains("mapping: column 'no_such_column' is not in the source"), r.toString());
+        assertTrue(r.err().contains("mapping: column 'no_such_column' is not in orders (it has: id, user_id, amount, updated_at)"), r.toString());
         assertEquals(0, receiver.requestCount());
         assertEquals(0, Databases.queryLong(db, "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'backflow'"),
                 "nothing was written to the ledger either");

@@ -34,6 +34,13 @@ public class DuckDbDialect extends AnsiDialect {
         }
     }
 
+    @Override
+    public java.util.List<String> searchedSchemas(Connection connection) throws SQLException {
+        try (Statement st = connection.createStatement(); java.sql.ResultSet rs = st.executeQuery("SELECT current_schema()")) {
+            return rs.next() ? java.util.List.of(rs.getString(1)) : java.util.List.of();
+        }
+    }
+
     /** DuckDB will not compare UUID or HUGEINT columns with a VARCHAR or DECIMAL parameter. */
     @Override
     public String placeholder(int sqlType, String typeName) {

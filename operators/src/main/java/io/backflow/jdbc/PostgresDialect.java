@@ -57,6 +57,19 @@ public class PostgresDialect extends AnsiDialect {
         return "md5(CAST(ROW(" + String.join(", ", quotedColumns) + ") AS TEXT))";
     }
 
+    /** The session's search_path, as PostgreSQL resolves it (schemas that do not exist left out). */
+    @Override
+    public List<String> searchedSchemas(Connection connection) throws SQLException {
+        List<String> out = new java.util.ArrayList<>();
+        try (Statement st = connection.createStatement();
+                java.sql.ResultSet rs = st.executeQuery("SELECT unnest(current_schemas(false))")) {
+            while (rs.next()) {
+                out.add(rs.getString(1));
+            }
+        }
+        return out;
+    }
+
     /** A function called from a SELECT can run INSERT, UPDATE or DELETE. */
     @Override
     public boolean queriesCanWrite() {

@@ -184,6 +184,12 @@ public interface SqlDialect extends Serializable {
         throw new UnsupportedOperationException(name() + " does not copy query results between connections");
     }
 
+    /** The schemas an unqualified table name is looked up in, in the order the database searches them. */
+    default List<String> searchedSchemas(Connection connection) throws SQLException {
+        String schema = connection.getSchema();
+        return schema == null ? List.of() : List.of(schema);
+    }
+
     /** The dialect for a JDBC URL; unknown databases get ANSI double-quote quoting. */
     static SqlDialect forUrl(String url) {
         String u = url.toLowerCase(java.util.Locale.ROOT);

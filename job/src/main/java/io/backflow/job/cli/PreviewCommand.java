@@ -24,7 +24,8 @@ import java.util.stream.Collectors;
 public final class PreviewCommand {
     private PreviewCommand() {}
 
-    public static int run(ConnectionConfig config, int limit, PrintStream out) {
+    public static int run(ConnectionConfig configured, int limit, PrintStream out) {
+        ConnectionConfig config = SourceCheck.verify(configured).config();
         ConnectionConfig.Source source = config.source();
         SqlDialect dialect = source.endpoint().dialect();
         boolean diff = source.changeDetection() == ConnectionConfig.ChangeDetection.DIFF;

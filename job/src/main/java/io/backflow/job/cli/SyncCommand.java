@@ -71,8 +71,11 @@ public final class SyncCommand {
         }
     }
 
-    public static int run(ConnectionConfig config, boolean fullResync, PrintStream out) {
-        String fingerprint = Fingerprint.of(config, SourceCheck.verify(config));
+    public static int run(ConnectionConfig configured, boolean fullResync, PrintStream out) {
+        // From here on every name is the database's own spelling.
+        SourceCheck.Result checked = SourceCheck.verify(configured);
+        ConnectionConfig config = checked.config();
+        String fingerprint = Fingerprint.of(config, checked.columnTypes());
         if (!config.enabled()) {
             throw new SyncFailedException("connection " + config.name() + " is disabled (enabled: false in " + config.file() + "); set enabled: true to sync");
         }

@@ -22,6 +22,11 @@ public record ConnectionConfig(
         State state,
         Sync sync) {
 
+    /** This connection with another source (the same one with resolved names). */
+    public ConnectionConfig withSource(Source resolved) {
+        return new ConnectionConfig(file, name, enabled, resolved, mapping, destination, state, sync);
+    }
+
     /** Where rows come from. Exactly one of {@code table} and {@code sql} is set. */
     public record Source(
             JdbcEndpoint endpoint,
@@ -33,6 +38,11 @@ public record ConnectionConfig(
             int fetchSize,
             int pageSize,
             ChangeDetection changeDetection) {
+        /** This source with the database's spelling of its table, key and cursor. */
+        public Source withNames(String resolvedTable, List<String> resolvedKey, String resolvedCursor) {
+            return new Source(endpoint, resolvedTable, sql, List.copyOf(resolvedKey), resolvedCursor, cursorDelay, fetchSize, pageSize, changeDetection);
+        }
+
         @Override
         public String toString() {
             return "Source{" + endpoint + ", " + (table != null ? "table=" + table : "sql") + ", key=" + primaryKey + ", cursor=" + cursor + "}";
