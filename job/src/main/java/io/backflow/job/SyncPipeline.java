@@ -135,7 +135,7 @@ public final class SyncPipeline {
 
         ConnectionConfig.Destination d = config.destination();
         HttpDestinationSink sink = HttpDestinationSink.builder()
-                .format(d.type() == ConnectionConfig.DestinationType.HTTP ? RequestFormat.SEGMENT_BATCH : RequestFormat.WEBHOOK)
+                .format(io.backflow.job.config.ConfigLoader.format(d.type()))
                 .url(d.url())
                 .writeKey(d.writeKey())
                 .headers(d.headers())

@@ -9,6 +9,8 @@ import com.fasterxml.jackson.databind.node.TextNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.backflow.diff.SyncMode;
 import io.backflow.jdbc.JdbcEndpoint;
+import io.backflow.sink.http.HttpDestinationSink;
+import io.backflow.sink.http.RequestFormat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -214,7 +216,7 @@ public final class ConfigLoader {
         }
         List<String> key = n.names("primary_key", n.present());
         String cursor = n.string("cursor", false);
-        Duration delay = n.duration("cursor_delay", Duration.ZERO);
+        Duration delay = n.duration("cursor_delay", Duration.ZERO, Duration.ZERO, Duration.ofDays(365));
         int fetchSize = (int) n.number("fetch_size", 5_000, 1, 1_000_000);
         int pageSize = (int) n.number("page_size", 50_000, 1, 100_000_000);
         // A cursor is the fast path where the table has one; without it, the diff sees every change.
@@ -308,30 +310,42 @@ public final class ConfigLoader {
                 h.fields().forEachRemaining(e -> headers.put(e.getKey(), e.getValue().asText()));
             }
         }
-        int batchSize = (int) n.number("batch_size", 500, 1, 100_000);
-        long maxRequestBytes = n.number("max_request_bytes", 500_000, 1_024, 100_000_000);
-        long maxEventBytes = n.number("max_event_bytes", 32_768, 256, 100_000_000);
-        if (maxEventBytes > maxRequestBytes) {
-            n.problem("max_event_bytes", "must not be larger than destination.max_request_bytes (" + maxRequestBytes + ")");
+        int batchSize = (int) n.number("batch_size", HttpDestinationSink.DEFAULT_BATCH_SIZE, 1, 100_000);
+        long maxRequestBytes = n.number("max_request_bytes", HttpDestinationSink.DEFAULT_MAX_REQUEST_BYTES, 1_024, 100_000_000);
+        long maxEventBytes = n.number("max_event_bytes", HttpDestinationSink.DEFAULT_MAX_EVENT_BYTES, 256, 100_000_000);
+        if (type != null) {
+            // The sink's own rule, so a file that loads always builds.
+            String limits = HttpDestinationSink.limitsProblem(format(type), maxRequestBytes, maxEventBytes);
+            if (limits != null) {
+                n.problem("max_event_bytes", limits);
+            }
         }
-        int maxInFlight = (int) n.number("max_in_flight", 4, 1, 256);
-        Duration timeout = n.duration("timeout", Duration.ofSeconds(30));
+        int maxInFlight = (int) n.number("max_in_flight", HttpDestinationSink.DEFAULT_MAX_IN_FLIGHT, 1, 256);
+        Duration timeout = n.duration("timeout", HttpDestinationSink.DEFAULT_REQUEST_TIMEOUT, Duration.ofMillis(1), Duration.ofHours(1));
         Node retry = n.child("retry", false);
         retry.allowOnly(Set.of("max_attempts", "initial_backoff", "max_backoff", "max_duration"));
-        int maxAttempts = (int) retry.number("max_attempts", 8, 1, 1_000);
-        Duration initialBackoff = retry.duration("initial_backoff", Duration.ofMillis(500));
-        Duration maxBackoff = retry.duration("max_backoff", Duration.ofSeconds(30));
-        Duration maxDuration = retry.duration("max_duration", Duration.ofMinutes(5));
+        int maxAttempts = (int) retry.number("max_attempts", HttpDestinationSink.DEFAULT_MAX_ATTEMPTS, 1, 1_000);
+        Duration initialBackoff = retry.duration("initial_backoff", HttpDestinationSink.DEFAULT_INITIAL_BACKOFF, Duration.ZERO, Duration.ofHours(1));
+        Duration maxBackoff = retry.duration("max_backoff", HttpDestinationSink.DEFAULT_MAX_BACKOFF, Duration.ZERO, Duration.ofDays(1));
+        Duration maxDuration = retry.duration("max_duration", HttpDestinationSink.DEFAULT_MAX_RETRY_DURATION, Duration.ZERO, Duration.ofDays(7));
         if (initialBackoff.isZero()) {
             retry.problem("initial_backoff", "must be more than 0 (a failing destination is never hammered)");
+        }
+        if (maxBackoff.compareTo(initialBackoff) < 0) {
+            retry.problem("max_backoff", "must be at least retry.initial_backoff (" + Node.describe(initialBackoff) + ")");
         }
         return new ConnectionConfig.Destination(type, url, writeKey, headers, batchSize, maxRequestBytes, maxEventBytes,
                 maxInFlight, timeout, maxAttempts, initialBackoff, maxBackoff, maxDuration);
     }
 
+    /** The sink's request format for a destination type, as the pipeline builds it. */
+    public static RequestFormat format(ConnectionConfig.DestinationType type) {
+        return type == ConnectionConfig.DestinationType.HTTP ? RequestFormat.SEGMENT_BATCH : RequestFormat.WEBHOOK;
+    }
+
     private static ConnectionConfig.State state(Node n, ConnectionConfig.Source source) {
         n.allowOnly(Set.of("url", "user", "password", "schema", "retention"));
-        Duration retention = n.duration("retention", Duration.ofDays(30));
+        Duration retention = n.duration("retention", Duration.ofDays(30), Duration.ofHours(1), Duration.ofDays(36_500));
         String url = n.string("url", false);
         String schema = n.string("schema", false);
         if (schema != null && !schema.matches("[A-Za-z_][A-Za-z0-9_]*")) {
@@ -353,10 +367,7 @@ public final class ConfigLoader {
         n.allowOnly(Set.of("parallelism", "checkpoint_interval", "savepoint_dir", "flink_rest_url", "mode"));
         SyncMode mode = n.enumValue("mode", SyncMode.class, SyncMode.UPSERT);
         int parallelism = (int) n.number("parallelism", 1, 1, 1_024);
-        Duration interval = n.duration("checkpoint_interval", Duration.ofSeconds(5));
-        if (interval.toMillis() < 100) {
-            n.problem("checkpoint_interval", "must be at least 100ms");
-        }
+        Duration interval = n.duration("checkpoint_interval", Duration.ofSeconds(5), Duration.ofMillis(100), Duration.ofDays(1));
         String savepoints = n.string("savepoint_dir", false);
         if (savepoints == null) {
             savepoints = Path.of(System.getProperty("user.home"), ".backflow", "savepoints").toUri().toString();

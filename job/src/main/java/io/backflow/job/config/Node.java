@@ -116,16 +116,18 @@ final class Node {
         if (v == null || v.isNull()) {
             return fallback;
         }
-        if (!v.canConvertToLong() && !(v.isTextual() && v.asText().matches("-?\\d+"))) {
+        String text = v.asText().trim();
+        if (!(v.isIntegralNumber() || v.isTextual() && text.matches("-?\\d+"))) {
             problem(field, "must be a whole number, got '" + v.asText() + "'");
             return fallback;
         }
-        long n = v.isTextual() ? Long.parseLong(v.asText()) : v.asLong();
-        if (n < min || n > max) {
+        // Parsed without a size limit: a number too large for a long is out of range, not a crash.
+        java.math.BigInteger n = v.isIntegralNumber() ? v.bigIntegerValue() : new java.math.BigInteger(text);
+        if (n.compareTo(java.math.BigInteger.valueOf(min)) < 0 || n.compareTo(java.math.BigInteger.valueOf(max)) > 0) {
             problem(field, "must be between " + min + " and " + max + ", got " + n);
             return fallback;
         }
-        return n;
+        return n.longValueExact();
     }
 
     boolean bool(String field, boolean fallback) {
@@ -144,8 +146,11 @@ final class Node {
         return fallback;
     }
 
-    /** Durations such as {@code 500ms}, {@code 30s}, {@code 5m}, {@code 1h}; a bare number is seconds. */
-    Duration duration(String field, Duration fallback) {
+    /**
+     * Durations such as {@code 500ms}, {@code 30s}, {@code 5m}, {@code 1h}; a bare number is
+     * seconds. Outside {@code [min, max]} is a problem naming the field, however many digits it has.
+     */
+    Duration duration(String field, Duration fallback, Duration min, Duration max) {
         String s = string(field, false);
         if (s == null) {
             return fallback;
@@ -155,15 +160,31 @@ final class Node {
             problem(field, "'" + s + "' is not a duration (examples: 500ms, 30s, 5m, 1h, 30d)");
             return fallback;
         }
-        long n = Long.parseLong(m.group(1));
         String unit = m.group(2) == null ? "s" : m.group(2);
+        long unitMillis;
         switch (unit) {
-            case "ms": return Duration.ofMillis(n);
-            case "m": return Duration.ofMinutes(n);
-            case "h": return Duration.ofHours(n);
-            case "d": return Duration.ofDays(n);
-            default: return Duration.ofSeconds(n);
+            case "ms": unitMillis = 1; break;
+            case "m": unitMillis = 60_000; break;
+            case "h": unitMillis = 3_600_000; break;
+            case "d": unitMillis = 86_400_000; break;
+            default: unitMillis = 1_000;
         }
+        java.math.BigInteger millis = new java.math.BigInteger(m.group(1)).multiply(java.math.BigInteger.valueOf(unitMillis));
+        if (millis.compareTo(java.math.BigInteger.valueOf(min.toMillis())) < 0 || millis.compareTo(java.math.BigInteger.valueOf(max.toMillis())) > 0) {
+            problem(field, "must be between " + describe(min) + " and " + describe(max) + ", got '" + s + "'");
+            return fallback;
+        }
+        return Duration.ofMillis(millis.longValueExact());
+    }
+
+    /** A bound as a user writes it: 100ms, 30s, 5m, 1h, 365d. */
+    static String describe(Duration d) {
+        long ms = d.toMillis();
+        if (ms == 0 || ms % 1000 != 0) {
+            return ms + "ms";
+        }
+        long s = ms / 1000;
+        return s % 86_400 == 0 ? s / 86_400 + "d" : s % 3600 == 0 ? s / 3600 + "h" : s % 60 == 0 ? s / 60 + "m" : s + "s";
     }
 
     /** A list of names, also accepting one name or a comma-separated string. */

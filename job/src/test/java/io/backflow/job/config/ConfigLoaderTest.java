@@ -179,4 +179,43 @@ class ConfigLoaderTest {
         assertTrue(e.getMessage().contains("destination.url: must not carry credentials"), e.getMessage());
         assertFalse(e.getMessage().contains("s3cret"), e.getMessage());
     }
+
+    private ConfigException refused(String yaml) throws IOException {
+        Path f = write(yaml);
+        return assertThrows(ConfigException.class, () -> new ConfigLoader(Map.of("PG_PASSWORD", "p", "WRITE_KEY", "k")::get).load(f));
+    }
+
+    @Test
+    void valuesTooLargeForTheirTypeAreProblemsNamingTheField() throws IOException {
+        String huge = GOOD.replace("  retry: {max_attempts: 3, initial_backoff: 250ms}\n", String.join("\n",
+                "  timeout: 99999999999999999999s",
+                "  batch_size: 99999999999999999999999",
+                "  max_in_flight: '123456789012345678901234567890'",
+                "  retry: {max_attempts: 3, initial_backoff: 250ms, max_backoff: 100ms, max_duration: 99999999999999d}",
+                "state: {retention: 999999999999d}",
+                "sync: {checkpoint_interval: 50ms}",
+                ""));
+        ConfigException e = refused(huge);
+        List<String> p = e.problems();
+        assertTrue(p.contains("destination.timeout: must be between 1ms and 1h, got '99999999999999999999s'"), p.toString());
+        assertTrue(p.contains("destination.batch_size: must be between 1 and 100000, got 99999999999999999999999"), p.toString());
+        assertTrue(p.contains("destination.max_in_flight: must be between 1 and 256, got 123456789012345678901234567890"), p.toString());
+        assertTrue(p.contains("destination.retry.max_duration: must be between 0ms and 7d, got '99999999999999d'"), p.toString());
+        assertTrue(p.contains("destination.retry.max_backoff: must be at least retry.initial_backoff (250ms)"), p.toString());
+        assertTrue(p.contains("state.retention: must be between 1h and 36500d, got '999999999999d'"), p.toString());
+        assertTrue(p.contains("sync.checkpoint_interval: must be between 100ms and 1d, got '50ms'"), p.toString());
+    }
+
+    @Test
+    void requestLimitsFollowTheSinksOwnRule() throws IOException {
+        String tight = GOOD.replace("  retry: {max_attempts: 3, initial_backoff: 250ms}\n",
+                "  max_request_bytes: 2000\n  max_event_bytes: 1990\n");
+        assertTrue(refused(tight).problems().contains("destination.max_event_bytes: must leave room for the 12-byte request wrapper inside"
+                + " max_request_bytes (2000): at most 1988, got 1990"), refused(tight).problems().toString());
+        // At the limit it loads, and then it builds.
+        ConnectionConfig c = new ConfigLoader(Map.of("PG_PASSWORD", "p", "WRITE_KEY", "k")::get).load(write(tight.replace("1990", "1988")));
+        io.backflow.sink.http.HttpDestinationSink.builder().format(ConfigLoader.format(c.destination().type())).url(c.destination().url())
+                .writeKey(c.destination().writeKey()).maxBatchSize(c.destination().batchSize()).maxBatchBytes(c.destination().maxRequestBytes())
+                .maxEventBytes(c.destination().maxEventBytes()).runId("r").committerFactory(() -> null).build();
+    }
 }

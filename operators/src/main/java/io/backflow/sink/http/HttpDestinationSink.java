@@ -31,6 +31,32 @@ public final class HttpDestinationSink extends AsyncSinkBase<SyncRecord, Deliver
         implements SupportsCommitter<LedgerCommittable> {
     private static final long serialVersionUID = 1L;
 
+    /** Defaults, shared with the connection file's loader so both agree on what a setting left out means. */
+    public static final int DEFAULT_BATCH_SIZE = 500;
+    public static final long DEFAULT_MAX_REQUEST_BYTES = 500_000;
+    public static final long DEFAULT_MAX_EVENT_BYTES = io.backflow.mapping.MappingSpec.DEFAULT_MAX_EVENT_BYTES;
+    public static final int DEFAULT_MAX_IN_FLIGHT = 4;
+    public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(30);
+    public static final int DEFAULT_MAX_ATTEMPTS = 8;
+    public static final Duration DEFAULT_INITIAL_BACKOFF = Duration.ofMillis(500);
+    public static final Duration DEFAULT_MAX_BACKOFF = Duration.ofSeconds(30);
+    public static final Duration DEFAULT_MAX_RETRY_DURATION = Duration.ofMinutes(5);
+
+    /**
+     * What is wrong with these request limits, or null: one event of {@code maxEventBytes} must fit
+     * in a request of {@code maxRequestBytes} with the format's wrapper around it. The builder and
+     * the config loader both ask here.
+     */
+    public static String limitsProblem(RequestFormat format, long maxRequestBytes, long maxEventBytes) {
+        if (maxEventBytes < 1) {
+            return "must be at least 1, got " + maxEventBytes;
+        }
+        long room = maxRequestBytes - format.envelopeBytes();
+        return maxEventBytes <= room ? null
+                : "must leave room for the " + format.envelopeBytes() + "-byte request wrapper inside max_request_bytes (" + maxRequestBytes
+                        + "): at most " + room + ", got " + maxEventBytes;
+    }
+
     private final DestinationSettings settings;
     private final String runId;
     private final LedgerCommitterFactory committerFactory;
@@ -117,16 +143,16 @@ public final class HttpDestinationSink extends AsyncSinkBase<SyncRecord, Deliver
         private String url;
         private String writeKey;
         private final Map<String, String> headers = new LinkedHashMap<>();
-        private int maxBatchSize = 500;
-        private long maxBatchBytes = 500 * 1024;
-        private long maxEventBytes = 32 * 1024;
-        private int maxInFlightRequests = 4;
+        private int maxBatchSize = DEFAULT_BATCH_SIZE;
+        private long maxBatchBytes = DEFAULT_MAX_REQUEST_BYTES;
+        private long maxEventBytes = DEFAULT_MAX_EVENT_BYTES;
+        private int maxInFlightRequests = DEFAULT_MAX_IN_FLIGHT;
         private Duration maxTimeInBuffer = Duration.ofSeconds(1);
-        private Duration requestTimeout = Duration.ofSeconds(30);
-        private int maxAttempts = 8;
-        private Duration initialBackoff = Duration.ofMillis(500);
-        private Duration maxBackoff = Duration.ofSeconds(30);
-        private Duration maxRetryDuration = Duration.ofMinutes(5);
+        private Duration requestTimeout = DEFAULT_REQUEST_TIMEOUT;
+        private int maxAttempts = DEFAULT_MAX_ATTEMPTS;
+        private Duration initialBackoff = DEFAULT_INITIAL_BACKOFF;
+        private Duration maxBackoff = DEFAULT_MAX_BACKOFF;
+        private Duration maxRetryDuration = DEFAULT_MAX_RETRY_DURATION;
         private String runId;
         private LedgerCommitterFactory committerFactory;
 
@@ -142,7 +168,7 @@ public final class HttpDestinationSink extends AsyncSinkBase<SyncRecord, Deliver
         public Builder header(String name, String value) { this.headers.put(name, value); return this; }
         /** Events per request (default 500). */
         public Builder maxBatchSize(int n) { this.maxBatchSize = n; return this; }
-        /** Request body size limit in bytes (default 500 KB). */
+        /** Request body size limit in bytes (default 500,000). */
         public Builder maxBatchBytes(long bytes) { this.maxBatchBytes = bytes; return this; }
         /** Largest single event in bytes (default 32 KB); larger ones are recorded invalid. */
         public Builder maxEventBytes(long bytes) { this.maxEventBytes = bytes; return this; }
@@ -168,10 +194,8 @@ public final class HttpDestinationSink extends AsyncSinkBase<SyncRecord, Deliver
             Objects.requireNonNull(format, "format");
             require(maxBatchSize >= 1, "maxBatchSize must be at least 1, got " + maxBatchSize);
             require(maxInFlightRequests >= 1, "maxInFlightRequests must be at least 1, got " + maxInFlightRequests);
-            require(maxEventBytes >= 1, "maxEventBytes must be at least 1, got " + maxEventBytes);
-            require(maxBatchBytes >= maxEventBytes + format.envelopeBytes(),
-                    "maxBatchBytes (" + maxBatchBytes + ") must fit one event of maxEventBytes (" + maxEventBytes
-                            + ") plus the " + format.envelopeBytes() + "-byte request wrapper");
+            String limits = limitsProblem(format, maxBatchBytes, maxEventBytes);
+            require(limits == null, "maxEventBytes " + limits);
             require(!maxTimeInBuffer.isNegative() && maxTimeInBuffer.toMillis() > 0, "maxTimeInBuffer must be positive");
             require(!requestTimeout.isNegative() && requestTimeout.toMillis() > 0, "requestTimeout must be positive");
             if (format == RequestFormat.SEGMENT_BATCH) {
