@@ -13,6 +13,7 @@ import io.backflow.ledger.LedgerException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Set;
+import org.slf4j.LoggerFactory;
 
 /**
  * Backflow's command line, the same under {@code java -jar backflow.jar} (an embedded Flink
@@ -75,13 +76,13 @@ public final class Main {
                 case "history": {
                     Args a = Args.parse(args, Set.of("--connection", "--limit", "--run"), Set.of("--json", "--failed"));
                     if (a.value("--run") != null) {
-                        return HistoryCommand.runRows(load(a), a.value("--run"), a.flag("--failed"), a.flag("--json"), a.intValue("--limit", 1000), out);
+                        return HistoryCommand.runRows(load(a), a.value("--run"), a.flag("--failed"), a.flag("--json"), a.intValue("--limit", 1000, 1, Integer.MAX_VALUE), out);
                     }
-                    return HistoryCommand.run(load(a), a.flag("--json"), a.intValue("--limit", 50), out);
+                    return HistoryCommand.run(load(a), a.flag("--json"), a.intValue("--limit", 50, 1, Integer.MAX_VALUE), out);
                 }
                 case "preview": {
                     Args a = Args.parse(args, Set.of("--connection", "--limit"), Set.of());
-                    return PreviewCommand.run(load(a), a.intValue("--limit", 5), out);
+                    return PreviewCommand.run(load(a), a.intValue("--limit", 5, 1, Integer.MAX_VALUE), out);
                 }
                 case "demo": {
                     Args a = Args.parse(args, Set.of("--dir"), Set.of());
@@ -90,14 +91,17 @@ public final class Main {
                 case "receive": {
                     Args a = Args.parse(args, Set.of("--file", "--port", "--host"), Set.of());
                     return DemoCommand.receive(Path.of(a.required("--file")), a.value("--host") == null ? "0.0.0.0" : a.value("--host"),
-                            a.intValue("--port", 8080), out);
+                            a.intValue("--port", 8080, 0, 65_535), out);
                 }
                 default:
                     err.println("backflow: unknown command '" + args[0] + "'\n" + USAGE);
                     return 2;
             }
         } catch (Args.UsageException e) {
-            err.println("backflow " + e.getMessage() + "\n" + USAGE);
+            err.println("backflow " + e.getMessage() + " (backflow --help lists the commands and options)");
+            return 2;
+        } catch (BadInputException e) {
+            err.println("backflow: " + e.getMessage());
             return 2;
         } catch (ConfigException e) {
             err.println("backflow: " + e.getMessage());
@@ -107,6 +111,11 @@ public final class Main {
             return 1;
         } catch (SyncFailedException e) {
             err.println("backflow: " + e.getMessage());
+            return 1;
+        } catch (RuntimeException e) {
+            // A bug or a failure nobody foresaw: one line for the terminal, the trace for the log.
+            LoggerFactory.getLogger(Main.class).error("backflow {} failed", args[0], e);
+            err.println("backflow: internal error in " + args[0] + ": " + io.backflow.job.cli.SyncCommand.rootMessage(e) + "; details in the log");
             return 1;
         }
     }

@@ -66,15 +66,26 @@ public final class Args {
     }
 
     public int intValue(String name, int fallback) {
+        return intValue(name, fallback, Integer.MIN_VALUE, Integer.MAX_VALUE);
+    }
+
+    /** A whole number in {@code [min, max]}, or {@code fallback} when the option is not given. */
+    public int intValue(String name, int fallback, int min, int max) {
         String v = values.get(name);
         if (v == null) {
             return fallback;
         }
+        int n;
         try {
-            return Integer.parseInt(v);
+            n = Integer.parseInt(v.trim());
         } catch (NumberFormatException e) {
             throw new UsageException(command + ": " + name + " must be a whole number, got '" + v + "'");
         }
+        if (n < min || n > max) {
+            throw new UsageException(command + ": " + name + (max == Integer.MAX_VALUE ? " must be at least " + min
+                    : " must be between " + min + " and " + max) + ", got " + n);
+        }
+        return n;
     }
 
     public boolean flag(String name) {

@@ -18,7 +18,7 @@ public final class HistoryCommand {
 
     public static int run(ConnectionConfig config, boolean json, int limit, PrintStream out) {
         List<SyncRun> runs;
-        try (Ledger ledger = new LedgerStore(config.state().endpoint(), config.state().schema()).open()) {
+        try (Ledger ledger = Ledgers.open(config)) {
             runs = ledger.runs(config.name(), limit);
         }
         if (json) {
@@ -75,10 +75,11 @@ public final class HistoryCommand {
         List<io.backflow.model.RowError> rows;
         List<SnapshotUpdate.LogEntry> log;
         SyncRun run;
-        try (Ledger ledger = new LedgerStore(config.state().endpoint(), config.state().schema()).open()) {
+        try (Ledger ledger = Ledgers.open(config)) {
             run = ledger.run(runId);
             if (run == null || !run.connection().equals(config.name())) {
-                throw new io.backflow.job.SyncFailedException("connection " + config.name() + " has no run " + runId);
+                throw new io.backflow.job.BadInputException("connection " + config.name() + " has no run " + runId
+                        + "; history --connection " + config.file() + " lists its runs");
             }
             log = ledger.rowLog(runId, failedOnly ? SnapshotUpdate.FAILED : null, limit);
             rows = log != null ? List.of() : ledger.rowErrors(runId, Integer.MAX_VALUE);

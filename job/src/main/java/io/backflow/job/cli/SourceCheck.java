@@ -67,7 +67,7 @@ public final class SourceCheck {
         } catch (SQLException e) {
             String field = source.table() != null ? "source.table" : "source.sql";
             throw new ConfigException(config.file().toString(), List.of(field + ": cannot be read from "
-                    + source.endpoint().redactedUrl() + ": " + String.valueOf(e.getMessage()).split("\n")[0]));
+                    + source.endpoint().redactedUrl() + ": " + Messages.oneLine(e.getMessage())));
         }
         String[] columns = types.keySet().toArray(new String[0]);
         String where = table != null ? table : "the query";

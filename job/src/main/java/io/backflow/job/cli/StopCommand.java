@@ -23,7 +23,7 @@ public final class StopCommand {
     private StopCommand() {}
 
     public static int stop(ConnectionConfig config, boolean drain, PrintStream out) {
-        try (Ledger ledger = new LedgerStore(config.state().endpoint(), config.state().schema()).open()) {
+        try (Ledger ledger = Ledgers.open(config)) {
             return stop(config, ledger, drain, out);
         }
     }
@@ -89,7 +89,7 @@ public final class StopCommand {
 
     /** Switches a connection off and drains its running sync, if any. */
     public static int disable(ConnectionConfig config, PrintStream out) {
-        try (Ledger ledger = new LedgerStore(config.state().endpoint(), config.state().schema()).open()) {
+        try (Ledger ledger = Ledgers.open(config)) {
             ledger.setDisabled(config.name(), true);
             out.println("Connection " + config.name() + " is disabled: sync refuses to run until: enable --connection " + config.file());
             return stop(config, ledger, true, out);
@@ -97,7 +97,7 @@ public final class StopCommand {
     }
 
     public static int enable(ConnectionConfig config, PrintStream out) {
-        try (Ledger ledger = new LedgerStore(config.state().endpoint(), config.state().schema()).open()) {
+        try (Ledger ledger = Ledgers.open(config)) {
             ledger.setDisabled(config.name(), false);
             out.println("Connection " + config.name() + " is enabled.");
             return 0;

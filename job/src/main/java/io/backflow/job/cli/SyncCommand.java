@@ -79,8 +79,8 @@ public final class SyncCommand {
         if (!config.enabled()) {
             throw new SyncFailedException("connection " + config.name() + " is disabled (enabled: false in " + config.file() + "); set enabled: true to sync");
         }
-        LedgerStore store = new LedgerStore(config.state().endpoint(), config.state().schema());
-        try (Ledger ledger = store.open()) {
+        LedgerStore store = Ledgers.store(config);
+        try (Ledger ledger = Ledgers.open(config, store)) {
             if (ledger.isDisabled(config.name())) {
                 throw new SyncFailedException("connection " + config.name() + " is disabled; enable it with: enable --connection " + config.file());
             }

@@ -345,7 +345,7 @@ public final class ConfigLoader {
 
     private static ConnectionConfig.State state(Node n, ConnectionConfig.Source source) {
         n.allowOnly(Set.of("url", "user", "password", "schema", "retention"));
-        Duration retention = n.duration("retention", Duration.ofDays(30), Duration.ofHours(1), Duration.ofDays(36_500));
+        Duration retention = n.duration("retention", Duration.ofDays(30), Duration.ofSeconds(1), Duration.ofDays(36_500));
         String url = n.string("url", false);
         String schema = n.string("schema", false);
         if (schema != null && !schema.matches("[A-Za-z_][A-Za-z0-9_]*")) {

@@ -28,6 +28,11 @@ public final class DemoCommand {
     public static int run(Path dir, PrintStream out) {
         try {
             Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new io.backflow.job.BadInputException("demo: cannot use " + dir + " as its directory: " + e.getClass().getSimpleName()
+                    .replace("Exception", "").replaceAll("([a-z])([A-Z])", "$1 $2").toLowerCase(java.util.Locale.ROOT) + " " + e.getMessage());
+        }
+        try {
             Path warehouse = dir.resolve("warehouse.duckdb").toAbsolutePath();
             Files.deleteIfExists(warehouse);
             Files.deleteIfExists(dir.resolve("warehouse.duckdb.wal"));
@@ -81,15 +86,21 @@ public final class DemoCommand {
                 return code == 0 ? 0 : 1;
             }
         } catch (IOException | SQLException e) {
-            out.println("demo failed: " + e.getMessage());
-            return 1;
+            throw new io.backflow.job.SyncFailedException("demo failed: " + e.getMessage(), e);
         }
     }
 
     /** {@code receive}: runs a {@link FileReceiver} until the process is stopped. */
     public static int receive(Path file, String host, int port, PrintStream out) {
+        FileReceiver receiver;
         try {
-            FileReceiver receiver = FileReceiver.start(file, host, port);
+            receiver = FileReceiver.start(file, host, port);
+        } catch (java.net.BindException e) {
+            throw new io.backflow.job.BadInputException("receive: cannot listen on " + host + ":" + port + ": " + e.getMessage());
+        } catch (IOException e) {
+            throw new io.backflow.job.BadInputException("receive: cannot write " + file + ": " + e.getMessage());
+        }
+        try {
             out.println("Receiving on " + host + ":" + port + " (POST a JSON array, or {\"batch\": [...]} to /v1/batch); appending to " + file);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 try {
@@ -100,9 +111,6 @@ public final class DemoCommand {
             }));
             new java.util.concurrent.CountDownLatch(1).await();
             return 0;
-        } catch (IOException e) {
-            out.println("receive: " + e.getMessage());
-            return 1;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return 0;

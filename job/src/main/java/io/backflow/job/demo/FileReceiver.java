@@ -39,8 +39,15 @@ public final class FileReceiver implements AutoCloseable {
 
     /** Starts on {@code host:port} (port 0: any free one), appending to {@code file}. */
     public static FileReceiver start(Path file, String host, int port) throws IOException {
-        HttpServer server = HttpServer.create(new InetSocketAddress(host, port), 0);
+        // The file first: a server started for a file that cannot be written would hold the port.
         BufferedWriter writer = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        HttpServer server;
+        try {
+            server = HttpServer.create(new InetSocketAddress(host, port), 0);
+        } catch (IOException e) {
+            writer.close();
+            throw e;
+        }
         FileReceiver receiver = new FileReceiver(server, writer);
         server.createContext("/", receiver::handle);
         server.setExecutor(Executors.newFixedThreadPool(4, r -> {

@@ -202,7 +202,7 @@ class ConfigLoaderTest {
         assertTrue(p.contains("destination.max_in_flight: must be between 1 and 256, got 123456789012345678901234567890"), p.toString());
         assertTrue(p.contains("destination.retry.max_duration: must be between 0ms and 7d, got '99999999999999d'"), p.toString());
         assertTrue(p.contains("destination.retry.max_backoff: must be at least retry.initial_backoff (250ms)"), p.toString());
-        assertTrue(p.contains("state.retention: must be between 1h and 36500d, got '999999999999d'"), p.toString());
+        assertTrue(p.contains("state.retention: must be between 1s and 36500d, got '999999999999d'"), p.toString());
         assertTrue(p.contains("sync.checkpoint_interval: must be between 100ms and 1d, got '50ms'"), p.toString());
     }
 
