@@ -1,5 +1,6 @@
 package io.backflow.ledger;
 
+import io.backflow.sink.DeliveryCommittable;
 import static io.backflow.ledger.LedgerTransactions.now;
 import static io.backflow.ledger.LedgerTransactions.truncate;
 
@@ -111,7 +112,7 @@ final class FailedRows {
      * took. A retry split's position is the number of its keys already resolved; a key that
      * failed again in this run was just re-recorded with this run and stays.
      */
-    void record(Connection conn, LedgerCommittable c) throws SQLException {
+    void record(Connection conn, DeliveryCommittable c) throws SQLException {
         String connectionName = null;
         try (PreparedStatement ps = conn.prepareStatement("SELECT connection FROM " + runs + " WHERE run_id = ?")) {
             ps.setString(1, c.runId());

@@ -1,5 +1,6 @@
 package io.backflow.ledger;
 
+import io.backflow.sink.DeliveryCommittable;
 import static io.backflow.ledger.LedgerTransactions.now;
 import static io.backflow.ledger.LedgerTransactions.truncate;
 
@@ -26,7 +27,7 @@ import org.slf4j.LoggerFactory;
  * that were invalid or failed.
  *
  * <p>Every change the running job makes goes through {@link #commit}, which applies a
- * {@link LedgerCommittable} once, in one transaction, and marks the run SUCCEEDED when every
+ * {@link DeliveryCommittable} once, in one transaction, and marks the run SUCCEEDED when every
  * planned split has been read to its end and acknowledged. Only then does the connection's
  * committed position move to the run's high-water mark.
  */
@@ -582,7 +583,7 @@ public final class Ledger implements AutoCloseable {
     }
 
     /** Applies one committable exactly once; returns false when it had been applied before. */
-    public boolean commit(LedgerCommittable c) {
+    public boolean commit(DeliveryCommittable c) {
         return tx.run(conn -> {
             DeltaTable delta;
             try (PreparedStatement ps = conn.prepareStatement("SELECT delta FROM " + runs + " WHERE run_id = ?")) {
@@ -677,7 +678,7 @@ public final class Ledger implements AutoCloseable {
      * for the resuming run too: its restored readers will not announce them again. Positions are
      * left alone, since the resuming run may already be further.
      */
-    private void finishSplitsOfResumers(Connection conn, LedgerCommittable c) throws SQLException {
+    private void finishSplitsOfResumers(Connection conn, DeliveryCommittable c) throws SQLException {
         if (c.finishedSplits().isEmpty()) {
             return;
         }

@@ -1,5 +1,6 @@
 package io.backflow.ledger;
 
+import io.backflow.sink.DeliveryCommittable;
 import java.io.IOException;
 import java.util.Collection;
 import org.apache.flink.api.connector.sink2.Committer;
@@ -10,7 +11,7 @@ import org.slf4j.LoggerFactory;
  * Applies what the sink resolved to the ledger when Flink completes a checkpoint, so the ledger
  * only ever moves as far as a completed checkpoint (and so a savepoint) does.
  */
-public final class LedgerCommitter implements Committer<LedgerCommittable> {
+public final class LedgerCommitter implements Committer<DeliveryCommittable> {
     private static final Logger LOG = LoggerFactory.getLogger(LedgerCommitter.class);
 
     private final LedgerStore store;
@@ -21,8 +22,8 @@ public final class LedgerCommitter implements Committer<LedgerCommittable> {
     }
 
     @Override
-    public void commit(Collection<CommitRequest<LedgerCommittable>> requests) throws IOException {
-        for (CommitRequest<LedgerCommittable> request : requests) {
+    public void commit(Collection<CommitRequest<DeliveryCommittable>> requests) throws IOException {
+        for (CommitRequest<DeliveryCommittable> request : requests) {
             try {
                 if (ledger == null) {
                     ledger = store.open();

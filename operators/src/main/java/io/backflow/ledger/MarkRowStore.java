@@ -1,5 +1,6 @@
 package io.backflow.ledger;
 
+import io.backflow.sink.DeliveryCommittable;
 import io.backflow.model.MarkRow;
 import io.backflow.model.MarkRows;
 import java.sql.Connection;
@@ -40,7 +41,7 @@ final class MarkRowStore {
     }
 
     /** Records what a commit resolved at the run's high-water mark. */
-    void record(Connection c, LedgerCommittable committable) throws SQLException {
+    void record(Connection c, DeliveryCommittable committable) throws SQLException {
         MarkRows rows = committable.markRows();
         if (rows.isEmpty()) {
             return;

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.backflow.jdbc.JdbcEndpoint;
 import io.backflow.ledger.Ledger;
-import io.backflow.ledger.LedgerCommittable;
+import io.backflow.sink.DeliveryCommittable;
 import io.backflow.ledger.LedgerStore;
 import io.backflow.testing.Databases;
 import java.nio.file.Path;
@@ -51,7 +51,7 @@ class DiffScaleBenchmark {
             assertEquals(rows, full.rows("insert"));
             t0 = System.nanoTime();
             ledger.planned(first, null, List.of(new Ledger.SplitProgress("full-0", "d", null, false)));
-            ledger.commit(new LedgerCommittable(first, 0, 1, 0, 0, 0, 0, Map.of(), Set.of("full-0"), List.of()));
+            ledger.commit(new DeliveryCommittable(first, 0, 1, 0, 0, 0, 0, Map.of(), Set.of("full-0"), List.of()));
             report(variant, "snapshot moved by " + rows + " acknowledged rows", t0, null);
 
             String second = ledger.startRun("users", "DIFF", null, "bench");
@@ -60,7 +60,7 @@ class DiffScaleBenchmark {
             report(variant, "delta with nothing changed", t0, none);
             assertEquals(0, none.rows("insert") + none.rows("update"));
             ledger.planned(second, null, List.of(new Ledger.SplitProgress("full-0", "d", null, false)));
-            ledger.commit(new LedgerCommittable(second, 0, 1, 0, 0, 0, 0, Map.of(), Set.of("full-0"), List.of()));
+            ledger.commit(new DeliveryCommittable(second, 0, 1, 0, 0, 0, 0, Map.of(), Set.of("full-0"), List.of()));
 
             Databases.execute(endpoint, "UPDATE shop.users SET plan = 'enterprise' WHERE id % 100 = 0");
             String third = ledger.startRun("users", "DIFF", null, "bench");

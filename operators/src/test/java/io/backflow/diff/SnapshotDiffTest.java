@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.backflow.jdbc.JdbcEndpoint;
 import io.backflow.jdbc.PositionCodec;
 import io.backflow.ledger.Ledger;
-import io.backflow.ledger.LedgerCommittable;
+import io.backflow.sink.DeliveryCommittable;
 import io.backflow.ledger.LedgerStore;
 import io.backflow.ledger.RunStatus;
 import io.backflow.model.RowError;
@@ -52,7 +52,7 @@ class SnapshotDiffTest {
     private static void deliver(Ledger ledger, String run, List<RowError> errors) {
         ledger.planned(run, null, List.of(new Ledger.SplitProgress("full-0", "d", null, false)));
         long failed = errors.stream().filter(e -> e.kind() == RowError.Kind.FAILED).count();
-        assertTrue(ledger.commit(new LedgerCommittable(run, 0, 1, 0, 0, failed, errors.size() - failed, Map.of(), Set.of("full-0"), errors)));
+        assertTrue(ledger.commit(new DeliveryCommittable(run, 0, 1, 0, 0, failed, errors.size() - failed, Map.of(), Set.of("full-0"), errors)));
     }
 
     /** A whole run over a fresh delta: planned, then committed with {@code errors} not delivered. */
@@ -170,7 +170,7 @@ class SnapshotDiffTest {
             String stopped = ledger.startRun("items", "FULL", null, "first");
             ledger.planDelta(stopped, "items", diff(endpoint, SyncMode.UPSERT, true));
             ledger.planned(stopped, null, List.of(new Ledger.SplitProgress("full-0", "d", null, false)));
-            assertTrue(ledger.commit(new LedgerCommittable(stopped, 0, 1, 2, 1, 1, 0, Map.of("full-0", key(2)), Set.of(), List.of(failed(2)))));
+            assertTrue(ledger.commit(new DeliveryCommittable(stopped, 0, 1, 2, 1, 1, 0, Map.of("full-0", key(2)), Set.of(), List.of(failed(2)))));
             ledger.markStopped(stopped, null, "stopped");
             assertEquals(0, snapshotRows(endpoint), "nothing reaches the snapshot before the delta is resolved");
 
@@ -178,7 +178,7 @@ class SnapshotDiffTest {
             ledger.copyPlan(stopped, resumer);
             ledger.shareDelta(stopped, resumer);
             assertEquals(ledger.run(stopped).delta(), ledger.run(resumer).delta());
-            assertTrue(ledger.commit(new LedgerCommittable(resumer, 0, 1, 0, 0, 0, 0, Map.of(), Set.of("full-0"), List.of())));
+            assertTrue(ledger.commit(new DeliveryCommittable(resumer, 0, 1, 0, 0, 0, 0, Map.of(), Set.of("full-0"), List.of())));
             assertEquals(RunStatus.SUCCEEDED, ledger.run(resumer).status());
             assertEquals(1, snapshotRows(endpoint), "row 1 only: row 2 failed in the stopped run");
             assertEquals(1, ledger.failedRowCount("items"), "the stopped run's failure is still owed");

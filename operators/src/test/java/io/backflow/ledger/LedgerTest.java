@@ -1,5 +1,6 @@
 package io.backflow.ledger;
 
+import io.backflow.sink.DeliveryCommittable;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -49,7 +50,7 @@ class LedgerTest {
         return new LedgerStore(endpoint, schema);
     }
 
-    private static LedgerCommittable committable(String run, int subtask, long checkpoint, long succeeded, long failed, long invalid,
+    private static DeliveryCommittable committable(String run, int subtask, long checkpoint, long succeeded, long failed, long invalid,
             Map<String, String> positions, Set<String> finished) {
         List<RowError> errors = new ArrayList<>();
         for (int i = 0; i < failed; i++) {
@@ -58,7 +59,7 @@ class LedgerTest {
         for (int i = 0; i < invalid; i++) {
             errors.add(new RowError(RowError.Kind.INVALID, "{\"id\":" + (100 + i) + "}", null, "user_id is null"));
         }
-        return new LedgerCommittable(run, subtask, checkpoint, succeeded + failed + invalid, succeeded, failed, invalid, positions, finished, errors);
+        return new DeliveryCommittable(run, subtask, checkpoint, succeeded + failed + invalid, succeeded, failed, invalid, positions, finished, errors);
     }
 
     private static List<Ledger.SplitProgress> splits(String... ids) {
@@ -101,7 +102,7 @@ class LedgerTest {
         try (Ledger ledger = store(db, "l_idem").open()) {
             String run = ledger.startRun("c", "FULL", null, "first");
             ledger.planned(run, null, splits("s0"));
-            LedgerCommittable c = committable(run, 0, 7, 4, 0, 1, Map.of("s0", "[[\"long\",4]]"), Set.of());
+            DeliveryCommittable c = committable(run, 0, 7, 4, 0, 1, Map.of("s0", "[[\"long\",4]]"), Set.of());
             assertTrue(ledger.commit(c));
             assertFalse(ledger.commit(c));
             assertEquals(5, ledger.run(run).read());
@@ -237,7 +238,7 @@ class LedgerTest {
                     new RowError(RowError.Kind.FAILED, "{\"id\":3}", "m3", "HTTP 422", "[[\"long\",3]]"),
                     new RowError(RowError.Kind.FAILED, "{\"id\":5}", "m5", "HTTP 503 after 8 attempts", "[[\"long\",5]]"),
                     new RowError(RowError.Kind.INVALID, "{\"id\":6}", null, "user_id is null", null));
-            ledger.commit(new LedgerCommittable(first, 0, 1, 10, 7, 2, 1, Map.of("incremental-0", "[[\"long\",9]]"),
+            ledger.commit(new DeliveryCommittable(first, 0, 1, 10, 7, 2, 1, Map.of("incremental-0", "[[\"long\",9]]"),
                     Set.of("incremental-0"), errors));
             assertEquals(RunStatus.PARTIAL, ledger.run(first).status());
             assertEquals(List.of("[[\"long\",3]]", "[[\"long\",5]]"), ledger.failedKeys("c", 100));
@@ -246,14 +247,14 @@ class LedgerTest {
             String second = ledger.startRun("c", "INCREMENTAL", "[[\"long\",9]]", "next");
             ledger.recordRetryKeys(second, ledger.failedKeys("c", 100));
             ledger.planned(second, "[[\"long\",9]]", splits(Ledger.RETRY_SPLIT));
-            ledger.commit(new LedgerCommittable(second, 0, 1, 2, 1, 1, 0, Map.of(Ledger.RETRY_SPLIT, "[[\"long\",2]]"),
+            ledger.commit(new DeliveryCommittable(second, 0, 1, 2, 1, 1, 0, Map.of(Ledger.RETRY_SPLIT, "[[\"long\",2]]"),
                     Set.of(Ledger.RETRY_SPLIT), List.of(new RowError(RowError.Kind.FAILED, "{\"id\":5}", "m5", "HTTP 422", "[[\"long\",5]]"))));
             assertEquals(List.of("[[\"long\",5]]"), ledger.failedKeys("c", 100));
 
             // A FULL run resends every row: what failed before it is settled.
             String full = ledger.startRun("c", "FULL", null, "resync");
             ledger.planned(full, "[[\"long\",9]]", splits("full-0"));
-            ledger.commit(new LedgerCommittable(full, 0, 1, 10, 10, 0, 0, Map.of("full-0", "[[\"long\",10]]"), Set.of("full-0"), List.of()));
+            ledger.commit(new DeliveryCommittable(full, 0, 1, 10, 10, 0, 0, Map.of("full-0", "[[\"long\",10]]"), Set.of("full-0"), List.of()));
             assertEquals(0, ledger.failedRowCount("c"));
         }
     }
@@ -313,7 +314,7 @@ class LedgerTest {
                     int s = subtask;
                     ends.add(pool.submit(() -> {
                         try (Ledger ledger = store.open()) {
-                            ledger.commit(new LedgerCommittable(run, s, 9, 0, 0, 0, 0, Map.of(), Set.of("full-" + s), List.of()));
+                            ledger.commit(new DeliveryCommittable(run, s, 9, 0, 0, 0, 0, Map.of(), Set.of("full-" + s), List.of()));
                         }
                         return null;
                     }));
@@ -350,12 +351,12 @@ class LedgerTest {
         return out;
     }
 
-    private static LedgerCommittable marked(String run, long checkpoint, Set<String> finished, io.backflow.model.MarkRow... rows) {
+    private static DeliveryCommittable marked(String run, long checkpoint, Set<String> finished, io.backflow.model.MarkRow... rows) {
         io.backflow.model.MarkRows.Builder b = new io.backflow.model.MarkRows.Builder();
         for (io.backflow.model.MarkRow r : rows) {
             b.add(r);
         }
-        return new LedgerCommittable(run, 0, checkpoint, rows.length, rows.length, 0, 0, Map.of(), finished, List.of(), b.drain());
+        return new DeliveryCommittable(run, 0, checkpoint, rows.length, rows.length, 0, 0, Map.of(), finished, List.of(), b.drain());
     }
 
     @ParameterizedTest

@@ -1,6 +1,6 @@
 package io.backflow.sink.http;
 
-import io.backflow.ledger.LedgerCommittable;
+import io.backflow.sink.DeliveryCommittable;
 import io.backflow.model.MarkRow;
 import io.backflow.model.MarkRows;
 import io.backflow.model.RowError;
@@ -64,13 +64,13 @@ final class DeliveryProgress {
     }
 
     /** Returns everything resolved so far and starts over. */
-    LedgerCommittable drain(String runId, int subtask, long commitId) {
+    DeliveryCommittable drain(String runId, int subtask, long commitId) {
         List<RowError> drained = new ArrayList<>();
         for (RowError e; (e = errors.poll()) != null; ) {
             drained.add(e);
         }
         MarkRows marks = markRows.drain();
-        LedgerCommittable c = new LedgerCommittable(runId, subtask, commitId, read, succeeded.getAndSet(0),
+        DeliveryCommittable c = new DeliveryCommittable(runId, subtask, commitId, read, succeeded.getAndSet(0),
                 failed.getAndSet(0), invalid, positions, finishedSplits, drained, marks);
         read = 0;
         invalid = 0;

@@ -1,7 +1,8 @@
 package io.backflow.sink.http;
 
-import io.backflow.ledger.LedgerCommittable;
-import io.backflow.ledger.LedgerCommittableSerializer;
+import io.backflow.sink.CommitterFactory;
+import io.backflow.sink.DeliveryCommittable;
+import io.backflow.sink.DeliveryCommittableSerializer;
 import io.backflow.model.SyncRecord;
 import java.time.Duration;
 import java.util.Collection;
@@ -20,7 +21,7 @@ import org.apache.flink.core.io.SimpleVersionedSerializer;
 
 /**
  * Delivers {@link SyncRecord} events to a RudderStack/Segment-compatible HTTP endpoint or a
- * webhook, and hands the ledger committer one {@link LedgerCommittable} per subtask and
+ * webhook, and hands the ledger committer one {@link DeliveryCommittable} per subtask and
  * checkpoint saying which rows were read, delivered, failed or invalid and how far each split got.
  *
  * <p>Delivery is at least once: a request retried after a lost answer, or rows re-read after a
@@ -28,7 +29,7 @@ import org.apache.flink.core.io.SimpleVersionedSerializer;
  * which destinations use to deduplicate). Build one with {@link #builder()}.
  */
 public final class HttpDestinationSink extends AsyncSinkBase<SyncRecord, DeliveryEntry>
-        implements SupportsCommitter<LedgerCommittable> {
+        implements SupportsCommitter<DeliveryCommittable> {
     private static final long serialVersionUID = 1L;
 
     /** Defaults, shared with the connection file's loader so both agree on what a setting left out means. */
@@ -59,7 +60,7 @@ public final class HttpDestinationSink extends AsyncSinkBase<SyncRecord, Deliver
 
     private final DestinationSettings settings;
     private final String runId;
-    private final LedgerCommitterFactory committerFactory;
+    private final CommitterFactory committerFactory;
 
     private HttpDestinationSink(Builder b, DestinationSettings settings) {
         super(new DeliveryEntryConverter(),
@@ -123,13 +124,13 @@ public final class HttpDestinationSink extends AsyncSinkBase<SyncRecord, Deliver
     }
 
     @Override
-    public Committer<LedgerCommittable> createCommitter(CommitterInitContext context) {
+    public Committer<DeliveryCommittable> createCommitter(CommitterInitContext context) {
         return committerFactory.create();
     }
 
     @Override
-    public SimpleVersionedSerializer<LedgerCommittable> getCommittableSerializer() {
-        return new LedgerCommittableSerializer();
+    public SimpleVersionedSerializer<DeliveryCommittable> getCommittableSerializer() {
+        return new DeliveryCommittableSerializer();
     }
 
     @Override
@@ -154,7 +155,7 @@ public final class HttpDestinationSink extends AsyncSinkBase<SyncRecord, Deliver
         private Duration maxBackoff = DEFAULT_MAX_BACKOFF;
         private Duration maxRetryDuration = DEFAULT_MAX_RETRY_DURATION;
         private String runId;
-        private LedgerCommitterFactory committerFactory;
+        private CommitterFactory committerFactory;
 
         private Builder() {}
 
@@ -185,7 +186,7 @@ public final class HttpDestinationSink extends AsyncSinkBase<SyncRecord, Deliver
         /** Time budget for retrying one batch (default 5 min): never wait forever. */
         public Builder maxRetryDuration(Duration d) { this.maxRetryDuration = d; return this; }
         public Builder runId(String runId) { this.runId = runId; return this; }
-        public Builder committerFactory(LedgerCommitterFactory f) { this.committerFactory = f; return this; }
+        public Builder committerFactory(CommitterFactory f) { this.committerFactory = f; return this; }
 
         public HttpDestinationSink build() {
             Objects.requireNonNull(url, "destination.url is required");

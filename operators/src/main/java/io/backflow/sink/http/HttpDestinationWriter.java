@@ -1,6 +1,6 @@
 package io.backflow.sink.http;
 
-import io.backflow.ledger.LedgerCommittable;
+import io.backflow.sink.DeliveryCommittable;
 import io.backflow.model.RowError;
 import io.backflow.model.SyncRecord;
 import java.io.IOException;
@@ -22,11 +22,11 @@ import org.apache.flink.connector.base.sink.writer.config.AsyncSinkWriterConfigu
  *
  * <p>Before each checkpoint barrier the writer sends its whole buffer and waits until every
  * request is answered (delivered, failed, or the job fails); only then does it hand the
- * committer a {@link LedgerCommittable}. So a committable never counts or positions past a row
+ * committer a {@link DeliveryCommittable}. So a committable never counts or positions past a row
  * whose fate is unknown, and the writer state in a checkpoint is always empty.
  */
 public final class HttpDestinationWriter extends AsyncSinkWriter<SyncRecord, DeliveryEntry>
-        implements CommittingSinkWriter<SyncRecord, LedgerCommittable> {
+        implements CommittingSinkWriter<SyncRecord, DeliveryCommittable> {
 
     private final String runId;
     private final int subtask;
@@ -118,8 +118,8 @@ public final class HttpDestinationWriter extends AsyncSinkWriter<SyncRecord, Del
 
     /** Called right after {@link #flush}: everything written so far is resolved. */
     @Override
-    public Collection<LedgerCommittable> prepareCommit() {
-        LedgerCommittable c = progress.drain(runId, subtask, nextCommitId++);
+    public Collection<DeliveryCommittable> prepareCommit() {
+        DeliveryCommittable c = progress.drain(runId, subtask, nextCommitId++);
         return c.isEmpty() ? Collections.emptyList() : List.of(c);
     }
 

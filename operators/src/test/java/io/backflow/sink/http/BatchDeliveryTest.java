@@ -2,7 +2,7 @@ package io.backflow.sink.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.backflow.ledger.LedgerCommittable;
+import io.backflow.sink.DeliveryCommittable;
 import io.backflow.model.RowError;
 import io.backflow.testing.HttpReceiver;
 import io.backflow.testing.HttpReceiver.ReceivedRequest;
@@ -99,7 +99,7 @@ class BatchDeliveryTest {
             return e;
         }
 
-        LedgerCommittable result() {
+        DeliveryCommittable result() {
             return progress.drain("run", 0, 1);
         }
     }
@@ -119,7 +119,7 @@ class BatchDeliveryTest {
 
         assertThat(run.deliver(16)).isNull();
 
-        LedgerCommittable c = run.result();
+        DeliveryCommittable c = run.result();
         assertThat(c.succeeded()).isEqualTo(14);
         assertThat(c.failed()).isEqualTo(2);
         assertThat(c.errors()).extracting(RowError::messageId).containsExactly(TestRecords.messageId(3), TestRecords.messageId(12));

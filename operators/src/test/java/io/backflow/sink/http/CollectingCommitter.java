@@ -1,6 +1,7 @@
 package io.backflow.sink.http;
 
-import io.backflow.ledger.LedgerCommittable;
+import io.backflow.sink.CommitterFactory;
+import io.backflow.sink.DeliveryCommittable;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -12,8 +13,8 @@ import org.apache.flink.api.connector.sink2.Committer;
  * The tests' stand-in for the ledger committer: keeps every committable of a run in a static
  * map (the MiniCluster runs in this JVM), applying each (subtask, id) once like the ledger does.
  */
-final class CollectingCommitter implements Committer<LedgerCommittable> {
-    private static final Map<String, Map<String, LedgerCommittable>> COMMITTED = new ConcurrentHashMap<>();
+final class CollectingCommitter implements Committer<DeliveryCommittable> {
+    private static final Map<String, Map<String, DeliveryCommittable>> COMMITTED = new ConcurrentHashMap<>();
 
     private final String runId;
 
@@ -21,15 +22,15 @@ final class CollectingCommitter implements Committer<LedgerCommittable> {
         this.runId = runId;
     }
 
-    static LedgerCommitterFactory factory(String runId) {
+    static CommitterFactory factory(String runId) {
         return () -> new CollectingCommitter(runId);
     }
 
     @Override
-    public void commit(Collection<CommitRequest<LedgerCommittable>> requests) {
-        Map<String, LedgerCommittable> run = COMMITTED.computeIfAbsent(runId, r -> new ConcurrentHashMap<>());
-        for (CommitRequest<LedgerCommittable> request : requests) {
-            LedgerCommittable c = request.getCommittable();
+    public void commit(Collection<CommitRequest<DeliveryCommittable>> requests) {
+        Map<String, DeliveryCommittable> run = COMMITTED.computeIfAbsent(runId, r -> new ConcurrentHashMap<>());
+        for (CommitRequest<DeliveryCommittable> request : requests) {
+            DeliveryCommittable c = request.getCommittable();
             if (!c.runId().equals(runId)) {
                 throw new IllegalStateException("committable of run " + c.runId() + " reached the committer of " + runId);
             }
@@ -38,8 +39,8 @@ final class CollectingCommitter implements Committer<LedgerCommittable> {
     }
 
     /** Committables of the run in commit-id order per subtask. */
-    static List<LedgerCommittable> committed(String runId) {
-        List<LedgerCommittable> out = new ArrayList<>(COMMITTED.getOrDefault(runId, Map.of()).values());
+    static List<DeliveryCommittable> committed(String runId) {
+        List<DeliveryCommittable> out = new ArrayList<>(COMMITTED.getOrDefault(runId, Map.of()).values());
         out.sort((a, b) -> a.subtask() != b.subtask() ? Integer.compare(a.subtask(), b.subtask())
                 : Long.compare(a.checkpointId(), b.checkpointId()));
         return out;

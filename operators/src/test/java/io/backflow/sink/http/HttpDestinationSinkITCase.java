@@ -3,7 +3,7 @@ package io.backflow.sink.http;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.backflow.ledger.LedgerCommittable;
+import io.backflow.sink.DeliveryCommittable;
 import io.backflow.model.RowError;
 import io.backflow.model.SyncRecord;
 import io.backflow.testing.HttpReceiver;
@@ -90,10 +90,10 @@ class HttpDestinationSinkITCase {
     }
 
     /** Every committable balances on its own, not only in sum. */
-    private List<LedgerCommittable> committed() {
-        List<LedgerCommittable> committed = CollectingCommitter.committed(runId);
+    private List<DeliveryCommittable> committed() {
+        List<DeliveryCommittable> committed = CollectingCommitter.committed(runId);
         assertThat(committed).isNotEmpty();
-        for (LedgerCommittable c : committed) {
+        for (DeliveryCommittable c : committed) {
             assertThat(c.read()).as("read == succeeded + failed + invalid in %s", c)
                     .isEqualTo(c.succeeded() + c.failed() + c.invalid());
             assertThat(c.errors()).hasSize((int) (c.failed() + c.invalid()));
@@ -101,7 +101,7 @@ class HttpDestinationSinkITCase {
         return committed;
     }
 
-    private static List<RowError> errors(List<LedgerCommittable> committed) {
+    private static List<RowError> errors(List<DeliveryCommittable> committed) {
         return committed.stream().flatMap(c -> c.errors().stream()).collect(Collectors.toList());
     }
 
@@ -120,15 +120,15 @@ class HttpDestinationSinkITCase {
         });
         assertThat(receiver.requestCount()).isGreaterThanOrEqualTo(6);
 
-        List<LedgerCommittable> committed = committed();
+        List<DeliveryCommittable> committed = committed();
         TestRecords.Totals t = TestRecords.Totals.of(committed);
         assertThat(t.read).isEqualTo(300);
         assertThat(t.succeeded).isEqualTo(300);
         assertThat(t.failed + t.invalid).isZero();
-        LedgerCommittable last = committed.get(committed.size() - 1);
+        DeliveryCommittable last = committed.get(committed.size() - 1);
         assertThat(last.positions()).containsEntry(SPLIT, "p299");
         assertThat(committed.stream().flatMap(c -> c.finishedSplits().stream())).containsExactly(SPLIT);
-        assertThat(committed.stream().map(LedgerCommittable::checkpointId).distinct()).hasSize(committed.size());
+        assertThat(committed.stream().map(DeliveryCommittable::checkpointId).distinct()).hasSize(committed.size());
     }
 
     @Test
@@ -147,7 +147,7 @@ class HttpDestinationSinkITCase {
         assertThat(receiver.deliveredMessageIds()).containsExactlyInAnyOrderElementsOf(TestRecords.messageIds(0, 30));
         // committed() checks that each committable balances, which it cannot if events were
         // still buffered when it was made; several of them must have delivered something.
-        List<LedgerCommittable> committed = committed();
+        List<DeliveryCommittable> committed = committed();
         assertThat(committed.stream().filter(c -> c.succeeded() > 0).count()).isGreaterThanOrEqualTo(3);
         assertThat(receiver.requestCount()).isGreaterThanOrEqualTo(3);
         assertThat(TestRecords.Totals.of(committed).succeeded).isEqualTo(30);
@@ -197,7 +197,7 @@ class HttpDestinationSinkITCase {
         List<String> expected = new ArrayList<>(TestRecords.messageIds(0, 20));
         expected.remove(TestRecords.messageId(7));
         assertThat(receiver.deliveredMessageIds()).containsExactlyInAnyOrderElementsOf(expected);
-        List<LedgerCommittable> committed = committed();
+        List<DeliveryCommittable> committed = committed();
         TestRecords.Totals t = TestRecords.Totals.of(committed);
         assertThat(t.read).isEqualTo(20);
         assertThat(t.succeeded).isEqualTo(19);
@@ -243,7 +243,7 @@ class HttpDestinationSinkITCase {
         assertThat(receiver.requestCount()).isGreaterThanOrEqualTo(3);
         assertThat(receiver.requestCount() % 3).isZero();
         assertThat(receiver.requests()).extracting(ReceivedRequest::answeredStatus).containsOnly(503);
-        List<LedgerCommittable> committed = committed();
+        List<DeliveryCommittable> committed = committed();
         TestRecords.Totals t = TestRecords.Totals.of(committed);
         assertThat(t.read).isEqualTo(5);
         assertThat(t.failed).isEqualTo(5);
@@ -267,7 +267,7 @@ class HttpDestinationSinkITCase {
         run(segmentSink().maxEventBytes(1000).build(), records);
 
         assertThat(receiver.deliveredMessageIds()).containsExactly(TestRecords.messageId(0), TestRecords.messageId(2));
-        List<LedgerCommittable> committed = committed();
+        List<DeliveryCommittable> committed = committed();
         TestRecords.Totals t = TestRecords.Totals.of(committed);
         assertThat(t.read).isEqualTo(4);
         assertThat(t.succeeded).isEqualTo(2);

@@ -1,6 +1,6 @@
 package io.backflow.sink.http;
 
-import io.backflow.ledger.LedgerCommittable;
+import io.backflow.sink.DeliveryCommittable;
 import io.backflow.testing.HttpReceiver;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -130,11 +130,11 @@ class HttpDestinationSinkTestSuiteITCase extends SinkTestSuiteBase<SuiteEvent> {
     }
 
     /** Fails the job if a committable does not balance, so every suite case also checks the counts. */
-    static final class BalanceCheckingCommitter implements Committer<LedgerCommittable> {
+    static final class BalanceCheckingCommitter implements Committer<DeliveryCommittable> {
         @Override
-        public void commit(Collection<CommitRequest<LedgerCommittable>> requests) {
-            for (CommitRequest<LedgerCommittable> r : requests) {
-                LedgerCommittable c = r.getCommittable();
+        public void commit(Collection<CommitRequest<DeliveryCommittable>> requests) {
+            for (CommitRequest<DeliveryCommittable> r : requests) {
+                DeliveryCommittable c = r.getCommittable();
                 if (c.read() != c.succeeded() + c.failed() + c.invalid()) {
                     throw new IllegalStateException("unbalanced committable " + c);
                 }

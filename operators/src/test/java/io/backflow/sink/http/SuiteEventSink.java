@@ -1,6 +1,6 @@
 package io.backflow.sink.http;
 
-import io.backflow.ledger.LedgerCommittable;
+import io.backflow.sink.DeliveryCommittable;
 import java.io.IOException;
 import java.util.Collection;
 import java.util.List;
@@ -22,7 +22,7 @@ import org.apache.flink.core.io.SimpleVersionedSerializer;
  * Writer state, committables and committer are the real sink's.
  */
 final class SuiteEventSink implements Sink<SuiteEvent>,
-        SupportsWriterState<SuiteEvent, BufferedRequestState<DeliveryEntry>>, SupportsCommitter<LedgerCommittable> {
+        SupportsWriterState<SuiteEvent, BufferedRequestState<DeliveryEntry>>, SupportsCommitter<DeliveryCommittable> {
     private static final long serialVersionUID = 1L;
 
     private final HttpDestinationSink sink;
@@ -47,17 +47,17 @@ final class SuiteEventSink implements Sink<SuiteEvent>,
     }
 
     @Override
-    public Committer<LedgerCommittable> createCommitter(CommitterInitContext context) {
+    public Committer<DeliveryCommittable> createCommitter(CommitterInitContext context) {
         return sink.createCommitter(context);
     }
 
     @Override
-    public SimpleVersionedSerializer<LedgerCommittable> getCommittableSerializer() {
+    public SimpleVersionedSerializer<DeliveryCommittable> getCommittableSerializer() {
         return sink.getCommittableSerializer();
     }
 
     static final class Writer implements StatefulSinkWriter<SuiteEvent, BufferedRequestState<DeliveryEntry>>,
-            CommittingSinkWriter<SuiteEvent, LedgerCommittable> {
+            CommittingSinkWriter<SuiteEvent, DeliveryCommittable> {
         private final HttpDestinationWriter writer;
 
         Writer(HttpDestinationWriter writer) {
@@ -85,7 +85,7 @@ final class SuiteEventSink implements Sink<SuiteEvent>,
         }
 
         @Override
-        public Collection<LedgerCommittable> prepareCommit() {
+        public Collection<DeliveryCommittable> prepareCommit() {
             return writer.prepareCommit();
         }
 

@@ -1,6 +1,6 @@
 package io.backflow.sink.http;
 
-import io.backflow.ledger.LedgerCommittable;
+import io.backflow.sink.DeliveryCommittable;
 import io.backflow.model.SyncRecord;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -53,9 +53,9 @@ final class TestRecords {
         long failed;
         long invalid;
 
-        static Totals of(List<LedgerCommittable> committables) {
+        static Totals of(List<DeliveryCommittable> committables) {
             Totals t = new Totals();
-            for (LedgerCommittable c : committables) {
+            for (DeliveryCommittable c : committables) {
                 t.read += c.read();
                 t.succeeded += c.succeeded();
                 t.failed += c.failed();

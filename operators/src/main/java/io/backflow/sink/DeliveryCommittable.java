@@ -1,4 +1,4 @@
-package io.backflow.ledger;
+package io.backflow.sink;
 
 import io.backflow.model.MarkRows;
 import io.backflow.model.RowError;
@@ -20,7 +20,7 @@ import java.util.Set;
  * <p>{@code (runId, subtask, checkpointId)} identifies it: the ledger applies each one once even
  * when Flink hands it to the committer again after a restore.
  */
-public final class LedgerCommittable implements Serializable {
+public final class DeliveryCommittable implements Serializable {
     private static final long serialVersionUID = 1L;
 
     private final String runId;
@@ -35,7 +35,7 @@ public final class LedgerCommittable implements Serializable {
     private final List<RowError> errors;
     private final MarkRows markRows;
 
-    public LedgerCommittable(
+    public DeliveryCommittable(
             String runId,
             int subtask,
             long checkpointId,
@@ -50,7 +50,7 @@ public final class LedgerCommittable implements Serializable {
     }
 
     /** @param markRows the rows resolved at the run's high-water mark (delivered or invalid) */
-    public LedgerCommittable(
+    public DeliveryCommittable(
             String runId,
             int subtask,
             long checkpointId,
@@ -96,10 +96,10 @@ public final class LedgerCommittable implements Serializable {
 
     @Override
     public boolean equals(Object o) {
-        if (!(o instanceof LedgerCommittable)) {
+        if (!(o instanceof DeliveryCommittable)) {
             return false;
         }
-        LedgerCommittable that = (LedgerCommittable) o;
+        DeliveryCommittable that = (DeliveryCommittable) o;
         return subtask == that.subtask && checkpointId == that.checkpointId && read == that.read
                 && succeeded == that.succeeded && failed == that.failed && invalid == that.invalid
                 && runId.equals(that.runId) && positions.equals(that.positions)
@@ -114,7 +114,7 @@ public final class LedgerCommittable implements Serializable {
 
     @Override
     public String toString() {
-        return "LedgerCommittable{run=" + runId + ", subtask=" + subtask + ", checkpoint=" + checkpointId
+        return "DeliveryCommittable{run=" + runId + ", subtask=" + subtask + ", checkpoint=" + checkpointId
                 + ", read=" + read + ", succeeded=" + succeeded + ", failed=" + failed + ", invalid=" + invalid
                 + ", positions=" + positions.keySet() + ", finished=" + finishedSplits + ", errors=" + errors.size() + ", markRows=" + markRows.size() + "}";
     }

@@ -1,9 +1,9 @@
-package io.backflow.sink.http;
+package io.backflow.sink;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.backflow.ledger.LedgerCommittable;
-import io.backflow.ledger.LedgerCommittableSerializer;
+import io.backflow.sink.DeliveryCommittable;
+import io.backflow.sink.DeliveryCommittableSerializer;
 import io.backflow.model.RowError;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -12,7 +12,7 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /** The sink's committables survive the serializer it declares, errors included. */
-class LedgerCommittableSerializerRoundTripTest {
+class DeliveryCommittableSerializerTest {
 
     @Test
     void roundTripsWhatTheWriterProduces() throws Exception {
@@ -27,10 +27,10 @@ class LedgerCommittableSerializerRoundTripTest {
         io.backflow.model.MarkRows.Builder marks = new io.backflow.model.MarkRows.Builder();
         marks.add(io.backflow.model.MarkRow.of("[[\"long\",7]]", "9f2d1c3e-58a4-4b1e-8c7d-2a6b5e4f3d21"));
         marks.add(new io.backflow.model.MarkRow(-1L, Long.MIN_VALUE, 5L));
-        LedgerCommittable c = new LedgerCommittable("run-1", 3, 42, 10, 7, 2, 1, positions, Set.of("split-0"), errors, marks.drain());
-        LedgerCommittableSerializer serializer = new LedgerCommittableSerializer();
+        DeliveryCommittable c = new DeliveryCommittable("run-1", 3, 42, 10, 7, 2, 1, positions, Set.of("split-0"), errors, marks.drain());
+        DeliveryCommittableSerializer serializer = new DeliveryCommittableSerializer();
 
-        LedgerCommittable back = serializer.deserialize(serializer.getVersion(), serializer.serialize(c));
+        DeliveryCommittable back = serializer.deserialize(serializer.getVersion(), serializer.serialize(c));
 
         assertThat(back).isEqualTo(c);
         assertThat(back.positions()).containsExactlyEntriesOf(positions);

@@ -1,6 +1,6 @@
-package io.backflow.sink.http;
+package io.backflow.sink;
 
-import io.backflow.ledger.LedgerCommittable;
+import io.backflow.sink.DeliveryCommittable;
 import java.io.Serializable;
 import org.apache.flink.api.connector.sink2.Committer;
 
@@ -9,6 +9,6 @@ import org.apache.flink.api.connector.sink2.Committer;
  * with the sink to the task managers (for example {@code () -> new LedgerCommitter(store)}).
  */
 @FunctionalInterface
-public interface LedgerCommitterFactory extends Serializable {
-    Committer<LedgerCommittable> create();
+public interface CommitterFactory extends Serializable {
+    Committer<DeliveryCommittable> create();
 }

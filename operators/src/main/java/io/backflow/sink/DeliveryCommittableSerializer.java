@@ -1,4 +1,4 @@
-package io.backflow.ledger;
+package io.backflow.sink;
 
 import io.backflow.model.MarkRows;
 import io.backflow.model.RowError;
@@ -14,10 +14,10 @@ import org.apache.flink.core.memory.DataInputDeserializer;
 import org.apache.flink.core.memory.DataOutputSerializer;
 
 /**
- * Versioned serializer for {@link LedgerCommittable}; keep reading every version ever written.
+ * Versioned serializer for {@link DeliveryCommittable}; keep reading every version ever written.
  * Version 2 added each row error's key values, version 3 the rows resolved at the high-water mark.
  */
-public final class LedgerCommittableSerializer implements SimpleVersionedSerializer<LedgerCommittable> {
+public final class DeliveryCommittableSerializer implements SimpleVersionedSerializer<DeliveryCommittable> {
     static final int VERSION = 3;
 
     @Override
@@ -26,7 +26,7 @@ public final class LedgerCommittableSerializer implements SimpleVersionedSeriali
     }
 
     @Override
-    public byte[] serialize(LedgerCommittable c) throws IOException {
+    public byte[] serialize(DeliveryCommittable c) throws IOException {
         DataOutputSerializer out = new DataOutputSerializer(256);
         out.writeUTF(c.runId());
         out.writeInt(c.subtask());
@@ -59,7 +59,7 @@ public final class LedgerCommittableSerializer implements SimpleVersionedSeriali
     }
 
     @Override
-    public LedgerCommittable deserialize(int version, byte[] serialized) throws IOException {
+    public DeliveryCommittable deserialize(int version, byte[] serialized) throws IOException {
         if (version < 1 || version > VERSION) {
             throw new IOException("Unknown ledger committable version " + version + "; this Backflow reads versions 1 to " + VERSION);
         }
@@ -97,7 +97,7 @@ public final class LedgerCommittableSerializer implements SimpleVersionedSeriali
             in.readFully(packed);
             markRows = MarkRows.fromBytes(packed);
         }
-        return new LedgerCommittable(runId, subtask, checkpointId, read, succeeded, failed, invalid, positions, finished, errors, markRows);
+        return new DeliveryCommittable(runId, subtask, checkpointId, read, succeeded, failed, invalid, positions, finished, errors, markRows);
     }
 
     // Long error bodies can exceed writeUTF's 64 KB limit, so strings are written as raw UTF-8.
