@@ -1,0 +1,135 @@
+package io.backflow.ledger;
+
+import static io.backflow.ledger.LedgerTransactions.now;
+import static io.backflow.ledger.LedgerTransactions.truncate;
+
+import io.backflow.diff.DeltaTable;
+import io.backflow.diff.SnapshotUpdate;
+import io.backflow.model.RowError;
+import io.backflow.sink.DeliveryCommittable;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Applies one {@link DeliveryCommittable} to the ledger exactly once, keyed by (run, subtask,
+ * checkpoint): counts, split positions, row errors, refused rows, rows resolved at the mark; then
+ * completes the run if that was its last piece. Works inside the caller's transaction.
+ */
+final class CommitApplier {
+    private static final Logger LOG = LoggerFactory.getLogger(Ledger.class);
+
+    private final LedgerStore store;
+    private final String runs;
+    private final String splits;
+    private final String commits;
+    private final String errors;
+    private final FailedRows failed;
+    private final MarkRowStore marks;
+    private final SnapshotUpdate snapshots;
+    private final RunCompletion completion;
+
+    CommitApplier(LedgerStore store, LedgerTables tables, FailedRows failed, MarkRowStore marks, SnapshotUpdate snapshots, RunCompletion completion) {
+        this.store = store;
+        this.runs = tables.runs;
+        this.splits = tables.splits;
+        this.commits = tables.commits;
+        this.errors = tables.errors;
+        this.failed = failed;
+        this.marks = marks;
+        this.snapshots = snapshots;
+        this.completion = completion;
+    }
+
+    /** Applies {@code c}; false when it had been applied before. */
+    boolean apply(Connection conn, DeliveryCommittable c) throws SQLException {
+        DeltaTable delta;
+        try (PreparedStatement ps = conn.prepareStatement("SELECT delta FROM " + runs + " WHERE run_id = ?")) {
+            ps.setString(1, c.runId());
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    // A savepoint restored against another ledger carries its runs' pending work.
+                    LOG.warn("Ignoring progress of sync run {}, which this ledger ({}) does not know", c.runId(), store);
+                    return false;
+                }
+                delta = DeltaTable.fromJson(rs.getString(1));
+            }
+        }
+        try (PreparedStatement ps = conn.prepareStatement("SELECT 1 FROM " + commits + " WHERE run_id = ? AND subtask = ? AND checkpoint_id = ?")) {
+            ps.setString(1, c.runId());
+            ps.setInt(2, c.subtask());
+            ps.setLong(3, c.checkpointId());
+            try (ResultSet rs = ps.executeQuery()) {
+                if (rs.next()) {
+                    return false;
+                }
+            }
+        }
+        try (PreparedStatement ps = conn.prepareStatement("INSERT INTO " + commits + " (run_id, subtask, checkpoint_id, committed_at) VALUES (?, ?, ?, ?)")) {
+            ps.setString(1, c.runId());
+            ps.setInt(2, c.subtask());
+            ps.setLong(3, c.checkpointId());
+            ps.setTimestamp(4, now());
+            ps.executeUpdate();
+        }
+        // Always written, even with nothing to add: the run row is the lock that serializes the
+        // commits of one run, so the last split to finish sees every other split finished
+        // (PostgreSQL waits on the row; DuckDB reports a conflict and the commit is retried).
+        try (PreparedStatement ps = conn.prepareStatement("UPDATE " + runs + " SET rows_read = rows_read + ?, rows_succeeded = rows_succeeded + ?,"
+                + " rows_failed = rows_failed + ?, rows_invalid = rows_invalid + ? WHERE run_id = ?")) {
+            ps.setLong(1, c.read());
+            ps.setLong(2, c.succeeded());
+            ps.setLong(3, c.failed());
+            ps.setLong(4, c.invalid());
+            ps.setString(5, c.runId());
+            ps.executeUpdate();
+        }
+        if (!c.positions().isEmpty() || !c.finishedSplits().isEmpty()) {
+            // A split is read by one reader at a time, so checkpoint order is position order.
+            try (PreparedStatement ps = conn.prepareStatement("INSERT INTO " + splits
+                    + " (run_id, split_id, position, finished, last_checkpoint) VALUES (?, ?, ?, ?, ?)"
+                    + " ON CONFLICT (run_id, split_id) DO UPDATE SET position = COALESCE(EXCLUDED.position, " + splits + ".position),"
+                    + " finished = (EXCLUDED.finished OR " + splits + ".finished), last_checkpoint = EXCLUDED.last_checkpoint")) {
+                java.util.Set<String> ids = new java.util.LinkedHashSet<>(c.positions().keySet());
+                ids.addAll(c.finishedSplits());
+                for (String split : ids) {
+                    ps.setString(1, c.runId());
+                    ps.setString(2, split);
+                    ps.setString(3, c.positions().get(split));
+                    ps.setBoolean(4, c.finishedSplits().contains(split));
+                    ps.setLong(5, c.checkpointId());
+                    ps.addBatch();
+                }
+                ps.executeBatch();
+            }
+        }
+        if (!c.errors().isEmpty()) {
+            try (PreparedStatement ps = conn.prepareStatement("INSERT INTO " + errors
+                    + " (run_id, kind, row_key, message_id, reason, recorded_at) VALUES (?, ?, ?, ?, ?, ?)")) {
+                Timestamp at = now();
+                for (RowError e : c.errors()) {
+                    ps.setString(1, c.runId());
+                    ps.setString(2, e.kind().name());
+                    ps.setString(3, truncate(e.key()));
+                    ps.setString(4, e.messageId());
+                    ps.setString(5, truncate(e.reason()));
+                    ps.setTimestamp(6, at);
+                    ps.addBatch();
+                }
+                ps.executeBatch();
+            }
+        }
+        if (delta != null && !c.errors().isEmpty()) {
+            snapshots.recordErrors(conn, delta, c.errors());
+        }
+        failed.record(conn, c);
+        marks.record(conn, c);
+        completion.completeIfDone(conn, c.runId());
+        completion.finishSplitsOfResumers(conn, c);
+        return true;
+    }
+}
