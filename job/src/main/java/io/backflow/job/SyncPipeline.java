@@ -20,7 +20,6 @@ import io.backflow.mapping.MappingOperator;
 import io.backflow.mapping.MappingSpec;
 import io.backflow.model.SyncRecord;
 import io.backflow.sink.http.HttpDestinationSink;
-import io.backflow.sink.http.RequestFormat;
 import io.backflow.source.SourceRow;
 import io.backflow.source.SyncType;
 import io.backflow.source.WarehouseSource;
@@ -135,13 +134,7 @@ public final class SyncPipeline {
 
         ConnectionConfig.Destination d = config.destination();
         HttpDestinationSink sink = HttpDestinationSink.builder()
-                .format(io.backflow.job.config.ConfigLoader.format(d.type()))
-                .url(d.url())
-                .writeKey(d.writeKey())
-                .headers(d.headers())
-                .maxBatchSize(d.batchSize())
-                .maxBatchBytes(d.maxRequestBytes())
-                .maxEventBytes(d.maxEventBytes())
+                .destination(Destinations.of(config))
                 .maxInFlightRequests(d.maxInFlight())
                 .requestTimeout(d.timeout())
                 .maxAttempts(d.maxAttempts())

@@ -20,14 +20,18 @@ class PipelineBuildTest {
     @TempDir Path dir;
 
     @ParameterizedTest
-    @ValueSource(strings = {"http", "webhook"})
+    @ValueSource(strings = {"http", "webhook", "braze", "iterable"})
     void everySettingAtTheEdgesOfWhatTheLoaderAcceptsBuilds(String type) throws Exception {
+        ConnectionConfig.DestinationType t = ConnectionConfig.DestinationType.valueOf(type.toUpperCase(java.util.Locale.ROOT));
+        io.backflow.sink.DestinationLimits limits = Destinations.apiLimits(t, ConnectionConfig.EventType.TRACK);
+        int overhead = Destinations.overheadBytes(t);
         String[][] edges = {
                 {"batch_size: 1", "max_request_bytes: 1024", "max_event_bytes: 256", "max_in_flight: 1", "timeout: 1ms",
                         "retry: {max_attempts: 1, initial_backoff: 1ms, max_backoff: 1ms, max_duration: 0ms}"},
-                {"batch_size: 100000", "max_request_bytes: 100000000", "max_event_bytes: " + (100_000_000 - (type.equals("http") ? 12 : 2)),
+                {"batch_size: " + limits.eventsPerRequest(), "max_request_bytes: " + limits.bytesPerRequest(),
+                        "max_event_bytes: " + Math.min(limits.bytesPerEvent(), limits.bytesPerRequest() - overhead),
                         "max_in_flight: 256", "timeout: 1h", "retry: {max_attempts: 1000, initial_backoff: 1h, max_backoff: 1d, max_duration: 7d}"},
-                {"max_request_bytes: 1024", "max_event_bytes: " + (1024 - (type.equals("http") ? 12 : 2))},
+                {"max_request_bytes: 1024", "max_event_bytes: " + (1024 - overhead)},
         };
         for (String[] destination : edges) {
             for (String sync : new String[] {"{parallelism: 1, checkpoint_interval: 100ms}", "{parallelism: 1024, checkpoint_interval: 1d}"}) {
@@ -44,7 +48,7 @@ class PipelineBuildTest {
                         "destination:",
                         "  type: " + type,
                         "  url: http://localhost:1/x",
-                        "  write_key: k"));
+                        type.equals("http") ? "  write_key: k" : type.equals("webhook") ? "  headers: {}" : "  api_key: k"));
                 for (String line : destination) {
                     yaml.append("\n  ").append(line);
                 }

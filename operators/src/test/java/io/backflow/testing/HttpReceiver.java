@@ -195,7 +195,7 @@ public final class HttpReceiver implements AutoCloseable {
                 malformed = true;
             }
             ReceivedRequest request = new ReceivedRequest(arrivals.getAndIncrement(), exchange.getRequestMethod(),
-                    exchange.getRequestURI().getPath(), headers, body, events, malformed, arrivedNanos);
+                    exchange.getRequestURI().getPath(), exchange.getRequestURI().getRawQuery(), headers, body, events, malformed, arrivedNanos);
             Response response;
             if (malformed) {
                 response = Response.status(400).body("{\"error\":\"body is not JSON\"}");
@@ -269,6 +269,7 @@ public final class HttpReceiver implements AutoCloseable {
         private final int index;
         private final String method;
         private final String path;
+        private final String query;
         private final Map<String, List<String>> headers;
         private final byte[] body;
         private final List<JsonNode> events;
@@ -276,11 +277,12 @@ public final class HttpReceiver implements AutoCloseable {
         private final long arrivedNanos;
         private volatile int answered;
 
-        ReceivedRequest(int index, String method, String path, Map<String, List<String>> headers, byte[] body,
+        ReceivedRequest(int index, String method, String path, String query, Map<String, List<String>> headers, byte[] body,
                 List<JsonNode> events, boolean malformed, long arrivedNanos) {
             this.index = index;
             this.method = method;
             this.path = path;
+            this.query = query;
             this.headers = headers;
             this.body = body;
             this.events = List.copyOf(events);
@@ -291,6 +293,8 @@ public final class HttpReceiver implements AutoCloseable {
         public int index() { return index; }
         public String method() { return method; }
         public String path() { return path; }
+        /** The raw query string, or null. */
+        public String query() { return query; }
         public byte[] body() { return body.clone(); }
         public int bodyLength() { return body.length; }
         public List<JsonNode> events() { return events; }

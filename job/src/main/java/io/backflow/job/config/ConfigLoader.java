@@ -9,8 +9,8 @@ import com.fasterxml.jackson.databind.node.TextNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.backflow.diff.SyncMode;
 import io.backflow.jdbc.JdbcEndpoint;
+import io.backflow.job.Destinations;
 import io.backflow.sink.http.HttpDestinationSink;
-import io.backflow.sink.http.RequestFormat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -156,11 +156,16 @@ public final class ConfigLoader {
         Node sourceNode = root.child("source", true);
         ConnectionConfig.Source source = source(sourceNode);
         ConnectionConfig.Mapping mapping = mapping(root.child("mapping", true), source);
-        ConnectionConfig.Destination destination = destination(root.child("destination", true));
+        ConnectionConfig.Destination destination = destination(root.child("destination", true), mapping);
         ConnectionConfig.State state = state(root.child("state", false), source);
         Node syncNode = root.child("sync", false);
         ConnectionConfig.Sync sync = sync(syncNode);
         checkChangeDetection(sourceNode, syncNode, source, mapping, state, sync);
+        if (sync.mode() == SyncMode.MIRROR && destination.type() != null && !Destinations.canDelete(destination.type())) {
+            // The destination's own limit, independent of the checks on the mapping above.
+            syncNode.problem("mode", "mirror sends deletes, and " + destination.type().name().toLowerCase(java.util.Locale.ROOT)
+                    + " cannot take deletes; use mode: upsert");
+        }
         return new ConnectionConfig(file, name, enabled, source, mapping, destination, state, sync);
     }
 
@@ -287,12 +292,45 @@ public final class ConfigLoader {
         return new ConnectionConfig.Mapping(type, event, eventColumn, userId, anonymousId, timestamp, template);
     }
 
-    private static ConnectionConfig.Destination destination(Node n) {
-        n.allowOnly(Set.of("type", "url", "write_key", "headers", "batch_size", "max_request_bytes", "max_event_bytes",
-                "max_in_flight", "timeout", "retry"));
+    private static final Set<String> DESTINATION_FIELDS = Set.of("type", "url", "batch_size", "max_request_bytes", "max_event_bytes",
+            "max_in_flight", "timeout", "retry", "rate_limit");
+
+    private static ConnectionConfig.Destination destination(Node n, ConnectionConfig.Mapping mapping) {
         ConnectionConfig.DestinationType type = n.enumValue("type", ConnectionConfig.DestinationType.class, n.present() ? null : ConnectionConfig.DestinationType.HTTP);
-        String url = n.string("url", true);
-        String urlProblem = url == null ? null : io.backflow.sink.http.RequestFormat.urlProblem(url);
+        java.util.Set<String> known = new java.util.HashSet<>(DESTINATION_FIELDS);
+        if (type != null) {
+            known.addAll(Destinations.options(type));
+        } else {
+            for (ConnectionConfig.DestinationType t : ConnectionConfig.DestinationType.values()) {
+                known.addAll(Destinations.options(t));
+            }
+        }
+        if (type != null && n.present() && n.raw().isObject()) {
+            // A setting of another destination type gets a message saying so, not "unknown field".
+            for (ConnectionConfig.DestinationType other : ConnectionConfig.DestinationType.values()) {
+                for (String option : Destinations.options(other)) {
+                    if (!known.contains(option) && n.raw().has(option)) {
+                        List<String> owners = new ArrayList<>();
+                        for (ConnectionConfig.DestinationType t : ConnectionConfig.DestinationType.values()) {
+                            if (Destinations.options(t).contains(option)) {
+                                owners.add(t.name().toLowerCase(java.util.Locale.ROOT));
+                            }
+                        }
+                        n.problem(option, "is a setting of " + String.join(" and ", owners) + " destinations, not of "
+                                + type.name().toLowerCase(java.util.Locale.ROOT) + " ones");
+                        known.add(option);
+                    }
+                }
+            }
+        }
+        n.allowOnly(known);
+        String typeName = type == null ? "this" : type.name().toLowerCase(java.util.Locale.ROOT);
+        String defaultUrl = type == null ? null : Destinations.defaultUrl(type);
+        String url = n.string("url", defaultUrl == null);
+        if (url == null) {
+            url = defaultUrl;
+        }
+        String urlProblem = url == null ? null : io.backflow.sink.Urls.problem(url);
         if (urlProblem != null) {
             // The URL itself is not repeated: it may hold credentials.
             n.problem("url", urlProblem);
@@ -310,14 +348,35 @@ public final class ConfigLoader {
                 h.fields().forEachRemaining(e -> headers.put(e.getKey(), e.getValue().asText()));
             }
         }
-        int batchSize = (int) n.number("batch_size", HttpDestinationSink.DEFAULT_BATCH_SIZE, 1, 100_000);
-        long maxRequestBytes = n.number("max_request_bytes", HttpDestinationSink.DEFAULT_MAX_REQUEST_BYTES, 1_024, 100_000_000);
-        long maxEventBytes = n.number("max_event_bytes", HttpDestinationSink.DEFAULT_MAX_EVENT_BYTES, 256, 100_000_000);
+        Map<String, String> options = new LinkedHashMap<>();
+        if (type != null) {
+            for (String option : Destinations.options(type)) {
+                if (!option.equals("write_key") && !option.equals("headers")) {
+                    String v = n.string(option, false);
+                    if (v != null) {
+                        options.put(option, v);
+                    }
+                }
+            }
+            typeOptions(n, type, options);
+        }
+        ConnectionConfig.EventType eventType = mapping.eventType() == null ? ConnectionConfig.EventType.TRACK : mapping.eventType();
+        io.backflow.sink.DestinationLimits api = type == null ? null : Destinations.apiLimits(type, eventType);
+        int batchSize = (int) n.number("batch_size", type == null ? HttpDestinationSink.DEFAULT_BATCH_SIZE : Destinations.defaultBatchSize(type), 1,
+                api == null ? 100_000 : api.eventsPerRequest());
+        long maxRequestBytes = n.number("max_request_bytes", type == null ? HttpDestinationSink.DEFAULT_MAX_REQUEST_BYTES
+                : Destinations.defaultRequestBytes(type, eventType), 1_024, api == null ? 100_000_000 : api.bytesPerRequest());
+        long maxEventBytes = n.number("max_event_bytes", HttpDestinationSink.DEFAULT_MAX_EVENT_BYTES, 256,
+                api == null ? 100_000_000 : api.bytesPerEvent());
         if (type != null) {
             // The sink's own rule, so a file that loads always builds.
-            String limits = HttpDestinationSink.limitsProblem(format(type), maxRequestBytes, maxEventBytes);
+            String limits = HttpDestinationSink.limitsProblem(Destinations.overheadBytes(type), maxRequestBytes, maxEventBytes);
             if (limits != null) {
                 n.problem("max_event_bytes", limits);
+            }
+            if (mapping.eventType() != null && !Destinations.eventTypes(type).contains(mapping.eventType())) {
+                n.problem("type", typeName + " takes " + Destinations.eventTypes(type).toString().toLowerCase(java.util.Locale.ROOT)
+                        + " events, not " + mapping.eventType().name().toLowerCase(java.util.Locale.ROOT) + " events");
             }
         }
         int maxInFlight = (int) n.number("max_in_flight", HttpDestinationSink.DEFAULT_MAX_IN_FLIGHT, 1, 256);
@@ -334,13 +393,46 @@ public final class ConfigLoader {
         if (maxBackoff.compareTo(initialBackoff) < 0) {
             retry.problem("max_backoff", "must be at least retry.initial_backoff (" + Node.describe(initialBackoff) + ")");
         }
+        Node rate = n.child("rate_limit", false);
+        rate.allowOnly(Set.of("requests_per_second", "events_per_second"));
+        // 0 (the default) leaves the API's own documented rate, or none; more than the API's is refused.
+        double requestsPerSecond = rate.number("requests_per_second", 0, 0, api == null || api.requestsPerSecond() == 0 ? 1_000_000 : (long) api.requestsPerSecond());
+        double eventsPerSecond = rate.number("events_per_second", 0, 0, api == null || api.eventsPerSecond() == 0 ? 100_000_000 : (long) api.eventsPerSecond());
         return new ConnectionConfig.Destination(type, url, writeKey, headers, batchSize, maxRequestBytes, maxEventBytes,
-                maxInFlight, timeout, maxAttempts, initialBackoff, maxBackoff, maxDuration);
+                maxInFlight, timeout, maxAttempts, initialBackoff, maxBackoff, maxDuration, requestsPerSecond, eventsPerSecond, options);
     }
 
-    /** The sink's request format for a destination type, as the pipeline builds it. */
-    public static RequestFormat format(ConnectionConfig.DestinationType type) {
-        return type == ConnectionConfig.DestinationType.HTTP ? RequestFormat.SEGMENT_BATCH : RequestFormat.WEBHOOK;
+    /** The type-specific settings each destination needs. */
+    private static void typeOptions(Node n, ConnectionConfig.DestinationType type, Map<String, String> o) {
+        if (!n.present()) {
+            return;
+        }
+        switch (type) {
+            case BRAZE:
+            case ITERABLE:
+                if (!o.containsKey("api_key")) {
+                    n.problem("api_key", "required for " + type.name().toLowerCase(java.util.Locale.ROOT) + " (use ${ENV_VAR})");
+                }
+                if (o.containsKey("identify_by") && !Set.of("user_id", "email").contains(o.get("identify_by"))) {
+                    n.problem("identify_by", "'" + o.get("identify_by") + "' is not one of user_id, email");
+                }
+                break;
+            case MIXPANEL:
+                boolean token = o.containsKey("project_token");
+                boolean account = o.containsKey("service_account") || o.containsKey("secret");
+                if (token == account) {
+                    n.problem("service_account", "set either project_token, or service_account with secret and project_id");
+                } else if (account) {
+                    for (String field : new String[] {"service_account", "secret", "project_id"}) {
+                        if (!o.containsKey(field)) {
+                            n.problem(field, "required with a mixpanel service account");
+                        }
+                    }
+                }
+                break;
+            default:
+                break;
+        }
     }
 
     private static ConnectionConfig.State state(Node n, ConnectionConfig.Source source) {

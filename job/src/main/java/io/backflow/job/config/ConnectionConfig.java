@@ -66,7 +66,7 @@ public record ConnectionConfig(
             JsonNode template) {}
 
     /** Kinds of destination. */
-    public enum DestinationType { HTTP, WEBHOOK }
+    public enum DestinationType { HTTP, WEBHOOK, BRAZE, ITERABLE, MIXPANEL }
 
     /** Where events go and the limits that protect it. */
     public record Destination(
@@ -82,10 +82,14 @@ public record ConnectionConfig(
             int maxAttempts,
             Duration initialBackoff,
             Duration maxBackoff,
-            Duration maxRetryDuration) {
+            Duration maxRetryDuration,
+            double requestsPerSecond,
+            double eventsPerSecond,
+            Map<String, String> options) {
         @Override
         public String toString() {
-            return "Destination{" + type + " " + url + (writeKey == null ? "" : ", write_key=***") + ", headers=" + headers.keySet() + "}";
+            return "Destination{" + type + " " + url + (writeKey == null ? "" : ", write_key=***") + ", headers=" + headers.keySet()
+                    + ", options=" + options.keySet() + "}";
         }
     }
 

@@ -214,8 +214,7 @@ class ConfigLoaderTest {
                 + " max_request_bytes (2000): at most 1988, got 1990"), refused(tight).problems().toString());
         // At the limit it loads, and then it builds.
         ConnectionConfig c = new ConfigLoader(Map.of("PG_PASSWORD", "p", "WRITE_KEY", "k")::get).load(write(tight.replace("1990", "1988")));
-        io.backflow.sink.http.HttpDestinationSink.builder().format(ConfigLoader.format(c.destination().type())).url(c.destination().url())
-                .writeKey(c.destination().writeKey()).maxBatchSize(c.destination().batchSize()).maxBatchBytes(c.destination().maxRequestBytes())
-                .maxEventBytes(c.destination().maxEventBytes()).runId("r").committerFactory(() -> null).build();
+        io.backflow.sink.http.HttpDestinationSink.builder().destination(io.backflow.job.Destinations.of(c))
+                .runId("r").committerFactory(() -> null).build();
     }
 }

@@ -1,15 +1,19 @@
 package io.backflow.sink.http;
 
 import io.backflow.model.RowError;
+import io.backflow.sink.DeliveryEntry;
+import io.backflow.sink.Destination;
+import io.backflow.sink.DestinationAnswer;
+import io.backflow.sink.DestinationRequest;
 import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.RejectedExecutionException;
@@ -19,68 +23,85 @@ import org.apache.flink.runtime.execution.SuppressRestartsException;
 
 /**
  * Delivers one batch handed over by {@code submitRequestEntries} until every event in it is
- * resolved, then completes the result handler exactly once.
+ * resolved, then completes the result handler exactly once. The destination turns the batch into
+ * requests and reads each answer ({@link Destination#classify}); this class acts on what the
+ * answer means:
  *
  * <ul>
- *   <li>2xx: the events are delivered.
- *   <li>408, 429, 5xx, I/O error, timeout: the same events are sent again after a backoff
- *       (honouring {@code Retry-After}), until the retry policy's attempts run out, and then
- *       each event is recorded as failed; or until the writer's {@link RetryBudget} is spent, and
- *       then the job fails without restarts: the next sync continues from the last checkpoint.
- *   <li>A TLS handshake that fails (an untrusted or self-signed certificate, a wrong host name):
- *       the settings are wrong, retrying cannot help, the job fails without restarts.
- *   <li>401, 403, 404 and other non-2xx answers that are not 4xx: Backflow's settings are wrong;
- *       the job fails without restarts.
- *   <li>Any other 4xx: some event was refused. The batch is split in halves which are sent one
- *       after the other, down to single events, so that only the refused ones fail.
+ *   <li>delivered, or some events refused (recorded failed, owed to the next sync) and the others
+ *       taken or sent again without them;
+ *   <li>retry (408, 429, 5xx, an I/O error, a timeout): the same request again after a backoff,
+ *       or {@code Retry-After}, until the retry policy's attempts run out (its events are then
+ *       recorded failed), or until the writer's {@link RetryBudget} is spent (the job then fails
+ *       without restarts, and the next sync continues from the last checkpoint). A throttled answer
+ *       also slows the {@link RateLimiter} down;
+ *   <li>split: the request's events are sent again in halves, down to single events, so that only
+ *       the refused ones fail;
+ *   <li>fatal (a refused key, an unknown endpoint, a TLS certificate this JVM does not trust): the
+ *       job fails without restarts.
  * </ul>
  *
  * <p>Requests of one batch go out one at a time, so a batch never holds more than one of the
- * writer's in-flight slots. Callbacks run on HTTP or scheduler threads, one after another.
+ * writer's in-flight slots; each waits for its slot in the destination's rate first. Callbacks run
+ * on HTTP or scheduler threads, one after another. Every reason recorded is redacted first.
  */
 final class BatchDelivery {
-    private static final int BODY_EXCERPT_CHARS = 200;
-
     private final ResultHandler<DeliveryEntry> handler;
     private final DestinationClient client;
+    private final Destination destination;
     private final RetryPolicy retry;
+    private final RetryBudget budget;
+    private final RateLimiter limiter;
     private final DeliveryProgress progress;
     private final SinkMetrics metrics;
     private final DeliveryLog log;
-    private final RetryBudget budget;
-    /** Sub-batches still to send; the head goes next. */
-    private final Deque<List<DeliveryEntry>> pending = new ArrayDeque<>();
+    /** Requests still to send; the head goes next. */
+    private final Deque<DestinationRequest> pending = new ArrayDeque<>();
     private final long deadlineNanos;
     private boolean firstRequest = true;
     private String lastRejection;
 
-    BatchDelivery(List<DeliveryEntry> batch, ResultHandler<DeliveryEntry> handler, DestinationClient client,
-            RetryPolicy retry, RetryBudget budget, DeliveryProgress progress, SinkMetrics metrics, DeliveryLog log) {
+    BatchDelivery(List<DeliveryEntry> batch, ResultHandler<DeliveryEntry> handler, DestinationClient client, RetryPolicy retry,
+            RetryBudget budget, RateLimiter limiter, DeliveryProgress progress, SinkMetrics metrics, DeliveryLog log) {
         this.handler = handler;
         this.client = client;
+        this.destination = client.destination();
         this.retry = retry;
+        this.budget = budget;
+        this.limiter = limiter;
         this.progress = progress;
         this.metrics = metrics;
         this.log = log;
-        this.budget = budget;
         this.deadlineNanos = System.nanoTime() + retry.maxRetryDuration().toNanos();
-        pending.push(List.copyOf(batch));
+        queue(List.copyOf(batch));
     }
 
     void start() {
         sendNext();
     }
 
+    /** Puts the requests for {@code entries} at the head of the queue, in order; fails what no request can carry. */
+    private void queue(List<DeliveryEntry> entries) {
+        Destination.Requests requests = destination.requests(entries);
+        for (Map.Entry<DeliveryEntry, String> e : requests.unsendable().entrySet()) {
+            fail(List.of(e.getKey()), e.getValue());
+        }
+        List<DestinationRequest> list = requests.requests();
+        for (int i = list.size() - 1; i >= 0; i--) {
+            pending.push(list.get(i));
+        }
+    }
+
     private void sendNext() {
-        List<DeliveryEntry> next = pending.poll();
+        DestinationRequest next = pending.poll();
         if (next == null) {
             handler.complete();
             return;
         }
-        if (!firstRequest && System.nanoTime() - deadlineNanos >= 0) {
+        if (!firstRequest && System.nanoTime() - deadlineNanos >= 0 && lastRejection != null) {
             // Isolating refused events can take many requests; the retry budget bounds it too,
             // so a checkpoint never waits much longer than maxRetryDuration for this batch.
-            fail(next, "not delivered: the retry time budget (" + retry.maxRetryDuration()
+            fail(next.entries(), "not delivered: the retry time budget (" + retry.maxRetryDuration()
                     + ") ran out while isolating events the destination refused (" + lastRejection + ")");
             sendNext();
             return;
@@ -89,52 +110,93 @@ final class BatchDelivery {
         send(next, 1);
     }
 
-    private void send(List<DeliveryEntry> entries, int attempt) {
-        client.post(entries).whenCompleteAsync((response, error) -> {
+    /** Sends {@code request} once its slot in the destination's rate comes. */
+    private void send(DestinationRequest request, int attempt) {
+        Duration wait = limiter.reserve(request.entries().size());
+        if (wait.isZero()) {
+            sendNow(request, attempt);
+        } else {
+            later(() -> sendNow(request, attempt), wait);
+        }
+    }
+
+    private void sendNow(DestinationRequest request, int attempt) {
+        client.send(request).whenCompleteAsync((response, error) -> {
             try {
                 if (error != null) {
-                    onError(entries, attempt, unwrap(error));
+                    onError(request, attempt, unwrap(error));
                 } else {
-                    onResponse(entries, attempt, response);
+                    onResponse(request, attempt, response);
                 }
             } catch (Throwable bug) {
-                handler.completeExceptionally(new IllegalStateException("HTTP sink could not handle a destination answer", bug));
+                handler.completeExceptionally(new IllegalStateException("sink could not handle the answer of " + client.endpoint(), bug));
             }
         }, client.callbacks());
     }
 
-    private void onResponse(List<DeliveryEntry> entries, int attempt, HttpResponse<byte[]> response) {
-        int status = response.statusCode();
-        if (status >= 200 && status < 300) {
-            budget.succeeded();
-            for (DeliveryEntry e : entries) {
-                if (e.mark() != null) {
-                    progress.resolvedAtMark(e.mark());
+    private void onResponse(DestinationRequest request, int attempt, HttpResponse<byte[]> response) {
+        DestinationAnswer answer = destination.classify(request, response.statusCode(), response.headers(), response.body());
+        switch (answer.kind()) {
+            case DELIVERED:
+                delivered(request.entries());
+                sendNext();
+                break;
+            case REJECTED:
+                List<DeliveryEntry> others = new ArrayList<>();
+                for (int i = 0; i < request.entries().size(); i++) {
+                    String why = answer.rejected().get(i);
+                    if (why != null) {
+                        fail(List.of(request.entries().get(i)), why);
+                    } else {
+                        others.add(request.entries().get(i));
+                    }
                 }
-            }
-            progress.delivered(entries.size());
-            metrics.eventsDelivered.inc(entries.size());
-            sendNext();
-        } else if (status == 408 || status == 429 || status >= 500) {
-            Optional<Duration> retryAfter = RetryPolicy.parseRetryAfter(
-                    response.headers().firstValue("Retry-After").orElse(null), Instant.now());
-            retryOrFail(entries, attempt, "HTTP " + status, client.redact(excerpt(response.body())), retryAfter);
-        } else if (status == 401 || status == 403 || status == 404 || status < 400) {
-            // Wrapped so Flink does not restart the job: the same settings would fail the same way.
-            handler.completeExceptionally(new SuppressRestartsException(client.configurationError(status)));
-        } else if (entries.size() == 1) {
-            fail(entries, "HTTP " + status + ": " + client.redact(excerpt(response.body())));
-            sendNext();
-        } else {
-            lastRejection = "HTTP " + status + ": " + client.redact(excerpt(response.body()));
-            int half = entries.size() / 2;
-            pending.push(entries.subList(half, entries.size()));
-            pending.push(entries.subList(0, half));
-            sendNext();
+                if (answer.othersDelivered()) {
+                    delivered(others);
+                } else if (!others.isEmpty()) {
+                    queue(others);
+                }
+                sendNext();
+                break;
+            case RETRY:
+                if (answer.throttled()) {
+                    limiter.throttled();
+                }
+                retryOrFail(request, attempt, answer.reason(), answer.retryAfter());
+                break;
+            case SPLIT:
+                lastRejection = client.redact(answer.reason());
+                List<DeliveryEntry> entries = request.entries();
+                if (entries.size() == 1) {
+                    fail(entries, answer.reason());
+                } else {
+                    int half = entries.size() / 2;
+                    queue(entries.subList(half, entries.size()));
+                    queue(entries.subList(0, half));
+                }
+                sendNext();
+                break;
+            case FATAL:
+            default:
+                // Wrapped so Flink does not restart the job: the same settings would fail the same way.
+                handler.completeExceptionally(new SuppressRestartsException(new DestinationConfigurationException(client.redact(answer.reason()))));
+                break;
         }
     }
 
-    private void onError(List<DeliveryEntry> entries, int attempt, Throwable error) {
+    private void delivered(List<DeliveryEntry> entries) {
+        budget.succeeded();
+        limiter.succeeded();
+        for (DeliveryEntry e : entries) {
+            if (e.mark() != null) {
+                progress.resolvedAtMark(e.mark());
+            }
+        }
+        progress.delivered(entries.size());
+        metrics.eventsDelivered.inc(entries.size());
+    }
+
+    private void onError(DestinationRequest request, int attempt, Throwable error) {
         if (error instanceof RejectedExecutionException) {
             return; // the writer is closing; nobody waits for this batch any more
         }
@@ -150,13 +212,13 @@ final class BatchDelivery {
             return;
         }
         String what = error instanceof HttpTimeoutException ? "timeout" : "I/O error";
-        retryOrFail(entries, attempt, what, error.getClass().getSimpleName() + ": " + error.getMessage(), Optional.empty());
+        retryOrFail(request, attempt, what + ": " + error.getClass().getSimpleName() + ": " + error.getMessage(), Optional.empty());
     }
 
-    private void retryOrFail(List<DeliveryEntry> entries, int attempt, String answer, String detail, Optional<Duration> retryAfter) {
+    private void retryOrFail(DestinationRequest request, int attempt, String reason, Optional<Duration> retryAfter) {
         Duration left = budget.failed();
         if (attempt >= retry.maxAttempts()) {
-            fail(entries, answer + " after " + attempt + " attempts: " + detail);
+            fail(request.entries(), withAttempts(reason, attempt));
             sendNext();
             return;
         }
@@ -166,17 +228,45 @@ final class BatchDelivery {
             // the next sync reads them again from the last committed position, with the rest.
             handler.completeExceptionally(new SuppressRestartsException(new DestinationUnavailableException("destination "
                     + client.endpoint() + " kept failing for " + budget.failingFor().toSeconds() + " s (retry.max_duration "
-                    + retry.maxRetryDuration() + "), last " + answer + (retryAfter.isPresent() ? " with Retry-After " + retryAfter.get().toSeconds() + " s" : "")
-                    + ": " + detail + "; the next sync continues from the last committed position")));
+                    + retry.maxRetryDuration() + "), last " + client.redact(reason)
+                    + (retryAfter.isPresent() ? " with Retry-After " + retryAfter.get().toSeconds() + " s" : "")
+                    + "; the next sync continues from the last committed position")));
             return;
         }
         metrics.retries.inc();
-        log.retry(answer, attempt, retry.maxAttempts(), entries.size(), delay);
+        log.retry(headline(reason), attempt, retry.maxAttempts(), request.entries().size(), delay);
+        later(() -> send(request, attempt + 1), delay);
+    }
+
+    private void later(Runnable task, Duration delay) {
         try {
-            client.schedule(() -> send(entries, attempt + 1), delay);
+            client.schedule(task, delay);
         } catch (RejectedExecutionException closing) {
             // the writer is closing; nobody waits for this batch any more
         }
+    }
+
+    private void fail(List<DeliveryEntry> entries, String reason) {
+        String redacted = client.redact(reason);
+        for (DeliveryEntry e : entries) {
+            RowError error = new RowError(RowError.Kind.FAILED, e.key(), e.messageId(), redacted, e.keyPosition());
+            progress.failed(error);
+            log.failed(error);
+        }
+        metrics.eventsFailed.inc(entries.size());
+    }
+
+    /** "HTTP 503: busy" after 3 tries reads "HTTP 503 after 3 attempts: busy". */
+    private static String withAttempts(String reason, int attempts) {
+        int colon = reason.indexOf(": ");
+        return colon > 0 ? reason.substring(0, colon) + " after " + attempts + " attempts" + reason.substring(colon)
+                : reason + " after " + attempts + " attempts";
+    }
+
+    /** "HTTP 503: {...}" becomes "HTTP 503" for the retry log line, which must not show bodies. */
+    private static String headline(String reason) {
+        int colon = reason.indexOf(": ");
+        return colon > 0 ? reason.substring(0, colon) : reason;
     }
 
     /** The TLS failure behind an I/O error, or null. */
@@ -189,28 +279,10 @@ final class BatchDelivery {
         return null;
     }
 
-    private void fail(List<DeliveryEntry> entries, String reason) {
-        for (DeliveryEntry e : entries) {
-            RowError error = new RowError(RowError.Kind.FAILED, e.key(), e.messageId(), reason, e.keyPosition());
-            progress.failed(error);
-            log.failed(error);
-        }
-        metrics.eventsFailed.inc(entries.size());
-    }
-
     private static Throwable unwrap(Throwable t) {
         while (t instanceof CompletionException && t.getCause() != null) {
             t = t.getCause();
         }
         return t;
-    }
-
-    static String excerpt(byte[] body) {
-        if (body == null || body.length == 0) {
-            return "(empty body)";
-        }
-        String s = new String(body, 0, Math.min(body.length, BODY_EXCERPT_CHARS * 4), StandardCharsets.UTF_8)
-                .replaceAll("\\s+", " ").trim();
-        return s.length() > BODY_EXCERPT_CHARS ? s.substring(0, BODY_EXCERPT_CHARS) + "..." : s;
     }
 }

@@ -1,5 +1,6 @@
 package io.backflow.sink.http;
 
+import io.backflow.sink.DeliveryEntry;
 import io.backflow.model.SyncRecord;
 import org.apache.flink.api.connector.sink2.SinkWriter;
 import org.apache.flink.connector.base.sink.writer.ElementConverter;

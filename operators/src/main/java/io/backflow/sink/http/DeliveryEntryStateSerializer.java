@@ -1,5 +1,6 @@
 package io.backflow.sink.http;
 
+import io.backflow.sink.DeliveryEntry;
 import io.backflow.model.MarkRow;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;

@@ -1,14 +1,14 @@
 package io.backflow.sink.http;
 
+import io.backflow.model.SyncRecord;
 import io.backflow.sink.CommitterFactory;
 import io.backflow.sink.DeliveryCommittable;
 import io.backflow.sink.DeliveryCommittableSerializer;
-import io.backflow.model.SyncRecord;
+import io.backflow.sink.DeliveryEntry;
+import io.backflow.sink.Destination;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.Collections;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.Objects;
 import org.apache.flink.api.connector.sink2.Committer;
 import org.apache.flink.api.connector.sink2.CommitterInitContext;
@@ -20,9 +20,11 @@ import org.apache.flink.connector.base.sink.writer.config.AsyncSinkWriterConfigu
 import org.apache.flink.core.io.SimpleVersionedSerializer;
 
 /**
- * Delivers {@link SyncRecord} events to a RudderStack/Segment-compatible HTTP endpoint or a
- * webhook, and hands the ledger committer one {@link DeliveryCommittable} per subtask and
- * checkpoint saying which rows were read, delivered, failed or invalid and how far each split got.
+ * Delivers {@link SyncRecord} events to any HTTP {@link Destination} (a RudderStack/Segment API,
+ * a webhook, Braze, Iterable, Mixpanel...), and hands the committer one
+ * {@link DeliveryCommittable} per subtask and checkpoint saying which rows were read, delivered,
+ * failed or invalid and how far each split got. The destination builds the requests and reads the
+ * answers; transport, retries, the retry budget, rate pacing and in-flight limits are this sink's.
  *
  * <p>Delivery is at least once: a request retried after a lost answer, or rows re-read after a
  * restore from an earlier checkpoint, may reach the destination twice (with the same messageId,
@@ -30,7 +32,7 @@ import org.apache.flink.core.io.SimpleVersionedSerializer;
  */
 public final class HttpDestinationSink extends AsyncSinkBase<SyncRecord, DeliveryEntry>
         implements SupportsCommitter<DeliveryCommittable> {
-    private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 2L;
 
     /** Defaults, shared with the connection file's loader so both agree on what a setting left out means. */
     public static final int DEFAULT_BATCH_SIZE = 500;
@@ -45,35 +47,39 @@ public final class HttpDestinationSink extends AsyncSinkBase<SyncRecord, Deliver
 
     /**
      * What is wrong with these request limits, or null: one event of {@code maxEventBytes} must fit
-     * in a request of {@code maxRequestBytes} with the format's wrapper around it. The builder and
-     * the config loader both ask here.
+     * in a request of {@code maxRequestBytes} with the destination's {@code overheadBytes} around it.
+     * The builder and the config loader both ask here.
      */
-    public static String limitsProblem(RequestFormat format, long maxRequestBytes, long maxEventBytes) {
+    public static String limitsProblem(int overheadBytes, long maxRequestBytes, long maxEventBytes) {
         if (maxEventBytes < 1) {
             return "must be at least 1, got " + maxEventBytes;
         }
-        long room = maxRequestBytes - format.envelopeBytes();
+        long room = maxRequestBytes - overheadBytes;
         return maxEventBytes <= room ? null
-                : "must leave room for the " + format.envelopeBytes() + "-byte request wrapper inside max_request_bytes (" + maxRequestBytes
+                : "must leave room for the " + overheadBytes + "-byte request wrapper inside max_request_bytes (" + maxRequestBytes
                         + "): at most " + room + ", got " + maxEventBytes;
     }
 
-    private final DestinationSettings settings;
+    private final Destination destination;
+    private final Duration requestTimeout;
+    private final RetryPolicy retry;
     private final String runId;
     private final CommitterFactory committerFactory;
 
-    private HttpDestinationSink(Builder b, DestinationSettings settings) {
+    private HttpDestinationSink(Builder b, RetryPolicy retry) {
         super(new DeliveryEntryConverter(),
-                b.maxBatchSize,
+                b.destination.limits().eventsPerRequest(),
                 b.maxInFlightRequests,
                 // Room for a full batch per in-flight slot plus the next one being filled.
-                b.maxBatchSize * (b.maxInFlightRequests + 1),
-                b.maxBatchBytes,
+                b.destination.limits().eventsPerRequest() * (b.maxInFlightRequests + 1),
+                b.destination.limits().bytesPerRequest(),
                 b.maxTimeInBuffer.toMillis(),
-                b.maxEventBytes,
-                baseRequestTimeout(settings).toMillis(),
+                b.destination.limits().bytesPerEvent(),
+                baseRequestTimeout(retry, b.requestTimeout).toMillis(),
                 true);
-        this.settings = settings;
+        this.destination = b.destination;
+        this.requestTimeout = b.requestTimeout;
+        this.retry = retry;
         this.runId = b.runId;
         this.committerFactory = b.committerFactory;
     }
@@ -84,15 +90,17 @@ public final class HttpDestinationSink extends AsyncSinkBase<SyncRecord, Deliver
      * twice and counting it twice), so it is set well past that and only fails the job if our
      * bound is ever broken.
      */
-    private static Duration baseRequestTimeout(DestinationSettings s) {
-        return s.retryPolicy().maxRetryDuration()
-                .plus(s.retryPolicy().maxBackoff())
-                .plus(s.requestTimeout().multipliedBy(2))
-                .plus(Duration.ofMinutes(1));
+    private static Duration baseRequestTimeout(RetryPolicy retry, Duration requestTimeout) {
+        return retry.maxRetryDuration().plus(retry.maxBackoff()).plus(requestTimeout.multipliedBy(2)).plus(Duration.ofMinutes(1));
     }
 
     public static Builder builder() {
         return new Builder();
+    }
+
+    /** The destination this sink delivers to. */
+    public Destination destination() {
+        return destination;
     }
 
     @Override
@@ -114,7 +122,7 @@ public final class HttpDestinationSink extends AsyncSinkBase<SyncRecord, Deliver
                 .setFailOnTimeout(getFailOnTimeout())
                 .setRateLimitingStrategy(new InFlightRequestLimit(getMaxInFlightRequests(), getMaxBatchSize()))
                 .build();
-        return new HttpDestinationWriter(getElementConverter(), context, config, recoveredState, settings,
+        return new HttpDestinationWriter(getElementConverter(), context, config, recoveredState, destination, requestTimeout, retry,
                 getMaxBatchSizeInBytes(), getMaxRecordSizeInBytes(), runId);
     }
 
@@ -135,18 +143,12 @@ public final class HttpDestinationSink extends AsyncSinkBase<SyncRecord, Deliver
 
     @Override
     public String toString() {
-        return "HttpDestinationSink{" + settings + ", runId=" + runId + "}";
+        return "HttpDestinationSink{" + destination + ", runId=" + runId + "}";
     }
 
-    /** Builds an {@link HttpDestinationSink}; url, runId and committerFactory are required. */
+    /** Builds an {@link HttpDestinationSink}; destination, runId and committerFactory are required. */
     public static final class Builder {
-        private RequestFormat format = RequestFormat.SEGMENT_BATCH;
-        private String url;
-        private String writeKey;
-        private final Map<String, String> headers = new LinkedHashMap<>();
-        private int maxBatchSize = DEFAULT_BATCH_SIZE;
-        private long maxBatchBytes = DEFAULT_MAX_REQUEST_BYTES;
-        private long maxEventBytes = DEFAULT_MAX_EVENT_BYTES;
+        private Destination destination;
         private int maxInFlightRequests = DEFAULT_MAX_IN_FLIGHT;
         private Duration maxTimeInBuffer = Duration.ofSeconds(1);
         private Duration requestTimeout = DEFAULT_REQUEST_TIMEOUT;
@@ -159,20 +161,8 @@ public final class HttpDestinationSink extends AsyncSinkBase<SyncRecord, Deliver
 
         private Builder() {}
 
-        public Builder format(RequestFormat format) { this.format = format; return this; }
-        /** Base URL for SEGMENT_BATCH ({@code /v1/batch} is appended), full URL for WEBHOOK. */
-        public Builder url(String url) { this.url = url; return this; }
-        /** SEGMENT_BATCH: sent as the basic-auth user name. Never logged. */
-        public Builder writeKey(String writeKey) { this.writeKey = writeKey; return this; }
-        /** Extra request headers (for example a webhook's Authorization). */
-        public Builder headers(Map<String, String> headers) { this.headers.putAll(headers); return this; }
-        public Builder header(String name, String value) { this.headers.put(name, value); return this; }
-        /** Events per request (default 500). */
-        public Builder maxBatchSize(int n) { this.maxBatchSize = n; return this; }
-        /** Request body size limit in bytes (default 500,000). */
-        public Builder maxBatchBytes(long bytes) { this.maxBatchBytes = bytes; return this; }
-        /** Largest single event in bytes (default 32 KB); larger ones are recorded invalid. */
-        public Builder maxEventBytes(long bytes) { this.maxEventBytes = bytes; return this; }
+        /** Where events go, with its limits (events and bytes per request, bytes per event, rates). */
+        public Builder destination(Destination destination) { this.destination = destination; return this; }
         /** Requests out at once per subtask (default 4). */
         public Builder maxInFlightRequests(int n) { this.maxInFlightRequests = n; return this; }
         /** How long a partial batch may wait for more events before it is sent (default 1 s). */
@@ -183,27 +173,22 @@ public final class HttpDestinationSink extends AsyncSinkBase<SyncRecord, Deliver
         public Builder maxAttempts(int n) { this.maxAttempts = n; return this; }
         public Builder initialBackoff(Duration d) { this.initialBackoff = d; return this; }
         public Builder maxBackoff(Duration d) { this.maxBackoff = d; return this; }
-        /** Time budget for retrying one batch (default 5 min): never wait forever. */
+        /** How long a failing destination may keep failing before the sync stops (default 5 min): never wait forever. */
         public Builder maxRetryDuration(Duration d) { this.maxRetryDuration = d; return this; }
         public Builder runId(String runId) { this.runId = runId; return this; }
         public Builder committerFactory(CommitterFactory f) { this.committerFactory = f; return this; }
 
         public HttpDestinationSink build() {
-            Objects.requireNonNull(url, "destination.url is required");
+            Objects.requireNonNull(destination, "destination is required");
             Objects.requireNonNull(runId, "runId is required");
             Objects.requireNonNull(committerFactory, "committerFactory is required");
-            Objects.requireNonNull(format, "format");
-            require(maxBatchSize >= 1, "maxBatchSize must be at least 1, got " + maxBatchSize);
             require(maxInFlightRequests >= 1, "maxInFlightRequests must be at least 1, got " + maxInFlightRequests);
-            String limits = limitsProblem(format, maxBatchBytes, maxEventBytes);
+            String limits = limitsProblem(destination.requestOverheadBytes(), destination.limits().bytesPerRequest(),
+                    destination.limits().bytesPerEvent());
             require(limits == null, "maxEventBytes " + limits);
             require(!maxTimeInBuffer.isNegative() && maxTimeInBuffer.toMillis() > 0, "maxTimeInBuffer must be positive");
             require(!requestTimeout.isNegative() && requestTimeout.toMillis() > 0, "requestTimeout must be positive");
-            if (format == RequestFormat.SEGMENT_BATCH) {
-                require(writeKey != null && !writeKey.isEmpty(), "destination.write_key is required for SEGMENT_BATCH");
-            }
-            RetryPolicy retry = new RetryPolicy(maxAttempts, initialBackoff, maxBackoff, maxRetryDuration);
-            return new HttpDestinationSink(this, new DestinationSettings(format, url, writeKey, headers, requestTimeout, retry));
+            return new HttpDestinationSink(this, new RetryPolicy(maxAttempts, initialBackoff, maxBackoff, maxRetryDuration));
         }
 
         private static void require(boolean ok, String message) {

@@ -1,8 +1,10 @@
 package io.backflow.sink.http;
 
+import io.backflow.sink.DeliveryEntry;
 import io.backflow.sink.DeliveryCommittable;
 import io.backflow.model.RowError;
 import io.backflow.model.SyncRecord;
+import io.backflow.sink.Destination;
 import java.io.IOException;
 import java.util.Collection;
 import java.util.Collections;
@@ -37,6 +39,7 @@ public final class HttpDestinationWriter extends AsyncSinkWriter<SyncRecord, Del
     private final DeliveryLog log;
     private final DestinationClient client;
     private final RetryBudget budget;
+    private final RateLimiter limiter;
     /**
      * Id of the next committable. prepareCommit() is not told the checkpoint id, and Flink calls
      * it (through emitCommittables) before snapshotState, so the id cannot be learned from the
@@ -55,20 +58,26 @@ public final class HttpDestinationWriter extends AsyncSinkWriter<SyncRecord, Del
             WriterInitContext context,
             AsyncSinkWriterConfiguration configuration,
             Collection<BufferedRequestState<DeliveryEntry>> state,
-            DestinationSettings settings,
+            Destination destination,
+            java.time.Duration requestTimeout,
+            RetryPolicy retry,
             long maxBatchBytes,
             long maxEventBytes,
             String runId) {
         super(converter, context, configuration, state,
-                new RequestBodyBatchCreator(maxBatchBytes, settings.format()), new DequeRequestBuffer<>());
+                new RequestBodyBatchCreator(maxBatchBytes, destination.requestOverheadBytes()), new DequeRequestBuffer<>());
         this.runId = runId;
         this.subtask = context.getTaskInfo().getIndexOfThisSubtask();
         this.maxEventBytes = maxEventBytes;
-        this.retry = settings.retryPolicy();
+        this.retry = retry;
         this.metrics = new SinkMetrics(context.metricGroup());
-        this.log = new DeliveryLog(settings.displayEndpoint());
-        this.client = new DestinationClient(settings, metrics, "backflow-sink-" + subtask);
+        this.log = new DeliveryLog(destination.displayEndpoint());
+        this.client = new DestinationClient(destination, requestTimeout, metrics, "backflow-sink-" + subtask);
         this.budget = new RetryBudget(retry.maxRetryDuration());
+        // The destination's rates are the connection's: each parallel writer paces its share.
+        int writers = Math.max(1, context.getTaskInfo().getNumberOfParallelSubtasks());
+        this.limiter = new RateLimiter(destination.limits().requestsPerSecond() / writers, destination.limits().eventsPerSecond() / writers);
+        metrics.rateLimit(limiter::requestRate);
         this.nextCommitId = context.getRestoredCheckpointId().orElse(WriterInitContext.INITIAL_CHECKPOINT_ID - 1) + 1;
     }
 
@@ -125,7 +134,7 @@ public final class HttpDestinationWriter extends AsyncSinkWriter<SyncRecord, Del
 
     @Override
     protected void submitRequestEntries(List<DeliveryEntry> batch, ResultHandler<DeliveryEntry> resultHandler) {
-        new BatchDelivery(batch, resultHandler, client, retry, budget, progress, metrics, log).start();
+        new BatchDelivery(batch, resultHandler, client, retry, budget, limiter, progress, metrics, log).start();
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.backflow.sink.http;
 
+import io.backflow.sink.DeliveryEntry;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.connector.base.sink.writer.Batch;
@@ -9,23 +10,25 @@ import org.apache.flink.connector.base.sink.writer.RequestEntryWrapper;
 import org.apache.flink.connector.base.sink.writer.strategy.RequestInfo;
 
 /**
- * Takes events from the head of the buffer while the whole request body, wrapper and commas
- * included, stays within {@code maxBatchBytes}: destinations limit the body, not the payloads.
+ * Takes events from the head of the buffer while a request carrying them, the destination's
+ * wrapper and a separator per event included, stays within {@code maxBatchBytes}: destinations
+ * limit the body, not the payloads. The destination cuts its own requests exactly; this keeps a
+ * batch near one request.
  */
 final class RequestBodyBatchCreator implements BatchCreator<DeliveryEntry> {
     private final long maxBatchBytes;
-    private final int envelopeBytes;
+    private final int overheadBytes;
 
-    RequestBodyBatchCreator(long maxBatchBytes, RequestFormat format) {
+    RequestBodyBatchCreator(long maxBatchBytes, int overheadBytes) {
         this.maxBatchBytes = maxBatchBytes;
-        this.envelopeBytes = format.envelopeBytes();
+        this.overheadBytes = overheadBytes;
     }
 
     @Override
     public Batch<DeliveryEntry> createNextBatch(RequestInfo requestInfo, RequestBuffer<DeliveryEntry> buffer) {
         List<DeliveryEntry> batch = new ArrayList<>(Math.min(requestInfo.getBatchSize(), buffer.size()));
         long payloadBytes = 0;
-        long bodyBytes = envelopeBytes;
+        long bodyBytes = overheadBytes;
         while (batch.size() < requestInfo.getBatchSize() && !buffer.isEmpty()) {
             RequestEntryWrapper<DeliveryEntry> next = buffer.peek();
             long added = next.getSize() + (batch.isEmpty() ? 0 : 1);

@@ -17,12 +17,20 @@ final class SinkMetrics {
     final Counter requestsSent;
     final AtomicInteger requestsInFlight = new AtomicInteger();
 
+    private final MetricGroup group;
+
     SinkMetrics(MetricGroup writerGroup) {
         MetricGroup g = writerGroup.addGroup("backflow");
+        this.group = g;
         eventsDelivered = g.counter("eventsDelivered", new ThreadSafeSimpleCounter());
         eventsFailed = g.counter("eventsFailed", new ThreadSafeSimpleCounter());
         retries = g.counter("retries", new ThreadSafeSimpleCounter());
         requestsSent = g.counter("requestsSent", new ThreadSafeSimpleCounter());
         g.gauge("requestsInFlight", (Gauge<Integer>) requestsInFlight::get);
+    }
+
+    /** {@code requestRateLimit}: requests per second this writer may send now (0: no limit), lower after a 429. */
+    void rateLimit(java.util.function.DoubleSupplier rate) {
+        group.gauge("requestRateLimit", (Gauge<Double>) rate::getAsDouble);
     }
 }

@@ -1,5 +1,6 @@
 package io.backflow.sink.http;
 
+import io.backflow.sink.DeliveryEntry;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.backflow.sink.DeliveryCommittable;
@@ -74,6 +75,7 @@ class BatchDeliveryTest {
         final RetryPolicy retry;
         /** One writer's budget, shared by every batch of this run. */
         final RetryBudget budget;
+        final RateLimiter limiter = new RateLimiter(0, 0);
 
         Run(String url, Duration requestTimeout, RetryPolicy retry) {
             this(url, requestTimeout, retry, "wk", Map.of());
@@ -82,8 +84,9 @@ class BatchDeliveryTest {
         Run(String url, Duration requestTimeout, RetryPolicy retry, String writeKey, Map<String, String> headers) {
             this.retry = retry;
             this.budget = new RetryBudget(retry.maxRetryDuration());
-            DestinationSettings settings = new DestinationSettings(RequestFormat.SEGMENT_BATCH, url, writeKey, headers, requestTimeout, retry);
-            client = new DestinationClient(settings, metrics, "test");
+            io.backflow.sink.Destination destination = new io.backflow.sink.segment.SegmentDestination(url, writeKey, headers,
+                    new io.backflow.sink.DestinationLimits(500, 500_000, 32_768, 0, 0));
+            client = new DestinationClient(destination, requestTimeout, metrics, "test");
             clients.add(client);
         }
 
@@ -93,7 +96,7 @@ class BatchDeliveryTest {
             for (int i = 0; i < events; i++) {
                 batch.add(new DeliveryEntry(TestRecords.key(i), TestRecords.messageId(i), TestRecords.payload(i, 0)));
             }
-            new BatchDelivery(batch, outcome, client, retry, budget, progress, metrics, new DeliveryLog(client.endpoint())).start();
+            new BatchDelivery(batch, outcome, client, retry, budget, limiter, progress, metrics, new DeliveryLog(client.endpoint())).start();
             Exception e = outcome.await();
             assertThat(outcome.calls).hasValue(1);
             return e;

@@ -1,5 +1,6 @@
 package io.backflow.sink.http;
 
+import io.backflow.sink.DeliveryEntry;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -56,11 +56,8 @@ class HttpDestinationSinkITCase {
         receiver.close();
     }
 
-    private HttpDestinationSink.Builder segmentSink() {
-        return HttpDestinationSink.builder()
-                .format(RequestFormat.SEGMENT_BATCH)
-                .url(receiver.baseUrl())
-                .writeKey(WRITE_KEY)
+    private TestSink segmentSink() {
+        return TestSink.segment(receiver.baseUrl(), WRITE_KEY)
                 .initialBackoff(Duration.ofMillis(10))
                 .maxBackoff(Duration.ofMillis(100))
                 // Batches are cut by size, checkpoints and end of input, not by a timer.
@@ -282,10 +279,7 @@ class HttpDestinationSinkITCase {
 
     @Test
     void webhookGetsAJsonArrayAndTheCustomHeaders() throws Exception {
-        HttpDestinationSink sink = HttpDestinationSink.builder()
-                .format(RequestFormat.WEBHOOK)
-                .url(receiver.webhookUrl())
-                .headers(Map.of("X-Api-Key", "secret-1", "X-Team", "growth"))
+        HttpDestinationSink sink = TestSink.webhook(receiver.webhookUrl(), Map.of("X-Api-Key", "secret-1", "X-Team", "growth"))
                 .maxTimeInBuffer(Duration.ofMillis(50))
                 .runId(runId)
                 .committerFactory(CollectingCommitter.factory(runId))

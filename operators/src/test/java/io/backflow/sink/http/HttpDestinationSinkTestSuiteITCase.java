@@ -58,10 +58,7 @@ class HttpDestinationSinkTestSuiteITCase extends SinkTestSuiteBase<SuiteEvent> {
         @Override
         public Sink<SuiteEvent> createSink(TestingSinkSettings settings) {
             String runId = "suite-" + UUID.randomUUID();
-            return new SuiteEventSink(HttpDestinationSink.builder()
-                    .format(RequestFormat.SEGMENT_BATCH)
-                    .url(receiver.baseUrl())
-                    .writeKey("suite-key")
+            return new SuiteEventSink(TestSink.segment(receiver.baseUrl(), "suite-key")
                     .maxBatchSize(50)
                     .maxTimeInBuffer(Duration.ofMillis(100))
                     .runId(runId)

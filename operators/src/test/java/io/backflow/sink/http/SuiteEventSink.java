@@ -1,5 +1,6 @@
 package io.backflow.sink.http;
 
+import io.backflow.sink.DeliveryEntry;
 import io.backflow.sink.DeliveryCommittable;
 import java.io.IOException;
 import java.util.Collection;

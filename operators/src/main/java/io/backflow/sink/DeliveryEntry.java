@@ -1,4 +1,4 @@
-package io.backflow.sink.http;
+package io.backflow.sink;
 
 import io.backflow.model.MarkRow;
 import java.io.Serializable;

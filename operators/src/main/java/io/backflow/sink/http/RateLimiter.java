@@ -1,0 +1,93 @@
+package io.backflow.sink.http;
+
+import java.time.Duration;
+
+/**
+ * Paces one sink writer's requests to a destination's rate: at most {@code requestsPerSecond}
+ * requests and {@code eventsPerSecond} events a second (this subtask's share of the
+ * connection's rate), each request starting no earlier than the rates allow, with no burst above
+ * them. When the destination answers that it is over its rate (a 429), the rate halves; each
+ * delivered request then adds back a twentieth of the configured rate, up to it (additive
+ * increase, multiplicative decrease). Without a configured rate a 429 starts pacing at half the
+ * rate requests were going out at.
+ */
+final class RateLimiter {
+    /** The rate never drops below this share of the configured one, so a run always progresses. */
+    private static final double FLOOR = 0.01;
+
+    private final double maxRequests;
+    private final double maxEvents;
+    private double requests;
+    private double events;
+    private long nextRequestNanos;
+    private long nextEventNanos;
+    // A one-second window of sends, for the rate to halve from when none is configured.
+    private long windowStartNanos;
+    private int sentInWindow;
+    private int sentInLastWindow;
+
+    /** @param requestsPerSecond 0 for no limit; @param eventsPerSecond 0 for no limit */
+    RateLimiter(double requestsPerSecond, double eventsPerSecond) {
+        this.maxRequests = requestsPerSecond;
+        this.maxEvents = eventsPerSecond;
+        this.requests = requestsPerSecond;
+        this.events = eventsPerSecond;
+        this.nextRequestNanos = System.nanoTime();
+        this.nextEventNanos = nextRequestNanos;
+        this.windowStartNanos = nextRequestNanos;
+    }
+
+    /** Reserves the next slot for a request of {@code eventCount} events; returns how long to wait before sending it. */
+    synchronized Duration reserve(int eventCount) {
+        long now = System.nanoTime();
+        if (now - windowStartNanos >= 1_000_000_000L) {
+            sentInLastWindow = sentInWindow;
+            sentInWindow = 0;
+            windowStartNanos = now;
+        }
+        sentInWindow++;
+        long start = now;
+        if (requests > 0) {
+            start = Math.max(start, nextRequestNanos);
+            nextRequestNanos = start + (long) (1e9 / requests);
+        }
+        if (events > 0) {
+            long eventStart = Math.max(now, nextEventNanos);
+            start = Math.max(start, eventStart);
+            nextEventNanos = Math.max(eventStart, start) + (long) (1e9 * eventCount / events);
+        }
+        return Duration.ofNanos(Math.max(0, start - now));
+    }
+
+    /** The destination said it is over its rate. */
+    synchronized void throttled() {
+        if (requests == 0) {
+            // No configured rate: start from what was actually sent.
+            requests = Math.max(1, Math.max(sentInWindow, sentInLastWindow) / 2.0);
+            return;
+        }
+        requests = Math.max(requests / 2, floor(maxRequests));
+        if (events > 0) {
+            events = Math.max(events / 2, floor(maxEvents));
+        }
+    }
+
+    /** A request was delivered. */
+    synchronized void succeeded() {
+        if (maxRequests > 0 && requests < maxRequests) {
+            requests = Math.min(maxRequests, requests + maxRequests / 20);
+        }
+        if (maxEvents > 0 && events < maxEvents) {
+            events = Math.min(maxEvents, events + maxEvents / 20);
+        }
+    }
+
+    /** Requests per second allowed now, 0 for no limit (a metric). */
+    synchronized double requestRate() {
+        return requests;
+    }
+
+    private static double floor(double max) {
+        return max == 0 ? 1 : Math.max(max * FLOOR, 0.1);
+    }
+}
