@@ -7,10 +7,13 @@ import io.backflow.sink.Destination;
 import io.backflow.sink.DestinationLimits;
 import io.backflow.sink.braze.BrazeDestination;
 import io.backflow.sink.iterable.IterableDestination;
+import io.backflow.sink.kafka.KafkaDestinationSink;
+import io.backflow.sink.kafka.KafkaKey;
 import io.backflow.sink.mixpanel.MixpanelDestination;
 import io.backflow.sink.segment.SegmentDestination;
 import io.backflow.sink.webhook.WebhookDestination;
 import java.util.EnumSet;
+import org.apache.flink.connector.base.DeliveryGuarantee;
 import java.util.Map;
 import java.util.Set;
 
@@ -30,6 +33,7 @@ public final class Destinations {
             case BRAZE: return Set.of("api_key", "purchase_event");
             case ITERABLE: return Set.of("api_key", "identify_by");
             case MIXPANEL: return Set.of("project_id", "service_account", "secret", "project_token");
+            case KAFKA: return Set.of("bootstrap_servers", "topic", "delivery", "key", "transaction_timeout", "properties");
             default: return Set.of();
         }
     }
@@ -58,8 +62,14 @@ public final class Destinations {
 
     /** Whether it can take deletes (mirror mode). */
     public static boolean canDelete(DestinationType type) {
-        return type == DestinationType.HTTP || type == DestinationType.WEBHOOK;
+        return type == DestinationType.HTTP || type == DestinationType.WEBHOOK || type == DestinationType.KAFKA;
     }
+
+    /**
+     * Kafka's limits as the loader applies them: one event per record, at most the producer's
+     * default {@code max.request.size} (1 MiB) less room for the record's key and headers.
+     */
+    public static final DestinationLimits KAFKA_LIMITS = new DestinationLimits(100_000, 100_000_000, 1_048_576 - 4_096, 0, 0);
 
     /** What the API takes at most, for events of {@code eventType}. */
     public static DestinationLimits apiLimits(DestinationType type, EventType eventType) {
@@ -69,6 +79,7 @@ public final class Destinations {
             case BRAZE: return BrazeDestination.API_LIMITS;
             case ITERABLE: return IterableDestination.apiLimits(iterableApi(eventType));
             case MIXPANEL: return MixpanelDestination.API_LIMITS;
+            case KAFKA: return KAFKA_LIMITS;
             default: throw new IllegalArgumentException("destination.type " + type);
         }
     }
@@ -100,6 +111,32 @@ public final class Destinations {
     private static IterableDestination.Api iterableApi(EventType eventType) {
         return eventType == EventType.IDENTIFY ? IterableDestination.Api.BULK_UPDATE : IterableDestination.Api.TRACK_BULK;
     }
+
+    /** The Kafka sink a {@code type: kafka} connection's section describes (the loader has checked it). */
+    public static KafkaDestinationSink.Builder kafka(ConnectionConfig config) {
+        ConnectionConfig.Destination d = config.destination();
+        Map<String, String> o = d.options();
+        Map<String, String> properties = new java.util.LinkedHashMap<>();
+        o.forEach((k, v) -> {
+            if (k.startsWith(KAFKA_PROPERTY)) {
+                properties.put(k.substring(KAFKA_PROPERTY.length()), v);
+            }
+        });
+        return KafkaDestinationSink.builder()
+                .bootstrapServers(o.get("bootstrap_servers"))
+                .topic(o.get("topic"))
+                .deliveryGuarantee("at_least_once".equals(o.get("delivery")) ? DeliveryGuarantee.AT_LEAST_ONCE : DeliveryGuarantee.EXACTLY_ONCE)
+                .key("user_id".equals(o.get("key")) ? KafkaKey.USER_ID : KafkaKey.ROW_KEY)
+                .transactionTimeout(o.containsKey("transaction_timeout") ? java.time.Duration.parse(o.get("transaction_timeout"))
+                        : KafkaDestinationSink.Builder.DEFAULT_TRANSACTION_TIMEOUT)
+                // One prefix per connection: a new job aborts what its prefix left open, and only that.
+                .transactionalIdPrefix("backflow-" + config.name())
+                .properties(properties)
+                .maxEventBytes(d.maxEventBytes());
+    }
+
+    /** Options holding a Kafka producer property start with this, then the property's name. */
+    public static final String KAFKA_PROPERTY = "properties.";
 
     /** The destination a connection's section describes (the loader has checked it). */
     public static Destination of(ConnectionConfig config) {

@@ -133,6 +133,11 @@ public final class SyncPipeline {
                 .setParallelism(parallelism);
 
         ConnectionConfig.Destination d = config.destination();
+        if (d.type() == ConnectionConfig.DestinationType.KAFKA) {
+            events.sinkTo(Destinations.kafka(config).runId(runId).committerFactory(() -> new LedgerCommitter(ledger)).build())
+                    .name("Deliver to Kafka").uid(SINK_UID).setParallelism(parallelism);
+            return;
+        }
         HttpDestinationSink sink = HttpDestinationSink.builder()
                 .destination(Destinations.of(config))
                 .maxInFlightRequests(d.maxInFlight())

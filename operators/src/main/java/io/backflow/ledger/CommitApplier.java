@@ -59,15 +59,8 @@ final class CommitApplier {
                 delta = DeltaTable.fromJson(rs.getString(1));
             }
         }
-        try (PreparedStatement ps = conn.prepareStatement("SELECT 1 FROM " + commits + " WHERE run_id = ? AND subtask = ? AND checkpoint_id = ?")) {
-            ps.setString(1, c.runId());
-            ps.setInt(2, c.subtask());
-            ps.setLong(3, c.checkpointId());
-            try (ResultSet rs = ps.executeQuery()) {
-                if (rs.next()) {
-                    return false;
-                }
-            }
+        if (applied(conn, c)) {
+            return false;
         }
         try (PreparedStatement ps = conn.prepareStatement("INSERT INTO " + commits + " (run_id, subtask, checkpoint_id, committed_at) VALUES (?, ?, ?, ?)")) {
             ps.setString(1, c.runId());
@@ -131,5 +124,17 @@ final class CommitApplier {
         completion.completeIfDone(conn, c.runId());
         completion.finishSplitsOfResumers(conn, c);
         return true;
+    }
+
+    /** Whether {@code c} was applied before. */
+    boolean applied(Connection conn, DeliveryCommittable c) throws SQLException {
+        try (PreparedStatement ps = conn.prepareStatement("SELECT 1 FROM " + commits + " WHERE run_id = ? AND subtask = ? AND checkpoint_id = ?")) {
+            ps.setString(1, c.runId());
+            ps.setInt(2, c.subtask());
+            ps.setLong(3, c.checkpointId());
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        }
     }
 }

@@ -295,6 +295,11 @@ public final class Ledger implements AutoCloseable {
         return tx.run(conn -> commits.apply(conn, c));
     }
 
+    /** True when {@code c} was applied before. */
+    public boolean isCommitted(DeliveryCommittable c) {
+        return tx.run(conn -> commits.applied(conn, c));
+    }
+
     /** True when a run's high-water mark lies below the cursor it started after: the position never moves back. */
     static boolean movesBack(String highWaterMark, String startPosition) {
         return RunCompletion.movesBack(highWaterMark, startPosition);

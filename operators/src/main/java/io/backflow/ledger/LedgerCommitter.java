@@ -1,6 +1,7 @@
 package io.backflow.ledger;
 
 import io.backflow.sink.DeliveryCommittable;
+import io.backflow.sink.DeliveryCommitter;
 import java.io.IOException;
 import java.util.Collection;
 import org.apache.flink.api.connector.sink2.Committer;
@@ -11,7 +12,7 @@ import org.slf4j.LoggerFactory;
  * Applies what the sink resolved to the ledger when Flink completes a checkpoint, so the ledger
  * only ever moves as far as a completed checkpoint (and so a savepoint) does.
  */
-public final class LedgerCommitter implements Committer<DeliveryCommittable> {
+public final class LedgerCommitter implements DeliveryCommitter {
     private static final Logger LOG = LoggerFactory.getLogger(LedgerCommitter.class);
 
     private final LedgerStore store;
@@ -36,6 +37,18 @@ public final class LedgerCommitter implements Committer<DeliveryCommittable> {
                 LOG.warn("Could not write to the ledger (attempt {}), will retry: {}", request.getNumberOfRetries() + 1, e.getMessage());
                 request.retryLater();
             }
+        }
+    }
+
+    @Override
+    public boolean isCommitted(DeliveryCommittable committable) throws IOException {
+        try {
+            if (ledger == null) {
+                ledger = store.open();
+            }
+            return ledger.isCommitted(committable);
+        } catch (LedgerException e) {
+            throw new IOException("could not read the ledger: " + e.getMessage(), e);
         }
     }
 

@@ -1,8 +1,6 @@
 package io.backflow.sink;
 
-import io.backflow.sink.DeliveryCommittable;
 import java.io.Serializable;
-import org.apache.flink.api.connector.sink2.Committer;
 
 /**
  * Creates the committer that applies the sink's committables; serializable because it travels
@@ -10,5 +8,5 @@ import org.apache.flink.api.connector.sink2.Committer;
  */
 @FunctionalInterface
 public interface CommitterFactory extends Serializable {
-    Committer<DeliveryCommittable> create();
+    DeliveryCommitter create();
 }

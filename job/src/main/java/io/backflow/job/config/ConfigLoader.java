@@ -326,7 +326,14 @@ public final class ConfigLoader {
         n.allowOnly(known);
         String typeName = type == null ? "this" : type.name().toLowerCase(java.util.Locale.ROOT);
         String defaultUrl = type == null ? null : Destinations.defaultUrl(type);
-        String url = n.string("url", defaultUrl == null);
+        if (type == ConnectionConfig.DestinationType.KAFKA && n.present()) {
+            for (String http : new String[] {"url", "batch_size", "max_request_bytes", "max_in_flight", "timeout", "retry", "rate_limit"}) {
+                if (n.raw().has(http)) {
+                    n.problem(http, "is a setting of HTTP destinations, not of kafka ones (producer settings go under properties)");
+                }
+            }
+        }
+        String url = type != null && !type.http() ? null : n.string("url", defaultUrl == null);
         if (url == null) {
             url = defaultUrl;
         }
@@ -351,7 +358,7 @@ public final class ConfigLoader {
         Map<String, String> options = new LinkedHashMap<>();
         if (type != null) {
             for (String option : Destinations.options(type)) {
-                if (!option.equals("write_key") && !option.equals("headers")) {
+                if (!option.equals("write_key") && !option.equals("headers") && !option.equals("properties")) {
                     String v = n.string(option, false);
                     if (v != null) {
                         options.put(option, v);
@@ -417,6 +424,9 @@ public final class ConfigLoader {
                     n.problem("identify_by", "'" + o.get("identify_by") + "' is not one of user_id, email");
                 }
                 break;
+            case KAFKA:
+                kafkaOptions(n, o);
+                break;
             case MIXPANEL:
                 boolean token = o.containsKey("project_token");
                 boolean account = o.containsKey("service_account") || o.containsKey("secret");
@@ -432,6 +442,47 @@ public final class ConfigLoader {
                 break;
             default:
                 break;
+        }
+    }
+
+    /** Producer settings Backflow sets itself, which {@code properties} cannot change. */
+    private static final Set<String> KAFKA_OWN_PROPERTIES = Set.of("bootstrap.servers", "transactional.id", "transaction.timeout.ms",
+            "key.serializer", "value.serializer", "enable.idempotence");
+
+    private static void kafkaOptions(Node n, Map<String, String> o) {
+        for (String field : new String[] {"bootstrap_servers", "topic"}) {
+            if (!o.containsKey(field)) {
+                n.problem(field, "required for a kafka destination");
+            }
+        }
+        if (o.containsKey("delivery") && !Set.of("exactly_once", "at_least_once").contains(o.get("delivery"))) {
+            n.problem("delivery", "'" + o.get("delivery") + "' is not one of exactly_once, at_least_once");
+        }
+        if (o.containsKey("key") && !Set.of("row_key", "user_id").contains(o.get("key"))) {
+            n.problem("key", "'" + o.get("key") + "' is not one of row_key, user_id");
+        }
+        o.remove("transaction_timeout");
+        if (n.raw().has("transaction_timeout")) {
+            // Kafka's own bounds: at least 1 s, and a default broker refuses more than 15 minutes
+            // (transaction.max.timeout.ms); a broker set higher allows up to its own setting.
+            Duration t = n.duration("transaction_timeout", Duration.ofMinutes(15), Duration.ofSeconds(1), Duration.ofDays(7));
+            o.put("transaction_timeout", t.toString());
+        }
+        JsonNode p = n.raw().get("properties");
+        if (p != null && !p.isNull()) {
+            if (!p.isObject()) {
+                n.problem("properties", "must be a mapping of Kafka producer settings to values");
+                return;
+            }
+            p.fields().forEachRemaining(e -> {
+                if (KAFKA_OWN_PROPERTIES.contains(e.getKey())) {
+                    n.problem("properties", e.getKey() + " is set by Backflow (use bootstrap_servers, delivery, transaction_timeout)");
+                } else if (!e.getValue().isValueNode() || e.getValue().isNull()) {
+                    n.problem("properties", e.getKey() + " must be a single value");
+                } else {
+                    o.put(Destinations.KAFKA_PROPERTY + e.getKey(), e.getValue().asText());
+                }
+            });
         }
     }
 

@@ -66,7 +66,14 @@ public record ConnectionConfig(
             JsonNode template) {}
 
     /** Kinds of destination. */
-    public enum DestinationType { HTTP, WEBHOOK, BRAZE, ITERABLE, MIXPANEL }
+    public enum DestinationType {
+        HTTP, WEBHOOK, BRAZE, ITERABLE, MIXPANEL, KAFKA;
+
+        /** Whether events go over HTTP requests (url, batching, retry and rate settings apply). */
+        public boolean http() {
+            return this != KAFKA;
+        }
+    }
 
     /** Where events go and the limits that protect it. */
     public record Destination(

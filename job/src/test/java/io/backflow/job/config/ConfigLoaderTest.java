@@ -217,4 +217,45 @@ class ConfigLoaderTest {
         io.backflow.sink.http.HttpDestinationSink.builder().destination(io.backflow.job.Destinations.of(c))
                 .runId("r").committerFactory(() -> null).build();
     }
+
+    private static String kafka(String... lines) {
+        return GOOD.substring(0, GOOD.indexOf("destination:")) + "destination:\n  type: kafka\n" + String.join("\n", lines) + "\n";
+    }
+
+    @Test
+    void aKafkaSectionLoadsAndBuildsItsSink() throws IOException {
+        ConnectionConfig c = new ConfigLoader(Map.of("PG_PASSWORD", "p", "SASL", "jaas-secret")::get).load(write(kafka(
+                "  bootstrap_servers: broker-1:9092,broker-2:9092",
+                "  topic: orders",
+                "  key: user_id",
+                "  transaction_timeout: 10m",
+                "  properties: {security.protocol: SASL_SSL, sasl.jaas.config: '${SASL}', linger.ms: 20}")));
+        assertEquals(ConnectionConfig.DestinationType.KAFKA, c.destination().type());
+        assertEquals("jaas-secret", c.destination().options().get("properties.sasl.jaas.config"));
+        assertEquals("20", c.destination().options().get("properties.linger.ms"));
+        io.backflow.job.Destinations.kafka(c).runId("r").committerFactory(() -> null).build();
+    }
+
+    @Test
+    void aKafkaSectionWithMissingWrongOrHttpSettingsIsRefusedNamingEach() throws IOException {
+        List<String> p = refused(kafka(
+                "  delivery: exactly-once",
+                "  key: email",
+                "  transaction_timeout: 500ms",
+                "  batch_size: 10",
+                "  url: http://x",
+                "  properties: {transactional.id: mine, acks: [1]}")).problems();
+        assertTrue(p.contains("destination.bootstrap_servers: required for a kafka destination"), p.toString());
+        assertTrue(p.contains("destination.topic: required for a kafka destination"), p.toString());
+        assertTrue(p.contains("destination.delivery: 'exactly-once' is not one of exactly_once, at_least_once"), p.toString());
+        assertTrue(p.contains("destination.key: 'email' is not one of row_key, user_id"), p.toString());
+        assertTrue(p.contains("destination.transaction_timeout: must be between 1s and 7d, got '500ms'"), p.toString());
+        assertTrue(p.contains("destination.batch_size: is a setting of HTTP destinations, not of kafka ones (producer settings go under properties)"),
+                p.toString());
+        assertTrue(p.contains("destination.url: is a setting of HTTP destinations, not of kafka ones (producer settings go under properties)"),
+                p.toString());
+        assertTrue(p.contains("destination.properties: transactional.id is set by Backflow (use bootstrap_servers, delivery, transaction_timeout)"),
+                p.toString());
+        assertTrue(p.contains("destination.properties: acks must be a single value"), p.toString());
+    }
 }

@@ -2,6 +2,7 @@ package io.backflow.sink.http;
 
 import io.backflow.model.RowError;
 import io.backflow.sink.DeliveryEntry;
+import io.backflow.sink.DeliveryProgress;
 import io.backflow.sink.Destination;
 import io.backflow.sink.DestinationAnswer;
 import io.backflow.sink.DestinationRequest;

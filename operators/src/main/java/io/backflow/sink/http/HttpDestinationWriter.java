@@ -2,7 +2,7 @@ package io.backflow.sink.http;
 
 import io.backflow.sink.DeliveryEntry;
 import io.backflow.sink.DeliveryCommittable;
-import io.backflow.model.RowError;
+import io.backflow.sink.DeliveryProgress;
 import io.backflow.model.SyncRecord;
 import io.backflow.sink.Destination;
 import java.io.IOException;
@@ -83,36 +83,8 @@ public final class HttpDestinationWriter extends AsyncSinkWriter<SyncRecord, Del
 
     @Override
     public void write(SyncRecord record, Context context) throws IOException, InterruptedException {
-        // The row is read whatever its kind; its position counts as reached because by the time
-        // the position is committed (after flush) the row is resolved.
-        progress.position(record.splitId(), record.position());
-        switch (record.kind()) {
-            case EVENT:
-                progress.read();
-                if (record.payload() == null || record.payload().length > maxEventBytes) {
-                    // The mapper should have caught this; the base writer would fail the task instead.
-                    progress.invalid(new RowError(RowError.Kind.INVALID, record.key(), record.messageId(),
-                            "event is " + (record.payload() == null ? "empty" : record.payload().length + " bytes")
-                                    + ", over the destination's limit of " + maxEventBytes + " bytes", record.keyPosition()));
-                    if (record.mark() != null) {
-                        progress.resolvedAtMark(record.mark());
-                    }
-                } else {
-                    super.write(record, context);
-                }
-                break;
-            case INVALID:
-                progress.read();
-                progress.invalid(new RowError(RowError.Kind.INVALID, record.key(), null, record.reason(), record.keyPosition()));
-                if (record.mark() != null) {
-                    progress.resolvedAtMark(record.mark());
-                }
-                break;
-            case SPLIT_END:
-                progress.splitFinished(record.splitId());
-                break;
-            default:
-                throw new IllegalArgumentException("Unknown record kind " + record.kind());
+        if (progress.accept(record, maxEventBytes)) {
+            super.write(record, context);
         }
     }
 

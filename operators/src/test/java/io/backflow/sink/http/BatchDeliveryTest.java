@@ -1,5 +1,6 @@
 package io.backflow.sink.http;
 
+import io.backflow.sink.DeliveryProgress;
 import io.backflow.sink.DeliveryEntry;
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -13,7 +13,7 @@ import org.apache.flink.api.connector.sink2.Committer;
  * The tests' stand-in for the ledger committer: keeps every committable of a run in a static
  * map (the MiniCluster runs in this JVM), applying each (subtask, id) once like the ledger does.
  */
-final class CollectingCommitter implements Committer<DeliveryCommittable> {
+public final class CollectingCommitter implements io.backflow.sink.DeliveryCommitter {
     private static final Map<String, Map<String, DeliveryCommittable>> COMMITTED = new ConcurrentHashMap<>();
 
     private final String runId;
@@ -22,7 +22,7 @@ final class CollectingCommitter implements Committer<DeliveryCommittable> {
         this.runId = runId;
     }
 
-    static CommitterFactory factory(String runId) {
+    public static CommitterFactory factory(String runId) {
         return () -> new CollectingCommitter(runId);
     }
 
@@ -38,8 +38,13 @@ final class CollectingCommitter implements Committer<DeliveryCommittable> {
         }
     }
 
+    @Override
+    public boolean isCommitted(DeliveryCommittable c) {
+        return COMMITTED.getOrDefault(runId, Map.of()).containsKey(c.subtask() + "/" + c.checkpointId());
+    }
+
     /** Committables of the run in commit-id order per subtask. */
-    static List<DeliveryCommittable> committed(String runId) {
+    public static List<DeliveryCommittable> committed(String runId) {
         List<DeliveryCommittable> out = new ArrayList<>(COMMITTED.getOrDefault(runId, Map.of()).values());
         out.sort((a, b) -> a.subtask() != b.subtask() ? Integer.compare(a.subtask(), b.subtask())
                 : Long.compare(a.checkpointId(), b.checkpointId()));

@@ -1,5 +1,6 @@
 package io.backflow.sink.http;
 
+import io.backflow.sink.DeliveryProgress;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;

@@ -127,7 +127,7 @@ class HttpDestinationSinkTestSuiteITCase extends SinkTestSuiteBase<SuiteEvent> {
     }
 
     /** Fails the job if a committable does not balance, so every suite case also checks the counts. */
-    static final class BalanceCheckingCommitter implements Committer<DeliveryCommittable> {
+    static final class BalanceCheckingCommitter implements io.backflow.sink.DeliveryCommitter {
         @Override
         public void commit(Collection<CommitRequest<DeliveryCommittable>> requests) {
             for (CommitRequest<DeliveryCommittable> r : requests) {
@@ -136,6 +136,11 @@ class HttpDestinationSinkTestSuiteITCase extends SinkTestSuiteBase<SuiteEvent> {
                     throw new IllegalStateException("unbalanced committable " + c);
                 }
             }
+        }
+
+        @Override
+        public boolean isCommitted(DeliveryCommittable c) {
+            return false;
         }
 
         @Override

@@ -7,29 +7,29 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** SyncRecords and committable sums for the sink tests. */
-final class TestRecords {
+public final class TestRecords {
     private TestRecords() {}
 
-    static String messageId(int i) {
+    public static String messageId(int i) {
         return "m-" + i;
     }
 
-    static String key(int i) {
+    public static String key(int i) {
         return "{\"id\":" + i + "}";
     }
 
-    static byte[] payload(int i, int padding) {
+    public static byte[] payload(int i, int padding) {
         return ("{\"type\":\"track\",\"event\":\"Order Completed\",\"userId\":\"u-" + i + "\",\"messageId\":\""
                 + messageId(i) + "\",\"properties\":{\"i\":" + i + ",\"pad\":\"" + "x".repeat(padding) + "\"}}")
                 .getBytes(StandardCharsets.UTF_8);
     }
 
-    static SyncRecord event(String split, int i) {
+    public static SyncRecord event(String split, int i) {
         return SyncRecord.event(split, "p" + i, key(i), messageId(i), payload(i, 0));
     }
 
     /** Events 0..n-1 of one split followed by its end. */
-    static List<SyncRecord> events(String split, int n) {
+    public static List<SyncRecord> events(String split, int n) {
         List<SyncRecord> out = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             out.add(event(split, i));
@@ -38,7 +38,7 @@ final class TestRecords {
         return out;
     }
 
-    static List<String> messageIds(int from, int to) {
+    public static List<String> messageIds(int from, int to) {
         List<String> out = new ArrayList<>();
         for (int i = from; i < to; i++) {
             out.add(messageId(i));
@@ -47,13 +47,13 @@ final class TestRecords {
     }
 
     /** The sum of a run's committables. */
-    static final class Totals {
-        long read;
-        long succeeded;
-        long failed;
-        long invalid;
+    public static final class Totals {
+        public long read;
+        public long succeeded;
+        public long failed;
+        public long invalid;
 
-        static Totals of(List<DeliveryCommittable> committables) {
+        public static Totals of(List<DeliveryCommittable> committables) {
             Totals t = new Totals();
             for (DeliveryCommittable c : committables) {
                 t.read += c.read();

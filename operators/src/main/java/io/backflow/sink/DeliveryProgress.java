@@ -1,0 +1,117 @@
+package io.backflow.sink;
+
+import io.backflow.model.MarkRow;
+import io.backflow.model.MarkRows;
+import io.backflow.model.RowError;
+import io.backflow.model.SyncRecord;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * What a writer resolved since its last committable. Reads, invalid rows, positions and finished
+ * splits are recorded by the task thread; deliveries and failures arrive from HTTP threads, hence
+ * the atomics. {@link #drain} is only called once every request has been answered, so the counts
+ * it returns balance: {@code read == succeeded + failed + invalid}.
+ */
+public final class DeliveryProgress {
+    // Task thread only.
+    private long read;
+    private long invalid;
+    private final Map<String, String> positions = new LinkedHashMap<>();
+    private final Set<String> finishedSplits = new LinkedHashSet<>();
+
+    // Any thread.
+    private final AtomicLong succeeded = new AtomicLong();
+    private final AtomicLong failed = new AtomicLong();
+    private final ConcurrentLinkedQueue<RowError> errors = new ConcurrentLinkedQueue<>();
+    private final MarkRows.Builder markRows = new MarkRows.Builder();
+
+    /**
+     * Records what {@code record} resolves by itself (its position, a read, an invalid row, a
+     * finished split) and returns true when it is an event for the destination to take; an event
+     * over {@code maxEventBytes} is recorded invalid instead, because the mapper should have caught
+     * it and a destination would fail the whole task on it.
+     */
+    public boolean accept(SyncRecord record, long maxEventBytes) {
+        // The row's position counts as reached: by the time it is committed (after the flush
+        // that precedes every committable) the row is resolved.
+        position(record.splitId(), record.position());
+        switch (record.kind()) {
+            case EVENT:
+                read();
+                if (record.payload() != null && record.payload().length <= maxEventBytes) {
+                    return true;
+                }
+                invalid(new RowError(RowError.Kind.INVALID, record.key(), record.messageId(),
+                        "event is " + (record.payload() == null ? "empty" : record.payload().length + " bytes")
+                                + ", over the destination's limit of " + maxEventBytes + " bytes", record.keyPosition()));
+                break;
+            case INVALID:
+                read();
+                invalid(new RowError(RowError.Kind.INVALID, record.key(), null, record.reason(), record.keyPosition()));
+                break;
+            case SPLIT_END:
+                splitFinished(record.splitId());
+                return false;
+            default:
+                throw new IllegalArgumentException("Unknown record kind " + record.kind());
+        }
+        if (record.mark() != null) {
+            resolvedAtMark(record.mark());
+        }
+        return false;
+    }
+
+    public void position(String splitId, String position) {
+        positions.put(splitId, position);
+    }
+
+    public void read() {
+        read++;
+    }
+
+    public void invalid(RowError error) {
+        invalid++;
+        errors.add(error);
+    }
+
+    public void splitFinished(String splitId) {
+        finishedSplits.add(splitId);
+    }
+
+    public void delivered(int events) {
+        succeeded.addAndGet(events);
+    }
+
+    /** The row was resolved (delivered or invalid) at its run's high-water mark. */
+    public void resolvedAtMark(MarkRow mark) {
+        markRows.add(mark);
+    }
+
+    public void failed(RowError error) {
+        errors.add(error);
+        failed.incrementAndGet();
+    }
+
+    /** Returns everything resolved so far and starts over. */
+    public DeliveryCommittable drain(String runId, int subtask, long commitId) {
+        List<RowError> drained = new ArrayList<>();
+        for (RowError e; (e = errors.poll()) != null; ) {
+            drained.add(e);
+        }
+        MarkRows marks = markRows.drain();
+        DeliveryCommittable c = new DeliveryCommittable(runId, subtask, commitId, read, succeeded.getAndSet(0),
+                failed.getAndSet(0), invalid, positions, finishedSplits, drained, marks);
+        read = 0;
+        invalid = 0;
+        positions.clear();
+        finishedSplits.clear();
+        return c;
+    }
+}
