@@ -9,6 +9,7 @@ import io.backflow.sink.braze.BrazeDestination;
 import io.backflow.sink.iterable.IterableDestination;
 import io.backflow.sink.mixpanel.MixpanelDestination;
 import io.backflow.sink.segment.SegmentDestination;
+import io.backflow.sink.sfmc.SfmcDestination;
 import io.backflow.sink.webhook.WebhookDestination;
 import java.util.EnumSet;
 import java.util.Map;
@@ -30,11 +31,13 @@ public final class Destinations {
             case BRAZE: return Set.of("api_key", "purchase_event");
             case ITERABLE: return Set.of("api_key", "identify_by");
             case MIXPANEL: return Set.of("project_id", "service_account", "secret", "project_token");
+            case SFMC: return Set.of("subdomain", "auth_url", "client_id", "client_secret", "account_id", "data_extension", "key_column",
+                    "poll_interval");
             default: return Set.of();
         }
     }
 
-    /** The URL used when the file gives none, or null when it must give one. */
+    /** The URL used when the file gives none, or null when it must give one (sfmc's comes from its subdomain). */
     public static String defaultUrl(DestinationType type) {
         switch (type) {
             case ITERABLE: return "https://api.iterable.com";
@@ -69,6 +72,7 @@ public final class Destinations {
             case BRAZE: return BrazeDestination.API_LIMITS;
             case ITERABLE: return IterableDestination.apiLimits(iterableApi(eventType));
             case MIXPANEL: return MixpanelDestination.API_LIMITS;
+            case SFMC: return SfmcDestination.API_LIMITS;
             default: throw new IllegalArgumentException("destination.type " + type);
         }
     }
@@ -121,6 +125,11 @@ public final class Destinations {
                 return o.get("project_token") != null
                         ? new MixpanelDestination(d.url(), null, o.get("project_token"), null, limits)
                         : new MixpanelDestination(d.url(), o.get("project_id"), o.get("service_account"), o.get("secret"), limits);
+            case SFMC:
+                return new SfmcDestination(d.url(), o.containsKey("auth_url") ? o.get("auth_url") : SfmcDestination.authUrl(o.get("subdomain")),
+                        o.get("client_id"), o.get("client_secret"), o.get("account_id"), o.get("data_extension"), o.get("key_column"),
+                        o.containsKey("poll_interval") ? java.time.Duration.ofMillis(Long.parseLong(o.get("poll_interval"))) : SfmcDestination.FIRST_POLL,
+                        limits);
             default:
                 throw new IllegalArgumentException("destination.type " + d.type() + " has no destination");
         }

@@ -66,7 +66,7 @@ public record ConnectionConfig(
             JsonNode template) {}
 
     /** Kinds of destination. */
-    public enum DestinationType { HTTP, WEBHOOK, BRAZE, ITERABLE, MIXPANEL }
+    public enum DestinationType { HTTP, WEBHOOK, BRAZE, ITERABLE, MIXPANEL, SFMC }
 
     /** Where events go and the limits that protect it. */
     public record Destination(
