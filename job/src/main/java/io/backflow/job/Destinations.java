@@ -11,6 +11,7 @@ import io.backflow.sink.kafka.KafkaDestinationSink;
 import io.backflow.sink.kafka.KafkaKey;
 import io.backflow.sink.mixpanel.MixpanelDestination;
 import io.backflow.sink.segment.SegmentDestination;
+import io.backflow.sink.sfmc.SfmcDestination;
 import io.backflow.sink.webhook.WebhookDestination;
 import java.util.EnumSet;
 import org.apache.flink.connector.base.DeliveryGuarantee;
@@ -34,11 +35,13 @@ public final class Destinations {
             case ITERABLE: return Set.of("api_key", "identify_by");
             case MIXPANEL: return Set.of("project_id", "service_account", "secret", "project_token");
             case KAFKA: return Set.of("bootstrap_servers", "topic", "delivery", "key", "transaction_timeout", "properties");
+            case SFMC: return Set.of("subdomain", "auth_url", "client_id", "client_secret", "account_id", "data_extension", "key_column",
+                    "poll_interval");
             default: return Set.of();
         }
     }
 
-    /** The URL used when the file gives none, or null when it must give one. */
+    /** The URL used when the file gives none, or null when it must give one (sfmc's comes from its subdomain). */
     public static String defaultUrl(DestinationType type) {
         switch (type) {
             case ITERABLE: return "https://api.iterable.com";
@@ -80,6 +83,7 @@ public final class Destinations {
             case ITERABLE: return IterableDestination.apiLimits(iterableApi(eventType));
             case MIXPANEL: return MixpanelDestination.API_LIMITS;
             case KAFKA: return KAFKA_LIMITS;
+            case SFMC: return SfmcDestination.API_LIMITS;
             default: throw new IllegalArgumentException("destination.type " + type);
         }
     }
@@ -158,6 +162,11 @@ public final class Destinations {
                 return o.get("project_token") != null
                         ? new MixpanelDestination(d.url(), null, o.get("project_token"), null, limits)
                         : new MixpanelDestination(d.url(), o.get("project_id"), o.get("service_account"), o.get("secret"), limits);
+            case SFMC:
+                return new SfmcDestination(d.url(), o.containsKey("auth_url") ? o.get("auth_url") : SfmcDestination.authUrl(o.get("subdomain")),
+                        o.get("client_id"), o.get("client_secret"), o.get("account_id"), o.get("data_extension"), o.get("key_column"),
+                        o.containsKey("poll_interval") ? java.time.Duration.ofMillis(Long.parseLong(o.get("poll_interval"))) : SfmcDestination.FIRST_POLL,
+                        limits);
             default:
                 throw new IllegalArgumentException("destination.type " + d.type() + " has no destination");
         }

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.backflow.jdbc.JdbcEndpoint;
 import io.backflow.testing.Databases;
 import io.backflow.testing.FakeApis;
+import io.backflow.testing.FakeSfmc;
 import io.backflow.testing.HttpReceiver;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,7 +30,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Braze, Iterable and Mixpanel end to end, through the command line, against local servers that
+ * Braze, Iterable, Mixpanel and Salesforce Marketing Cloud end to end, through the command line, against local servers that
  * speak their documented shapes ({@link FakeApis}): the rows a destination refuses in part are
  * PARTIAL and retried by the next sync, a stop while delivering resumes with every row once, and
  * what a destination cannot take is refused before anything runs.
@@ -100,22 +101,36 @@ class DestinationsITCase {
         return counts;
     }
 
-    @ParameterizedTest
-    @ValueSource(strings = {"braze", "iterable", "mixpanel"})
-    void refusedRowsArePartialAndTheNextSyncDeliversThem(String type) {
-        Path conn = connection(type, "sync: {checkpoint_interval: 200ms}");
+    /** How many distinct rows the destination holds now. */
+    java.util.function.IntSupplier takenSoFar = () -> takenPerOrder().size();
+    int takenAfterFirstSync;
+
+    /**
+     * Syncs {@code conn} while the fake refuses orders 7, 70 and 500 (PARTIAL: 597 delivered, 3
+     * failed), then again without refusals (the 3 delivered); returns the first sync's result.
+     */
+    private BackflowCli.Result syncIsPartialThenTheNextDeliversTheRest(Path conn) {
         BackflowCli.Result first = BackflowCli.sync(conn);
         assertEquals(4, first.exitCode(), first.toString());
         JsonNode run = BackflowCli.history(conn).get(0);
         assertEquals("PARTIAL", run.get("status").asText(), run.toString());
         assertEquals(597, run.get("succeeded").asLong());
         assertEquals(3, run.get("failed").asLong());
-        assertEquals(597, takenPerOrder().size());
+        takenAfterFirstSync = takenSoFar.getAsInt();
 
         refusing.set(false);
         BackflowCli.Result retried = BackflowCli.sync(conn);
         assertEquals(0, retried.exitCode(), retried.toString());
         assertEquals(3, BackflowCli.history(conn).get(0).get("succeeded").asLong());
+        return first;
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"braze", "iterable", "mixpanel"})
+    void refusedRowsArePartialAndTheNextSyncDeliversThem(String type) {
+        Path conn = connection(type, "sync: {checkpoint_interval: 200ms}");
+        syncIsPartialThenTheNextDeliversTheRest(conn);
+        assertEquals(597, takenAfterFirstSync);
         Map<Long, Integer> counts = takenPerOrder();
         assertEquals(600, counts.size());
         assertTrue(counts.values().stream().allMatch(n -> n == 1), "every order once: " + counts);
@@ -179,5 +194,27 @@ class DestinationsITCase {
         assertEquals(2, k.exitCode(), k.toString());
         assertTrue(k.err().contains("destination.api_key: required for iterable"), k.err());
         assertEquals(0, server.requestCount());
+    }
+
+    @Test
+    void sfmcRowsArePolledUntilCompleteAndTheRowsItRefusesArePartialAndDeliveredByTheNextSync() {
+        FakeSfmc fake = new FakeSfmc("cid", "sfmc-secret-value", "Orders", "SubscriberKey",
+                o -> refusing.get() && Map.of(7L, 1, 70L, 1, 500L, 1).containsKey(o.path("order_id").asLong()));
+        server.respond(fake);
+        Path conn = BackflowCli.write(dir, "sfmc", String.join("\n",
+                BackflowCli.ordersSource(db).replace("{amount: '{{ amount }}'}", "{amount: '{{ amount }}', order_id: '{{ id }}'}"),
+                "destination: {type: sfmc, url: '" + server.baseUrl() + "', auth_url: '" + server.baseUrl() + "', client_id: cid,"
+                        + " client_secret: '${BACKFLOW_TEST_SFMC_SECRET:-sfmc-secret-value}', data_extension: Orders, batch_size: 50,"
+                        + " poll_interval: 50ms}",
+                "sync: {checkpoint_interval: 200ms}", ""));
+        takenSoFar = () -> fake.rows().size();
+        BackflowCli.Result first = syncIsPartialThenTheNextDeliversTheRest(conn);
+        assertEquals(597, takenAfterFirstSync);
+        assertTrue(fake.statusPolls() >= 12, "every request polled: " + fake.statusPolls());
+        assertTrue(!first.out().contains("sfmc-secret-value") && !first.err().contains("sfmc-secret-value"), first.toString());
+        assertEquals(2, fake.tokenRequests(), "one token per sync");
+        assertEquals(600, fake.rows().size());
+        assertEquals("u-500", fake.rows().get("u-500").get("SubscriberKey").asText());
+        assertEquals("500", fake.rows().get("u-500").get("order_id").asText());
     }
 }

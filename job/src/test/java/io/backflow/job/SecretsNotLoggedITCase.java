@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.backflow.jdbc.JdbcEndpoint;
 import io.backflow.testing.Databases;
+import io.backflow.testing.FakeSfmc;
 import io.backflow.testing.HttpReceiver;
 import java.io.StringWriter;
 import java.nio.file.Path;
@@ -25,7 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A sync with a database password and a write key, Flink and Backflow logging at INFO (Backflow
- * at DEBUG): neither secret, nor a row's payload, appears in any log line or in the output.
+ * at DEBUG): neither secret, nor a row's payload, appears in any log line or in the output; nor,
+ * in a sync to SFMC whose refusals echo them, its client secret and access tokens.
  */
 class SecretsNotLoggedITCase {
     @RegisterExtension
@@ -65,7 +67,7 @@ class SecretsNotLoggedITCase {
         }
         ctx.updateLoggers();
         try (HttpReceiver receiver = HttpReceiver.start()) {
-            Path conn = BackflowCli.write(dir, "secret-orders", String.join("\n",
+            java.util.function.BiFunction<String, String, Path> connection = (name, destination) -> BackflowCli.write(dir, name, String.join("\n",
                     "source:",
                     "  url: " + db.url(),
                     "  user: secret_reader",
@@ -77,13 +79,11 @@ class SecretsNotLoggedITCase {
                     "  event_type: identify",
                     "  user_id: user_id",
                     "  traits: {email: '{{ email }}'}",
-                    "destination:",
-                    "  type: http",
-                    "  url: " + receiver.baseUrl(),
-                    "  write_key: " + writeKey,
+                    destination,
                     "sync:",
                     "  checkpoint_interval: 300ms",
                     ""));
+            Path conn = connection.apply("secret-orders", "destination: {type: http, url: '" + receiver.baseUrl() + "', write_key: " + writeKey + "}");
             BackflowCli.Result r = BackflowCli.sync(conn);
             assertEquals(0, r.exitCode(), r.toString());
             assertEquals(50, receiver.deliveredEvents().size());
@@ -92,6 +92,24 @@ class SecretsNotLoggedITCase {
             assertFalse(all.contains(password), "the database password was logged");
             assertFalse(all.contains(writeKey), "the write key was logged");
             assertFalse(all.contains("@private.example"), "a row's payload was logged");
+
+            // SFMC: the client secret and the access tokens, even when a refusal echoes them.
+            String clientSecret = "cs-Vw39-never-log-me";
+            FakeSfmc sfmc = new FakeSfmc("cid", clientSecret, "Orders", "SubscriberKey", o -> o.path("SubscriberKey").asText().equals("u7"))
+                    .echoCredentials(true);
+            receiver.respond(sfmc);
+            BackflowCli.Result s = BackflowCli.sync(connection.apply("secret-sfmc", "destination: {type: sfmc, url: '" + receiver.baseUrl()
+                    + "', auth_url: '" + receiver.baseUrl() + "', client_id: cid, client_secret: " + clientSecret
+                    + ", data_extension: Orders, poll_interval: 50ms}"));
+            assertEquals(4, s.exitCode(), s.toString());
+            assertEquals(49, sfmc.rows().size());
+            String sfmcLogs = captured + s.out() + s.err();
+            assertTrue(sfmcLogs.contains("Violation of PRIMARY KEY"), "the refusal was logged");
+            assertFalse(sfmcLogs.contains(clientSecret), "the client secret was logged");
+            assertFalse(sfmc.issued.isEmpty());
+            for (String token : sfmc.issued) {
+                assertFalse(sfmcLogs.contains(token), "an access token was logged");
+            }
         } finally {
             for (Map.Entry<String, Level> e : before.entrySet()) {
                 LoggerConfig lc = cfg.getLoggerConfig(e.getKey());

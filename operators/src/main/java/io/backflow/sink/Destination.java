@@ -36,8 +36,20 @@ public interface Destination extends Serializable {
     /** Where requests go, for messages and logs: no credentials, no query string. */
     String displayEndpoint();
 
-    /** The secrets requests carry (keys, tokens), replaced by {@code ***} in any answer that is stored or logged. */
+    /**
+     * The secrets requests carry (keys, tokens), replaced by {@code ***} in any answer that is
+     * stored or logged. The access tokens of a {@link #tokenEndpoint()} are added by the transport.
+     */
     List<String> secrets();
+
+    /**
+     * Where OAuth2 client-credentials access tokens come from, when the API takes them; the
+     * transport then adds {@code Authorization: Bearer <token>} to every request as it sends it,
+     * renews the token before it expires, and on a 401 fetches a new one and sends once more.
+     */
+    default java.util.Optional<TokenEndpoint> tokenEndpoint() {
+        return java.util.Optional.empty();
+    }
 
     /**
      * The requests that carry {@code events} (at most {@link #limits()} events and bytes each), in

@@ -12,22 +12,31 @@ public final class EventArrays {
 
     /** {@code prefix}, the payloads separated by commas, {@code suffix}. */
     public static byte[] body(String prefix, List<DeliveryEntry> entries, String suffix) {
+        List<byte[]> payloads = new ArrayList<>(entries.size());
+        for (DeliveryEntry e : entries) {
+            payloads.add(e.payload());
+        }
+        return join(prefix, payloads, suffix);
+    }
+
+    /** {@code prefix}, the JSON values separated by commas, {@code suffix}. */
+    public static byte[] join(String prefix, List<byte[]> values, String suffix) {
         byte[] p = prefix.getBytes(StandardCharsets.UTF_8);
         byte[] s = suffix.getBytes(StandardCharsets.UTF_8);
-        int size = p.length + s.length + Math.max(0, entries.size() - 1);
-        for (DeliveryEntry e : entries) {
-            size += e.payload().length;
+        int size = p.length + s.length + Math.max(0, values.size() - 1);
+        for (byte[] v : values) {
+            size += v.length;
         }
         byte[] body = new byte[size];
         System.arraycopy(p, 0, body, 0, p.length);
         int at = p.length;
-        for (int i = 0; i < entries.size(); i++) {
+        for (int i = 0; i < values.size(); i++) {
             if (i > 0) {
                 body[at++] = ',';
             }
-            byte[] payload = entries.get(i).payload();
-            System.arraycopy(payload, 0, body, at, payload.length);
-            at += payload.length;
+            byte[] value = values.get(i);
+            System.arraycopy(value, 0, body, at, value.length);
+            at += value.length;
         }
         System.arraycopy(s, 0, body, at, s.length);
         return body;

@@ -179,8 +179,12 @@ public final class HttpReceiver implements AutoCloseable {
             List<JsonNode> events = new ArrayList<>();
             boolean malformed = false;
             try {
-                JsonNode root = JSON.readTree(body);
-                if (root == null) {
+                // A GET (an asynchronous API's status poll) has no body, and that is not malformed.
+                boolean bodyless = body.length == 0 && exchange.getRequestMethod().equals("GET");
+                JsonNode root = bodyless ? null : JSON.readTree(body);
+                if (bodyless) {
+                    // no events
+                } else if (root == null) {
                     malformed = true;
                 } else if (root.isObject() && root.has("batch") && root.get("batch").isArray()) {
                     root.get("batch").forEach(events::add);

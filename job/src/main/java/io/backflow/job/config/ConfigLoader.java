@@ -333,7 +333,9 @@ public final class ConfigLoader {
                 }
             }
         }
-        String url = type != null && !type.http() ? null : n.string("url", defaultUrl == null);
+        // sfmc's URL comes from its subdomain when it gives one; typeOptions says what is missing.
+        boolean sfmc = type == ConnectionConfig.DestinationType.SFMC;
+        String url = type != null && !type.http() ? null : n.string("url", defaultUrl == null && !sfmc);
         if (url == null) {
             url = defaultUrl;
         }
@@ -366,6 +368,9 @@ public final class ConfigLoader {
                 }
             }
             typeOptions(n, type, options);
+            if (sfmc && url == null && options.containsKey("subdomain")) {
+                url = io.backflow.sink.sfmc.SfmcDestination.restUrl(options.get("subdomain"));
+            }
         }
         ConnectionConfig.EventType eventType = mapping.eventType() == null ? ConnectionConfig.EventType.TRACK : mapping.eventType();
         io.backflow.sink.DestinationLimits api = type == null ? null : Destinations.apiLimits(type, eventType);
@@ -440,6 +445,9 @@ public final class ConfigLoader {
                     }
                 }
                 break;
+            case SFMC:
+                sfmcOptions(n, o);
+                break;
             default:
                 break;
         }
@@ -483,6 +491,33 @@ public final class ConfigLoader {
                     o.put(Destinations.KAFKA_PROPERTY + e.getKey(), e.getValue().asText());
                 }
             });
+        }
+    }
+
+    private static void sfmcOptions(Node n, Map<String, String> o) {
+        for (String field : new String[] {"client_id", "client_secret", "data_extension"}) {
+            if (!o.containsKey(field)) {
+                n.problem(field, "required for sfmc" + (field.equals("client_secret") ? " (use ${ENV_VAR})"
+                        : field.equals("client_id") ? " (the installed package's API integration)" : " (the data extension's external key)"));
+            }
+        }
+        String subdomain = o.get("subdomain");
+        if (subdomain != null && !subdomain.matches("[a-z0-9][a-z0-9-]{0,62}")) {
+            n.problem("subdomain", "must be your tenant's subdomain, the letters and digits before .auth.marketingcloudapis.com");
+        }
+        if (subdomain == null && (!n.raw().hasNonNull("url") || !o.containsKey("auth_url"))) {
+            n.problem("subdomain", "set destination.subdomain (as in https://{subdomain}.auth.marketingcloudapis.com),"
+                    + " or both destination.url and destination.auth_url");
+        }
+        String authProblem = o.containsKey("auth_url") ? io.backflow.sink.Urls.problem(o.get("auth_url")) : null;
+        if (authProblem != null) {
+            n.problem("auth_url", authProblem);
+        }
+        // The wait before the first status poll; it doubles per poll up to 15 s. Normalized to milliseconds.
+        Duration poll = n.duration("poll_interval", io.backflow.sink.sfmc.SfmcDestination.FIRST_POLL, Duration.ofMillis(50), Duration.ofMinutes(1));
+        o.put("poll_interval", String.valueOf(poll.toMillis()));
+        if (o.containsKey("account_id") && !o.get("account_id").matches("[0-9]{1,18}")) {
+            n.problem("account_id", "must be the business unit's MID, a number");
         }
     }
 

@@ -67,7 +67,7 @@ public record ConnectionConfig(
 
     /** Kinds of destination. */
     public enum DestinationType {
-        HTTP, WEBHOOK, BRAZE, ITERABLE, MIXPANEL, KAFKA;
+        HTTP, WEBHOOK, BRAZE, ITERABLE, MIXPANEL, SFMC, KAFKA;
 
         /** Whether events go over HTTP requests (url, batching, retry and rate settings apply). */
         public boolean http() {

@@ -258,4 +258,55 @@ class ConfigLoaderTest {
                 p.toString());
         assertTrue(p.contains("destination.properties: acks must be a single value"), p.toString());
     }
+
+    private static final String SFMC = GOOD.replace("  type: http\n  url: https://api.example.com\n  write_key: ${WRITE_KEY}\n",
+            "  type: sfmc\n  subdomain: mc563885gzs27c5t9-63k636ttgm\n  client_id: cid\n  client_secret: ${SFMC_SECRET}\n"
+                    + "  account_id: '514009708'\n  data_extension: Orders DE\n");
+
+    @Test
+    void sfmcTakesItsUrlsFromTheSubdomainAndItsSecretFromTheEnvironment() throws IOException {
+        assertTrue(SFMC.contains("type: sfmc"), SFMC);
+        ConnectionConfig c = new ConfigLoader(Map.of("PG_PASSWORD", "p", "SFMC_SECRET", "sfmc-s3cret")::get).load(write(SFMC));
+        assertEquals(io.backflow.job.config.ConnectionConfig.DestinationType.SFMC, c.destination().type());
+        assertEquals("https://mc563885gzs27c5t9-63k636ttgm.rest.marketingcloudapis.com", c.destination().url());
+        assertEquals(500, c.destination().batchSize());
+        assertFalse(c.toString().contains("sfmc-s3cret"), c.toString());
+        io.backflow.sink.Destination d = io.backflow.job.Destinations.of(c);
+        assertEquals("https://mc563885gzs27c5t9-63k636ttgm.rest.marketingcloudapis.com/data/v1/async/dataextensions/key:Orders%20DE/rows",
+                d.displayEndpoint());
+        assertEquals("https://mc563885gzs27c5t9-63k636ttgm.auth.marketingcloudapis.com/v2/token", d.tokenEndpoint().orElseThrow().display());
+        assertFalse(d.toString().contains("sfmc-s3cret"), d.toString());
+        io.backflow.sink.http.HttpDestinationSink.builder().destination(d).runId("r").committerFactory(() -> null).build();
+    }
+
+    @Test
+    void sfmcNamesEachMissingOrInvalidSettingAndRefusesMirror() throws IOException {
+        String bare = GOOD.replace("  type: http\n  url: https://api.example.com\n  write_key: ${WRITE_KEY}\n", "  type: sfmc\n");
+        List<String> p = refused(bare).problems();
+        assertTrue(p.contains("destination.client_id: required for sfmc (the installed package's API integration)"), p.toString());
+        assertTrue(p.contains("destination.client_secret: required for sfmc (use ${ENV_VAR})"), p.toString());
+        assertTrue(p.contains("destination.data_extension: required for sfmc (the data extension's external key)"), p.toString());
+        assertTrue(p.contains("destination.subdomain: set destination.subdomain (as in https://{subdomain}.auth.marketingcloudapis.com),"
+                + " or both destination.url and destination.auth_url"), p.toString());
+        assertFalse(p.stream().anyMatch(s -> s.startsWith("destination.url")), p.toString());
+
+        String urlsOnly = SFMC.replace("  subdomain: mc563885gzs27c5t9-63k636ttgm\n", "  url: https://x.rest.marketingcloudapis.com\n");
+        assertTrue(refused(urlsOnly).problems().contains("destination.subdomain: set destination.subdomain (as in"
+                + " https://{subdomain}.auth.marketingcloudapis.com), or both destination.url and destination.auth_url"), refused(urlsOnly).problems().toString());
+        ConnectionConfig both = new ConfigLoader(Map.of("PG_PASSWORD", "p", "SFMC_SECRET", "s")::get)
+                .load(write(urlsOnly.replace("  url: https", "  auth_url: https://x.auth.marketingcloudapis.com\n  url: https")));
+        assertEquals("https://x.rest.marketingcloudapis.com", both.destination().url());
+
+        String bad = SFMC.replace("mc563885gzs27c5t9-63k636ttgm", "Not A.Subdomain").replace("'514009708'", "MID-1")
+                + "sync: {mode: mirror}\n";
+        List<String> b = refused(bad).problems();
+        assertTrue(b.contains("destination.subdomain: must be your tenant's subdomain, the letters and digits before .auth.marketingcloudapis.com"),
+                b.toString());
+        assertTrue(b.contains("destination.account_id: must be the business unit's MID, a number"), b.toString());
+        assertTrue(refused(SFMC + "  poll_interval: 10ms\n").problems().contains("destination.poll_interval: must be between 50ms and 1m, got '10ms'"),
+                refused(SFMC + "  poll_interval: 10ms\n").problems().toString());
+        assertTrue(b.contains("sync.mode: mirror sends deletes, and sfmc cannot take deletes; use mode: upsert"), b.toString());
+        assertTrue(refused(SFMC.replace("  client_id: cid\n", "  client_id: cid\n  api_key: k\n")).problems()
+                .contains("destination.api_key: is a setting of braze and iterable destinations, not of sfmc ones"));
+    }
 }

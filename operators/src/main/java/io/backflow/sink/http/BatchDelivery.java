@@ -39,7 +39,13 @@ import org.apache.flink.runtime.execution.SuppressRestartsException;
  *   <li>split: the request's events are sent again in halves, down to single events, so that only
  *       the refused ones fail;
  *   <li>fatal (a refused key, an unknown endpoint, a TLS certificate this JVM does not trust): the
- *       job fails without restarts.
+ *       job fails without restarts;
+ *   <li>pending (an asynchronous API took the request, its result is not known yet): the
+ *       destination's follow-up (a status poll) goes after the wait it asked for, and its answer is
+ *       read the same way. Polls spend no attempt and no retry budget, but one request's result is
+ *       waited for at most {@code retry.max_duration} from its first pending answer; then its
+ *       events are recorded failed, owed to the next sync. The batch keeps its in-flight slot while
+ *       it waits, so the writer's checkpoint waits for the result too.
  * </ul>
  *
  * <p>Requests of one batch go out one at a time, so a batch never holds more than one of the
@@ -61,6 +67,8 @@ final class BatchDelivery {
     private final long deadlineNanos;
     private boolean firstRequest = true;
     private String lastRejection;
+    /** When the request being followed up first answered pending, or null when none is. */
+    private Long pendingSinceNanos;
 
     BatchDelivery(List<DeliveryEntry> batch, ResultHandler<DeliveryEntry> handler, DestinationClient client, RetryPolicy retry,
             RetryBudget budget, RateLimiter limiter, DeliveryProgress progress, SinkMetrics metrics, DeliveryLog log) {
@@ -94,6 +102,7 @@ final class BatchDelivery {
     }
 
     private void sendNext() {
+        pendingSinceNanos = null;
         DestinationRequest next = pending.poll();
         if (next == null) {
             handler.complete();
@@ -113,7 +122,8 @@ final class BatchDelivery {
 
     /** Sends {@code request} once its slot in the destination's rate comes. */
     private void send(DestinationRequest request, int attempt) {
-        Duration wait = limiter.reserve(request.entries().size());
+        // A follow-up asks about events already counted against the event rate.
+        Duration wait = limiter.reserve(pendingSinceNanos != null ? 0 : request.entries().size());
         if (wait.isZero()) {
             sendNow(request, attempt);
         } else {
@@ -177,12 +187,40 @@ final class BatchDelivery {
                 }
                 sendNext();
                 break;
+            case PENDING:
+                followUp(request, answer);
+                break;
             case FATAL:
             default:
                 // Wrapped so Flink does not restart the job: the same settings would fail the same way.
                 handler.completeExceptionally(new SuppressRestartsException(new DestinationConfigurationException(client.redact(answer.reason()))));
                 break;
         }
+    }
+
+    /** Sends the follow-up of a pending answer after its wait, or fails the events once their result is overdue. */
+    private void followUp(DestinationRequest request, DestinationAnswer answer) {
+        budget.succeeded(); // the destination answers; waiting for its result is not a failure
+        long now = System.nanoTime();
+        if (pendingSinceNanos == null) {
+            pendingSinceNanos = now;
+        }
+        DestinationRequest next = answer.followUp();
+        if (next.entries().size() != request.entries().size()) {
+            throw new IllegalStateException(destination.name() + " followed up a request of " + request.entries().size()
+                    + " events with one of " + next.entries().size());
+        }
+        Duration waited = Duration.ofNanos(now - pendingSinceNanos);
+        Duration left = retry.maxRetryDuration().minus(waited);
+        if (left.isNegative() || left.isZero()) {
+            fail(request.entries(), answer.reason() + " but did not report their result within " + retry.maxRetryDuration()
+                    + " (retry.max_duration); owed to the next sync");
+            sendNext();
+            return;
+        }
+        Duration after = answer.pendingAfter();
+        // The last poll goes at the deadline, so a result that comes just in time is still read.
+        later(() -> send(next, 1), after.compareTo(left) > 0 ? left : after);
     }
 
     private void delivered(List<DeliveryEntry> entries) {
@@ -200,6 +238,11 @@ final class BatchDelivery {
     private void onError(DestinationRequest request, int attempt, Throwable error) {
         if (error instanceof RejectedExecutionException) {
             return; // the writer is closing; nobody waits for this batch any more
+        }
+        if (error instanceof DestinationConfigurationException) {
+            // Raised before anything was sent, such as credentials the token endpoint refused.
+            handler.completeExceptionally(new SuppressRestartsException(new DestinationConfigurationException(client.redact(error.getMessage()))));
+            return;
         }
         if (!(error instanceof IOException)) {
             handler.completeExceptionally(new IllegalStateException("HTTP request to " + client.endpoint() + " could not be sent", error));

@@ -21,7 +21,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * One writer's connection to its destination: a JDK HttpClient (HTTP/1.1) on its own daemon
  * threads, and a scheduler for retries and rate pacing so that waiting never occupies the task
- * thread or an HTTP thread.
+ * thread or an HTTP thread. For a destination with a {@link Destination#tokenEndpoint()}, every
+ * request gets the current access token as it is sent (so a retry or a follow-up never carries a
+ * stale one), and a 401 fetches a new token and sends once more before the answer counts.
  */
 final class DestinationClient implements AutoCloseable {
     private static final Duration MAX_CONNECT_TIMEOUT = Duration.ofSeconds(10);
@@ -33,6 +35,7 @@ final class DestinationClient implements AutoCloseable {
     private final ExecutorService httpThreads;
     private final ScheduledExecutorService scheduler;
     private final HttpClient client;
+    private final AccessTokens tokens;
 
     DestinationClient(Destination destination, Duration requestTimeout, SinkMetrics metrics, String threadName) {
         this.destination = destination;
@@ -47,6 +50,7 @@ final class DestinationClient implements AutoCloseable {
                 .followRedirects(HttpClient.Redirect.NEVER)
                 .executor(httpThreads)
                 .build();
+        this.tokens = destination.tokenEndpoint().map(t -> new AccessTokens(t, client, requestTimeout)).orElse(null);
     }
 
     Destination destination() {
@@ -55,28 +59,51 @@ final class DestinationClient implements AutoCloseable {
 
     /** Sends one request; the future completes on an HTTP thread, never on the caller's. */
     CompletableFuture<HttpResponse<byte[]>> send(DestinationRequest request) {
-        metrics.requestsSent.inc();
         metrics.requestsInFlight.incrementAndGet();
         CompletableFuture<HttpResponse<byte[]>> sent;
-        try {
-            sent = client.sendAsync(httpRequest(request), HttpResponse.BodyHandlers.ofByteArray());
-        } catch (RuntimeException e) {
-            sent = CompletableFuture.failedFuture(e);
+        if (tokens == null) {
+            sent = sendWith(request, null);
+        } else {
+            sent = tokens.current().thenCompose(token -> sendWith(request, token).thenCompose(response -> response.statusCode() != 401
+                    ? CompletableFuture.completedFuture(response)
+                    // The token may have expired early or been revoked: one new token, one more try.
+                    : tokens.renew(token).thenCompose(fresh -> sendWith(request, fresh))));
         }
         return sent.whenCompleteAsync((response, error) -> metrics.requestsInFlight.decrementAndGet(), httpThreads);
     }
 
-    private HttpRequest httpRequest(DestinationRequest request) {
+    private CompletableFuture<HttpResponse<byte[]>> sendWith(DestinationRequest request, String token) {
+        metrics.requestsSent.inc();
+        try {
+            return client.sendAsync(httpRequest(request, token), HttpResponse.BodyHandlers.ofByteArray());
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    private HttpRequest httpRequest(DestinationRequest request, String token) {
         HttpRequest.Builder b = HttpRequest.newBuilder(request.uri())
                 .timeout(requestTimeout)
                 .header("User-Agent", "backflow");
-        if (!request.headers().keySet().stream().anyMatch(h -> h.equalsIgnoreCase("Content-Type"))) {
+        boolean bodyless = request.body().length == 0 && request.method().equals("GET");
+        if (!bodyless && !request.headers().keySet().stream().anyMatch(h -> h.equalsIgnoreCase("Content-Type"))) {
             b.header("Content-Type", "application/json");
         }
         for (Map.Entry<String, String> h : request.headers().entrySet()) {
-            b.header(h.getKey(), h.getValue());
+            if (token == null || !h.getKey().equalsIgnoreCase("Authorization")) {
+                b.header(h.getKey(), h.getValue());
+            }
         }
-        return b.method(request.method(), HttpRequest.BodyPublishers.ofByteArray(request.body())).build();
+        if (token != null) {
+            b.header("Authorization", "Bearer " + token);
+        }
+        return b.method(request.method(), bodyless ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(request.body()))
+                .build();
+    }
+
+    /** The access tokens of a destination with a token endpoint, or null. */
+    AccessTokens tokens() {
+        return tokens;
     }
 
     /** Runs {@code task} after {@code delay} on the retry scheduler. */
@@ -92,9 +119,14 @@ final class DestinationClient implements AutoCloseable {
         return destination.displayEndpoint();
     }
 
-    /** {@code text} (a reason built from an answer) without the secrets requests carry. */
+    /** {@code text} (a reason built from an answer) without the secrets requests carry, access tokens included. */
     String redact(String text) {
-        return Secrets.redact(text, secrets);
+        if (tokens == null) {
+            return Secrets.redact(text, secrets);
+        }
+        List<String> all = new java.util.ArrayList<>(secrets);
+        all.addAll(tokens.issued());
+        return Secrets.redact(text, all);
     }
 
     @Override
