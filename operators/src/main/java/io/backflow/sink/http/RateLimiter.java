@@ -14,6 +14,11 @@ import java.time.Duration;
 final class RateLimiter {
     /** The rate never drops below this share of the configured one, so a run always progresses. */
     private static final double FLOOR = 0.01;
+    /**
+     * Requests go out 1% under the rate: their start times keep the rate exactly, but the network
+     * can bring two closer together on arrival, and the destination counts arrivals.
+     */
+    static final double PACE = 0.99;
 
     private final double maxRequests;
     private final double maxEvents;
@@ -26,20 +31,28 @@ final class RateLimiter {
     private int sentInWindow;
     private int sentInLastWindow;
 
+    private final java.util.function.LongSupplier clock;
+
     /** @param requestsPerSecond 0 for no limit; @param eventsPerSecond 0 for no limit */
     RateLimiter(double requestsPerSecond, double eventsPerSecond) {
+        this(requestsPerSecond, eventsPerSecond, System::nanoTime);
+    }
+
+    /** With {@code clock} in place of {@link System#nanoTime} (tests). */
+    RateLimiter(double requestsPerSecond, double eventsPerSecond, java.util.function.LongSupplier clock) {
+        this.clock = clock;
         this.maxRequests = requestsPerSecond;
         this.maxEvents = eventsPerSecond;
         this.requests = requestsPerSecond;
         this.events = eventsPerSecond;
-        this.nextRequestNanos = System.nanoTime();
+        this.nextRequestNanos = clock.getAsLong();
         this.nextEventNanos = nextRequestNanos;
         this.windowStartNanos = nextRequestNanos;
     }
 
     /** Reserves the next slot for a request of {@code eventCount} events; returns how long to wait before sending it. */
     synchronized Duration reserve(int eventCount) {
-        long now = System.nanoTime();
+        long now = clock.getAsLong();
         if (now - windowStartNanos >= 1_000_000_000L) {
             sentInLastWindow = sentInWindow;
             sentInWindow = 0;
@@ -49,12 +62,12 @@ final class RateLimiter {
         long start = now;
         if (requests > 0) {
             start = Math.max(start, nextRequestNanos);
-            nextRequestNanos = start + (long) (1e9 / requests);
+            nextRequestNanos = start + (long) (1e9 / (requests * PACE));
         }
         if (events > 0) {
             long eventStart = Math.max(now, nextEventNanos);
             start = Math.max(start, eventStart);
-            nextEventNanos = Math.max(eventStart, start) + (long) (1e9 * eventCount / events);
+            nextEventNanos = Math.max(eventStart, start) + (long) (1e9 * eventCount / (events * PACE));
         }
         return Duration.ofNanos(Math.max(0, start - now));
     }

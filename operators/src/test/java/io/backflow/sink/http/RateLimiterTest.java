@@ -7,18 +7,21 @@ import org.junit.jupiter.api.Test;
 
 /** The pacing a limiter hands out, read from its reservations (no clock is waited on). */
 class RateLimiterTest {
+    /** Time stands still unless a test moves it, so the waits are exact. */
+    private final java.util.function.LongSupplier clock = () -> 1_000_000_000L;
+
     private static long ms(Duration d) {
         return d.toMillis();
     }
 
     @Test
     void requestsAreSpacedAtTheRateWithoutABurst() {
-        RateLimiter limiter = new RateLimiter(10, 0);
+        RateLimiter limiter = new RateLimiter(10, 0, clock);
         long previous = -1;
         for (int i = 0; i < 20; i++) {
             long wait = ms(limiter.reserve(1));
-            // Each request starts 100 ms after the one before (within the time the loop takes).
-            assertThat(wait).isBetween(i * 100L - 20, i * 100L + 5);
+            // Each request starts 100 ms after the one before, at 99% of the rate: 101 ms.
+            assertThat(wait).isEqualTo((long) (i * 100 / RateLimiter.PACE));
             assertThat(wait).isGreaterThan(previous);
             previous = wait;
         }
@@ -26,16 +29,16 @@ class RateLimiterTest {
 
     @Test
     void anEventRateSpacesRequestsByTheirSize() {
-        RateLimiter limiter = new RateLimiter(0, 1_000);
-        assertThat(ms(limiter.reserve(500))).isLessThan(5);
-        // The first 500 events use half a second of the rate.
-        assertThat(ms(limiter.reserve(100))).isBetween(480L, 505L);
-        assertThat(ms(limiter.reserve(100))).isBetween(580L, 605L);
+        RateLimiter limiter = new RateLimiter(0, 1_000, clock);
+        assertThat(ms(limiter.reserve(500))).isZero();
+        // The first 500 events use half a second of the rate (505 ms at 99% of it).
+        assertThat(ms(limiter.reserve(100))).isEqualTo(505L);
+        assertThat(ms(limiter.reserve(100))).isEqualTo(606L);
     }
 
     @Test
     void aThrottleHalvesTheRateAndDeliveriesBringItBackUpToTheConfiguredOneAndNoFurther() {
-        RateLimiter limiter = new RateLimiter(100, 0);
+        RateLimiter limiter = new RateLimiter(100, 0, clock);
         limiter.throttled();
         assertThat(limiter.requestRate()).isEqualTo(50);
         limiter.throttled();
@@ -52,13 +55,13 @@ class RateLimiterTest {
 
     @Test
     void withoutAConfiguredRateAThrottleStartsPacingAtHalfWhatWasSent() {
-        RateLimiter limiter = new RateLimiter(0, 0);
+        RateLimiter limiter = new RateLimiter(0, 0, clock);
         for (int i = 0; i < 40; i++) {
             assertThat(limiter.reserve(1)).isZero();
         }
         limiter.throttled();
         assertThat(limiter.requestRate()).isEqualTo(20);
-        assertThat(ms(limiter.reserve(1))).isLessThan(5);
-        assertThat(ms(limiter.reserve(1))).isBetween(30L, 55L);
+        assertThat(ms(limiter.reserve(1))).isZero();
+        assertThat(ms(limiter.reserve(1))).isEqualTo(50L);
     }
 }
