@@ -217,4 +217,98 @@ class DestinationsITCase {
         assertEquals("u-500", fake.rows().get("u-500").get("SubscriberKey").asText());
         assertEquals("500", fake.rows().get("u-500").get("order_id").asText());
     }
+
+    /**
+     * Random stops (odd ones lose their savepoint, so the next sync resumes from the ledger alone),
+     * then a drain, against each destination's fake: every row arrives, duplicates stay within the
+     * one batch a stop can leave unacknowledged, and every run's counts reconcile.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"braze", "iterable", "mixpanel", "sfmc"})
+    void randomStopsAndADrainLoseNothing(String type) throws Exception {
+        long seed = Long.getLong("backflow.test.seed", System.nanoTime());
+        System.out.println("DestinationsITCase " + type + " seed: " + seed + " (replay with -Dbackflow.test.seed=" + seed + ")");
+        java.util.Random random = new java.util.Random(seed);
+        refusing.set(false);
+        Databases.execute(db, "INSERT INTO orders SELECT i, 'u-' || i, i, TIMESTAMP '2024-01-01' + i * INTERVAL '1 second' FROM generate_series(601, 1200) i");
+        Path savepoints = dir.resolve("savepoints");
+        String sync = String.join("\n", "sync:", "  checkpoint_interval: 200ms", "  savepoint_dir: " + savepoints);
+        java.util.function.Function<HttpReceiver.ReceivedRequest, HttpReceiver.Response> fake;
+        java.util.function.Supplier<Map<Long, Integer>> counts;
+        Path conn;
+        if (type.equals("sfmc")) {
+            FakeSfmc sfmc = new FakeSfmc("cid", "sfmc-secret-value", "Orders", "SubscriberKey", o -> false);
+            fake = sfmc;
+            counts = () -> {
+                Map<Long, Integer> c = new TreeMap<>();
+                sfmc.upserts().forEach((k, n) -> c.put(Long.parseLong(k.substring(2)), n));
+                return c;
+            };
+            conn = BackflowCli.write(dir, type, String.join("\n",
+                    BackflowCli.ordersSource(db).replace("{amount: '{{ amount }}'}", "{amount: '{{ amount }}', order_id: '{{ id }}'}"),
+                    "destination: {type: sfmc, url: '" + server.baseUrl() + "', auth_url: '" + server.baseUrl() + "', client_id: cid,"
+                            + " client_secret: sfmc-secret-value, data_extension: Orders, batch_size: 20, max_in_flight: 1, poll_interval: 50ms}",
+                    sync, ""));
+        } else {
+            fake = type.equals("braze") ? FakeApis.braze("bk", o -> false, taken) : type.equals("iterable") ? FakeApis.iterable("ik", o -> false, taken)
+                    : FakeApis.mixpanel("svc", "ms", "42", o -> false, taken);
+            counts = this::takenPerOrder;
+            conn = BackflowCli.write(dir, type, Files.readString(connection(type, sync)).replace("batch_size: 50", "batch_size: 20, max_in_flight: 1"));
+        }
+        // Slow, so that stops land while rows are being delivered: 60 requests of 20, 40 ms each.
+        server.respond(r -> fake.apply(r).delayed(Duration.ofMillis(40)));
+        int stops = 0;
+        for (int attempt = 0; attempt < 4; attempt++) {
+            CompletableFuture<BackflowCli.Result> running = CompletableFuture.supplyAsync(() -> BackflowCli.sync(conn));
+            int target = counts.get().size() + 1 + random.nextInt(200);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (counts.get().size() < target && !running.isDone() && System.nanoTime() < deadline) {
+                LockSupport.parkNanos(5_000_000);
+            }
+            boolean drain = attempt == 3;
+            BackflowCli.Result stop = drain ? BackflowCli.run("stop", "--connection", conn.toString(), "--drain")
+                    : BackflowCli.run("stop", "--connection", conn.toString());
+            assertEquals(0, stop.exitCode(), stop.toString());
+            BackflowCli.Result r = running.get(2, TimeUnit.MINUTES);
+            if (r.exitCode() == 3) {
+                stops++;
+                JsonNode run = BackflowCli.history(conn).get(0);
+                assertEquals("CANCELLED", run.get("status").asText(), run.toString());
+                if (drain) {
+                    assertEquals(run.get("read").asLong(), run.get("succeeded").asLong(), "a drain delivers everything it read: " + run);
+                }
+                if (attempt % 2 == 1) {
+                    deleteTree(savepoints);
+                }
+            } else {
+                assertEquals(0, r.exitCode(), r.toString());
+            }
+        }
+        server.respond(fake);
+        BackflowCli.Result last = BackflowCli.sync(conn);
+        assertEquals(0, last.exitCode(), last.toString());
+        assertTrue(stops >= 2, "only " + stops + " of 4 stops landed inside a sync");
+        Map<Long, Integer> c = counts.get();
+        assertEquals(1200, c.size(), "every row arrived");
+        int duplicates = c.values().stream().mapToInt(n -> n - 1).sum();
+        System.out.println("DestinationsITCase " + type + ": " + stops + " stops, " + duplicates + " duplicate deliveries");
+        assertTrue(duplicates <= stops * 20, duplicates + " duplicates, more than one batch per stop (" + stops + " stops)");
+        long succeeded = 0;
+        for (JsonNode run : BackflowCli.history(conn)) {
+            assertEquals(run.get("read").asLong(), run.get("succeeded").asLong() + run.get("failed").asLong() + run.get("invalid").asLong(),
+                    run.toString());
+            succeeded += run.get("succeeded").asLong();
+        }
+        assertEquals(1200, succeeded, "the ledger counts each row delivered once");
+    }
+
+    private static void deleteTree(Path root) throws java.io.IOException {
+        if (Files.exists(root)) {
+            try (java.util.stream.Stream<Path> walk = Files.walk(root)) {
+                for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
+        }
+    }
 }
