@@ -137,10 +137,10 @@ class KafkaSyncITCase {
         long seed = Long.getLong("backflow.test.seed", System.nanoTime());
         System.out.println("KafkaSyncITCase seed: " + seed + " (replay with -Dbackflow.test.seed=" + seed + ")");
         Random random = new Random(seed);
-        int rows = 30_000;
+        // Enough rows that a sync streams for seconds: Kafka on loopback takes them as fast as they are read.
+        int rows = 200_000;
         insertOrders(1, rows, "TIMESTAMP '2024-01-01 00:00:00' + (i / 7) * INTERVAL '1 second'");
-        // Small pages make the read slow enough for stops to land inside it.
-        Path conn = connection("orders-stops", "exactly_once", 2, 100);
+        Path conn = connection("orders-stops", "exactly_once", 2, 5_000);
         int stops = 4;
         int stopped = 0;
         for (int attempt = 0; attempt <= stops; attempt++) {
@@ -168,6 +168,7 @@ class KafkaSyncITCase {
             assertEquals(0, result.exitCode(), result.toString());
             break;
         }
+        System.out.println("KafkaSyncITCase: " + stopped + " of " + stops + " stops landed inside a sync");
         assertTrue(stopped >= 2, "only " + stopped + " of " + stops + " stops landed inside a sync");
         assertEquals("SUCCEEDED", BackflowCli.history(conn).get(0).get("status").asText());
         assertEachOnce(counts("orders-stops"), rows);
