@@ -1,8 +1,8 @@
 package io.backflow.jdbc;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import java.math.BigDecimal;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -23,32 +23,50 @@ public final class PositionCodec {
         if (values == null) {
             return null;
         }
-        ArrayNode arr = JSON.createArrayNode();
-        for (Object v : values) {
-            ArrayNode pair = arr.addArray();
-            if (v == null) {
-                pair.add("null");
-            } else if (v instanceof Long || v instanceof Integer || v instanceof Short || v instanceof Byte) {
-                pair.add("long").add(((Number) v).longValue());
-            } else if (v instanceof Double || v instanceof Float) {
-                pair.add("double").add(((Number) v).doubleValue());
-            } else if (v instanceof BigDecimal) {
-                pair.add("decimal").add(v.toString());
-            } else if (v instanceof Boolean) {
-                pair.add("bool").add((Boolean) v);
-            } else if (v instanceof LocalDate) {
-                pair.add("date").add(v.toString());
-            } else if (v instanceof LocalDateTime) {
-                pair.add("timestamp").add(v.toString());
-            } else if (v instanceof Instant) {
-                pair.add("timestamptz").add(v.toString());
-            } else if (v instanceof byte[]) {
-                pair.add("bytes").add(Base64.getEncoder().encodeToString((byte[]) v));
-            } else {
-                pair.add("string").add(v.toString());
+        // Written with the streaming generator, not a tree: this runs for every row read. The
+        // text is the same as the tree's (PositionCodecTest compares them).
+        java.io.StringWriter out = new java.io.StringWriter(16 + 24 * values.length);
+        try (JsonGenerator g = JSON.getFactory().createGenerator(out)) {
+            g.writeStartArray();
+            for (Object v : values) {
+                g.writeStartArray();
+                if (v == null) {
+                    g.writeString("null");
+                } else if (v instanceof Long || v instanceof Integer || v instanceof Short || v instanceof Byte) {
+                    g.writeString("long");
+                    g.writeNumber(((Number) v).longValue());
+                } else if (v instanceof Double || v instanceof Float) {
+                    g.writeString("double");
+                    g.writeNumber(((Number) v).doubleValue());
+                } else if (v instanceof BigDecimal) {
+                    g.writeString("decimal");
+                    g.writeString(v.toString());
+                } else if (v instanceof Boolean) {
+                    g.writeString("bool");
+                    g.writeBoolean((Boolean) v);
+                } else if (v instanceof LocalDate) {
+                    g.writeString("date");
+                    g.writeString(v.toString());
+                } else if (v instanceof LocalDateTime) {
+                    g.writeString("timestamp");
+                    g.writeString(v.toString());
+                } else if (v instanceof Instant) {
+                    g.writeString("timestamptz");
+                    g.writeString(v.toString());
+                } else if (v instanceof byte[]) {
+                    g.writeString("bytes");
+                    g.writeString(Base64.getEncoder().encodeToString((byte[]) v));
+                } else {
+                    g.writeString("string");
+                    g.writeString(v.toString());
+                }
+                g.writeEndArray();
             }
+            g.writeEndArray();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("a StringWriter does not fail", e);
         }
-        return arr.toString();
+        return out.toString();
     }
 
     public static Object[] decode(String encoded) {
