@@ -22,13 +22,13 @@ import org.postgresql.PGConnection;
  * {@code --runs} times in turn, and one table of events/s, CPU-seconds per million rows, peak RSS
  * and time to first event, with the raw {@code COPY ... TO STDOUT} rate for scale.
  *
- * <p>{@code java -jar bench/target/backflow-bench.jar [--rows 1000000] [--runs 3] [--jar job/target/backflow.jar]}
+ * <p>{@code java -jar bench/target/backflow-bench.jar [--rows 1000000] [--runs 3] [--jar job/target/backflow.jar] [--jvm "-Xmx1g"]}
  */
 public final class Bench {
     private record Sample(double seconds, long events, double cpuSeconds, long peakRss, double firstEvent) {}
 
     public static void main(String[] args) throws Exception {
-        Map<String, String> a = new LinkedHashMap<>(Map.of("--rows", "1000000", "--runs", "3", "--jar", "job/target/backflow.jar"));
+        Map<String, String> a = new LinkedHashMap<>(Map.of("--rows", "1000000", "--runs", "3", "--jar", "job/target/backflow.jar", "--jvm", ""));
         for (int i = 0; i + 1 < args.length; i += 2) {
             a.put(args[i], args[i + 1]);
         }
@@ -87,7 +87,15 @@ public final class Bench {
                         "sync:",
                         "  parallelism: 2",
                         ""));
-                backflow.add(run(receiver, rows, List.of(java(), "-jar", jar.toString(), "sync", "--connection", conn.toString())));
+                List<String> command = new ArrayList<>(List.of(java()));
+                // JVM flags for Backflow (the launcher hands them on to the JVM that runs the sync).
+                for (String flag : a.get("--jvm").trim().split("\\s+")) {
+                    if (!flag.isEmpty()) {
+                        command.add(flag.replace("{run}", String.valueOf(r)));
+                    }
+                }
+                command.addAll(List.of("-jar", jar.toString(), "sync", "--connection", conn.toString()));
+                backflow.add(run(receiver, rows, command));
                 System.out.printf(Locale.ROOT, "bench: run %d: loop %.1f s, backflow %.1f s%n", r, loop.get(r - 1).seconds(), backflow.get(r - 1).seconds());
             }
             System.out.println();
