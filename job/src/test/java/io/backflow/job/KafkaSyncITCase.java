@@ -195,6 +195,51 @@ class KafkaSyncITCase {
         assertEquals(1000, BackflowCli.history(conn).get(0).get("succeeded").asLong());
     }
 
+    @Test
+    void aMirrorSyncPutsInsertsUpdatesAndDeletesOnTheTopic() throws Exception {
+        Databases.execute(db, "CREATE TABLE customers (id BIGINT PRIMARY KEY, email TEXT, plan TEXT)",
+                "INSERT INTO customers VALUES (1, 'a@example.com', 'free'), (2, 'b@example.com', 'pro'), (3, 'ç@example.com', NULL)");
+        KAFKA.createTopic("customers", 1);
+        Path conn = BackflowCli.write(dir, "customers", String.join("\n",
+                "source:",
+                "  url: " + db.url(),
+                "  user: " + db.user(),
+                "  password: " + db.password(),
+                "  table: customers",
+                "  primary_key: id",
+                "mapping:",
+                "  event_type: record",
+                "  fields: {email: '{{ email }}', plan: '{{ plan }}'}",
+                "destination:",
+                "  type: kafka",
+                "  bootstrap_servers: " + KAFKA.bootstrapServers(),
+                "  topic: customers",
+                "sync:",
+                "  mode: mirror",
+                "  checkpoint_interval: 200ms",
+                ""));
+        BackflowCli.Result first = BackflowCli.sync(conn);
+        assertEquals(0, first.exitCode(), first.toString());
+        Databases.execute(db, "DELETE FROM customers WHERE id = 2", "UPDATE customers SET plan = 'pro' WHERE id = 3",
+                "INSERT INTO customers VALUES (4, 'd@example.com', 'free')");
+        BackflowCli.Result second = BackflowCli.sync(conn);
+        assertEquals(0, second.exitCode(), second.toString());
+
+        List<String> seen = new ArrayList<>();
+        for (ConsumerRecord<String, String> r : KAFKA.readCommitted("customers")) {
+            JsonNode e = JSON.readTree(r.value());
+            assertEquals(JSON.readTree(r.key()), e.get("identifiers"), "the record key is the row's key");
+            String action = e.get("action").asText();
+            seen.add(action + " " + e.get("identifiers").get("id").asLong()
+                    + (action.equals("delete") ? "" : " " + e.get("fields").get("plan").asText() + " " + e.get("fields").get("email").asText()));
+        }
+        assertEquals(6, seen.size(), seen.toString());
+        assertEquals(List.of("insert 1 free a@example.com", "insert 2 pro b@example.com", "insert 3 null ç@example.com"),
+                seen.subList(0, 3).stream().sorted().toList(), "the first sync: " + seen);
+        assertEquals(List.of("delete 2", "insert 4 free d@example.com", "update 3 pro ç@example.com"),
+                seen.subList(3, 6).stream().sorted().toList(), "the second sync: " + seen);
+    }
+
     private void deleteSavepoints() throws IOException {
         if (Files.exists(savepoints)) {
             try (Stream<Path> walk = Files.walk(savepoints)) {
