@@ -88,4 +88,15 @@ final class BackflowCli {
                 "  user_id: user_id",
                 "  properties: {amount: '{{ amount }}'}")).toString();
     }
+
+    /** Deletes {@code root} and everything under it, if it exists (a savepoint directory, so the next sync resumes from the ledger alone). */
+    static void deleteTree(Path root) throws java.io.IOException {
+        if (java.nio.file.Files.exists(root)) {
+            try (java.util.stream.Stream<Path> walk = java.nio.file.Files.walk(root)) {
+                for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    java.nio.file.Files.delete(p);
+                }
+            }
+        }
+    }
 }

@@ -278,7 +278,7 @@ class DestinationsITCase {
                     assertEquals(run.get("read").asLong(), run.get("succeeded").asLong(), "a drain delivers everything it read: " + run);
                 }
                 if (attempt % 2 == 1) {
-                    deleteTree(savepoints);
+                    BackflowCli.deleteTree(savepoints);
                 }
             } else {
                 assertEquals(0, r.exitCode(), r.toString());
@@ -300,15 +300,5 @@ class DestinationsITCase {
             succeeded += run.get("succeeded").asLong();
         }
         assertEquals(1200, succeeded, "the ledger counts each row delivered once");
-    }
-
-    private static void deleteTree(Path root) throws java.io.IOException {
-        if (Files.exists(root)) {
-            try (java.util.stream.Stream<Path> walk = Files.walk(root)) {
-                for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                    Files.delete(p);
-                }
-            }
-        }
     }
 }

@@ -16,7 +16,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -363,7 +362,7 @@ class DiffSyncITCase {
                 if (result.exitCode() == 3) {
                     stopped++;
                     if (attempt % 2 == 1) {
-                        deleteSavepoints();
+                        BackflowCli.deleteTree(dir.resolve("savepoints"));
                     }
                     continue;
                 }
@@ -375,17 +374,6 @@ class DiffSyncITCase {
             return stopped;
         }
         throw new AssertionError("unreachable");
-    }
-
-    private void deleteSavepoints() throws IOException {
-        Path savepoints = dir.resolve("savepoints");
-        if (Files.exists(savepoints)) {
-            try (Stream<Path> walk = Files.walk(savepoints)) {
-                for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.delete(p);
-                }
-            }
-        }
     }
 
     @ParameterizedTest

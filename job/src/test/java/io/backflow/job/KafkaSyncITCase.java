@@ -12,7 +12,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,7 +19,6 @@ import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
-import java.util.stream.Stream;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -158,7 +156,7 @@ class KafkaSyncITCase {
                 if (result.exitCode() == 3) {
                     stopped++;
                     if (attempt % 2 == 1) {
-                        deleteSavepoints(); // the next sync resumes from the ledger alone
+                        BackflowCli.deleteTree(savepoints); // the next sync resumes from the ledger alone
                     }
                     continue;
                 }
@@ -238,15 +236,5 @@ class KafkaSyncITCase {
                 seen.subList(0, 3).stream().sorted().toList(), "the first sync: " + seen);
         assertEquals(List.of("delete 2", "insert 4 free d@example.com", "update 3 pro ç@example.com"),
                 seen.subList(3, 6).stream().sorted().toList(), "the second sync: " + seen);
-    }
-
-    private void deleteSavepoints() throws IOException {
-        if (Files.exists(savepoints)) {
-            try (Stream<Path> walk = Files.walk(savepoints)) {
-                for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.delete(p);
-                }
-            }
-        }
     }
 }

@@ -255,7 +255,7 @@ class MarkTiesITCase {
         received.addAll(receiver.deliveredEvents());
         assertTrue(all.size() < 2000, "the stop came before the end: " + all.size());
         if (loseTheSavepoint) {
-            deleteTree(dir.resolve("savepoints"));
+            BackflowCli.deleteTree(dir.resolve("savepoints"));
         }
 
         receiver.reset();
@@ -279,16 +279,6 @@ class MarkTiesITCase {
         assertEquals(once(0), syncOnce(conn, "INCREMENTAL"));
         assertEquals(once(), syncOnce(conn, "INCREMENTAL"));
         assertEquals(5, BackflowCli.history(conn).size(), "FULL, stopped, resumed, and two incremental runs");
-    }
-
-    private static void deleteTree(Path root) throws java.io.IOException {
-        if (java.nio.file.Files.exists(root)) {
-            try (java.util.stream.Stream<Path> walk = java.nio.file.Files.walk(root)) {
-                for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                    java.nio.file.Files.delete(p);
-                }
-            }
-        }
     }
 
     @ParameterizedTest

@@ -8,12 +8,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.backflow.jdbc.JdbcEndpoint;
 import io.backflow.testing.Databases;
 import io.backflow.testing.HttpReceiver;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,7 +19,6 @@ import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
-import java.util.stream.Stream;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.test.junit5.InjectMiniCluster;
@@ -129,7 +126,7 @@ class StopResumeITCase {
                     assertEquals("CANCELLED", run.get("status").asText(), result.toString());
                     assertEquals(expectedType, run.get("type").asText());
                     if (attempt % 2 == 1) {
-                        deleteSavepoints();
+                        BackflowCli.deleteTree(savepoints);
                     }
                     continue;
                 }
@@ -143,16 +140,6 @@ class StopResumeITCase {
             return stopped;
         }
         throw new AssertionError("no sync finished after " + stops + " stops");
-    }
-
-    private void deleteSavepoints() throws IOException {
-        if (Files.exists(savepoints)) {
-            try (Stream<Path> walk = Files.walk(savepoints)) {
-                for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.delete(p);
-                }
-            }
-        }
     }
 
     private void assertEveryRowOnceWithinTheInFlightWindow(Path conn, int rows, int stops, int parallelism) {
