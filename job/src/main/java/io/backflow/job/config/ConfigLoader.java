@@ -295,6 +295,9 @@ public final class ConfigLoader {
     private static final Set<String> DESTINATION_FIELDS = Set.of("type", "url", "batch_size", "max_request_bytes", "max_event_bytes",
             "max_in_flight", "timeout", "retry", "rate_limit");
 
+    /** The common destination settings a kafka destination has too; the others are about HTTP requests. */
+    private static final Set<String> KAFKA_COMMON_FIELDS = Set.of("type", "max_event_bytes");
+
     private static ConnectionConfig.Destination destination(Node n, ConnectionConfig.Mapping mapping) {
         ConnectionConfig.DestinationType type = n.enumValue("type", ConnectionConfig.DestinationType.class, n.present() ? null : ConnectionConfig.DestinationType.HTTP);
         java.util.Set<String> known = new java.util.HashSet<>(DESTINATION_FIELDS);
@@ -327,8 +330,8 @@ public final class ConfigLoader {
         String typeName = type == null ? "this" : type.name().toLowerCase(java.util.Locale.ROOT);
         String defaultUrl = type == null ? null : Destinations.defaultUrl(type);
         if (type == ConnectionConfig.DestinationType.KAFKA && n.present()) {
-            for (String http : new String[] {"url", "batch_size", "max_request_bytes", "max_in_flight", "timeout", "retry", "rate_limit"}) {
-                if (n.raw().has(http)) {
+            for (String http : DESTINATION_FIELDS) {
+                if (!KAFKA_COMMON_FIELDS.contains(http) && n.raw().has(http)) {
                     n.problem(http, "is a setting of HTTP destinations, not of kafka ones (producer settings go under properties)");
                 }
             }
