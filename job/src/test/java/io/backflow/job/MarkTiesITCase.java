@@ -241,7 +241,9 @@ class MarkTiesITCase {
 
         Databases.execute(db, "INSERT INTO orders SELECT i, 'u' || i, i, " + T + " FROM generate_series(11, 2010) g(i)");
         receiver.reset();
-        receiver.respond(req -> HttpReceiver.Response.ok().delayed(Duration.ofMillis(20)));
+        // 40 requests of 50 at 60 ms each: after the first 500 events the stop has about 1.8 s to
+        // arrive (at 20 ms, 0.6 s was once too little on CI and the run finished first).
+        receiver.respond(req -> HttpReceiver.Response.ok().delayed(Duration.ofMillis(60)));
         CompletableFuture<BackflowCli.Result> sync = CompletableFuture.supplyAsync(() -> BackflowCli.sync(conn));
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (receiver.deliveredEvents().size() < 500 && !sync.isDone() && System.nanoTime() < deadline) {
