@@ -1,5 +1,6 @@
 package io.backflow.mapping;
 
+import io.backflow.jdbc.Position;
 import io.backflow.model.MarkRow;
 import io.backflow.model.SyncRecord;
 import java.util.concurrent.CompletableFuture;
@@ -100,12 +101,12 @@ public class MappingOperator extends ProcessFunction<SourceRow, SyncRecord> {
     @Override
     public void processElement(SourceRow row, Context ctx, Collector<SyncRecord> out) {
         if (row.isSplitEnd()) {
-            out.collect(SyncRecord.splitEnd(row.splitId(), row.position()));
+            out.collect(SyncRecord.splitEnd(row.splitId(), row.positionValue()));
             return;
         }
         MappedRow mapped = mapper.map(row, runId);
-        String keyPosition = keyPosition(row);
-        MarkRow mark = row.atStartMark() || row.atHighWaterMark() ? identity.of(row.values(), keyPosition, keyComplete, mapped) : null;
+        Position keyPosition = keyPosition(row);
+        MarkRow mark = row.atStartMark() || row.atHighWaterMark() ? identity.of(row.values(), keyPosition.encoded(), keyComplete, mapped) : null;
         if (row.atStartMark() && alreadyDelivered != null && deliveredAtMark().contains(mark)) {
             rowsAlreadyDelivered.inc();
             return;
@@ -113,7 +114,7 @@ public class MappingOperator extends ProcessFunction<SourceRow, SyncRecord> {
         rowsReadSoFar.add(1L);
         if (mapped.isEvent()) {
             rowsMapped.inc();
-            SyncRecord event = SyncRecord.event(row.splitId(), row.position(), mapped.key(), mapped.messageId(), mapped.payload(), keyPosition);
+            SyncRecord event = SyncRecord.event(row.splitId(), row.positionValue(), mapped.key(), mapped.messageId(), mapped.payload(), keyPosition);
             out.collect(row.atHighWaterMark() ? event.atHighWaterMark(mark) : event);
             return;
         }
@@ -125,7 +126,7 @@ public class MappingOperator extends ProcessFunction<SourceRow, SyncRecord> {
         } else {
             LOG.debug("Connection {} subtask {}: invalid row {}: {}", spec.connectionName(), subtask, mapped.key(), mapped.reason());
         }
-        SyncRecord invalid = SyncRecord.invalid(row.splitId(), row.position(), mapped.key(), mapped.reason(), keyPosition);
+        SyncRecord invalid = SyncRecord.invalid(row.splitId(), row.positionValue(), mapped.key(), mapped.reason(), keyPosition);
         out.collect(row.atHighWaterMark() ? invalid.atHighWaterMark(mark) : invalid);
     }
 
@@ -140,10 +141,10 @@ public class MappingOperator extends ProcessFunction<SourceRow, SyncRecord> {
     }
 
     /**
-     * The row's primary key values as a PositionCodec string: how a failed row is found again.
+     * The row's primary key values: how a failed row is found again (encoded only then).
      * Sets {@link #keyComplete}.
      */
-    private String keyPosition(SourceRow row) {
+    private Position keyPosition(SourceRow row) {
         if (row.columns() != keyColumnsOf) {
             keyColumnsOf = row.columns();
             keyIndexes = new int[spec.primaryKey().size()];
@@ -157,6 +158,6 @@ public class MappingOperator extends ProcessFunction<SourceRow, SyncRecord> {
             key[i] = keyIndexes[i] < 0 ? null : row.values()[keyIndexes[i]];
             keyComplete &= key[i] != null;
         }
-        return io.backflow.jdbc.PositionCodec.encode(key);
+        return Position.of(key);
     }
 }

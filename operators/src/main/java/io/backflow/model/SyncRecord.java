@@ -1,30 +1,33 @@
 package io.backflow.model;
 
+import io.backflow.jdbc.Position;
 import java.io.Serializable;
 
 /**
  * What the mapping operator hands the destination sink: a ready-to-send event, a row that could
  * not be mapped (invalid, with its reason), or the end of a source split. Every record carries
  * the split and position it came from so the sink can tell the ledger how far delivery got.
+ * Positions travel as {@link Position}s and are encoded only for the few records whose position
+ * is stored (the last per split at a checkpoint, a failed row's key).
  */
 public final class SyncRecord implements Serializable {
-    private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 2L;
 
     /** What a record is. */
     public enum Kind { EVENT, INVALID, SPLIT_END }
 
     private final Kind kind;
     private final String splitId;
-    private final String position;
+    private final Position position;
     private final String key;
     private final String messageId;
     private final byte[] payload;
     private final String reason;
-    private final String keyPosition;
+    private final Position keyPosition;
     private final MarkRow mark;
 
-    private SyncRecord(Kind kind, String splitId, String position, String key, String messageId, byte[] payload, String reason,
-            String keyPosition, MarkRow mark) {
+    private SyncRecord(Kind kind, String splitId, Position position, String key, String messageId, byte[] payload, String reason,
+            Position keyPosition, MarkRow mark) {
         this.kind = kind;
         this.splitId = splitId;
         this.position = position;
@@ -46,6 +49,10 @@ public final class SyncRecord implements Serializable {
      * {@link io.backflow.jdbc.PositionCodec} string), so a failure can be retried by key later.
      */
     public static SyncRecord event(String splitId, String position, String key, String messageId, byte[] payload, String keyPosition) {
+        return event(splitId, Position.ofEncoded(position), key, messageId, payload, Position.ofEncoded(keyPosition));
+    }
+
+    public static SyncRecord event(String splitId, Position position, String key, String messageId, byte[] payload, Position keyPosition) {
         return new SyncRecord(Kind.EVENT, splitId, position, key, messageId, payload, null, keyPosition, null);
     }
 
@@ -55,10 +62,18 @@ public final class SyncRecord implements Serializable {
 
     /** An invalid row with its primary key values, so a diff sync's log can mark it. */
     public static SyncRecord invalid(String splitId, String position, String key, String reason, String keyPosition) {
+        return invalid(splitId, Position.ofEncoded(position), key, reason, Position.ofEncoded(keyPosition));
+    }
+
+    public static SyncRecord invalid(String splitId, Position position, String key, String reason, Position keyPosition) {
         return new SyncRecord(Kind.INVALID, splitId, position, key, null, null, reason, keyPosition, null);
     }
 
     public static SyncRecord splitEnd(String splitId, String position) {
+        return splitEnd(splitId, Position.ofEncoded(position));
+    }
+
+    public static SyncRecord splitEnd(String splitId, Position position) {
         return new SyncRecord(Kind.SPLIT_END, splitId, position, null, null, null, null, null, null);
     }
 
@@ -72,13 +87,15 @@ public final class SyncRecord implements Serializable {
 
     public Kind kind() { return kind; }
     public String splitId() { return splitId; }
-    public String position() { return position; }
+    public String position() { return Position.encoded(position); }
+    public Position positionValue() { return position; }
     public String key() { return key; }
     public String messageId() { return messageId; }
     public byte[] payload() { return payload; }
     public String reason() { return reason; }
     /** The row's primary key values as a PositionCodec string, or null when unknown. */
-    public String keyPosition() { return keyPosition; }
+    public String keyPosition() { return Position.encoded(keyPosition); }
+    public Position keyPositionValue() { return keyPosition; }
     /** The row's identity at the run's high-water mark, or null when its cursor is below it. */
     public MarkRow mark() { return mark; }
 

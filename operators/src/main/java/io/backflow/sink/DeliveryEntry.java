@@ -1,5 +1,6 @@
 package io.backflow.sink;
 
+import io.backflow.jdbc.Position;
 import io.backflow.model.MarkRow;
 import java.io.Serializable;
 import java.util.Objects;
@@ -15,7 +16,7 @@ public final class DeliveryEntry implements Serializable {
     private final String key;
     private final String messageId;
     private final byte[] payload;
-    private final String keyPosition;
+    private final Position keyPosition;
     private final MarkRow mark;
 
     public DeliveryEntry(String key, String messageId, byte[] payload) {
@@ -31,6 +32,11 @@ public final class DeliveryEntry implements Serializable {
      * read again by key; {@code mark}: its identity when the row is at the run's high-water mark.
      */
     public DeliveryEntry(String key, String messageId, byte[] payload, String keyPosition, MarkRow mark) {
+        this(key, messageId, payload, Position.ofEncoded(keyPosition), mark);
+    }
+
+    /** As above, with the key values still unencoded: only a failed entry's are ever encoded. */
+    public DeliveryEntry(String key, String messageId, byte[] payload, Position keyPosition, MarkRow mark) {
         this.key = key;
         this.messageId = messageId;
         this.payload = Objects.requireNonNull(payload, "payload");
@@ -44,7 +50,8 @@ public final class DeliveryEntry implements Serializable {
     /** The event's UTF-8 JSON, sent as is. */
     public byte[] payload() { return payload; }
     /** The row's primary key values (PositionCodec), or null when unknown. */
-    public String keyPosition() { return keyPosition; }
+    public String keyPosition() { return Position.encoded(keyPosition); }
+    public Position keyPositionValue() { return keyPosition; }
     /** The row's identity at the run's high-water mark, or null. */
     public MarkRow mark() { return mark; }
 

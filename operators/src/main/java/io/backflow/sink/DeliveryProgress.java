@@ -1,5 +1,6 @@
 package io.backflow.sink;
 
+import io.backflow.jdbc.Position;
 import io.backflow.model.MarkRow;
 import io.backflow.model.MarkRows;
 import io.backflow.model.RowError;
@@ -23,7 +24,7 @@ public final class DeliveryProgress {
     // Task thread only.
     private long read;
     private long invalid;
-    private final Map<String, String> positions = new LinkedHashMap<>();
+    private final Map<String, Position> positions = new LinkedHashMap<>();
     private final Set<String> finishedSplits = new LinkedHashSet<>();
 
     // Any thread.
@@ -41,7 +42,7 @@ public final class DeliveryProgress {
     public boolean accept(SyncRecord record, long maxEventBytes) {
         // The row's position counts as reached: by the time it is committed (after the flush
         // that precedes every committable) the row is resolved.
-        position(record.splitId(), record.position());
+        position(record.splitId(), record.positionValue());
         switch (record.kind()) {
             case EVENT:
                 read();
@@ -69,6 +70,11 @@ public final class DeliveryProgress {
     }
 
     public void position(String splitId, String position) {
+        position(splitId, Position.ofEncoded(position));
+    }
+
+    /** The split reached {@code position}; encoded only at {@link #drain}, once per split. */
+    public void position(String splitId, Position position) {
         positions.put(splitId, position);
     }
 
@@ -106,8 +112,10 @@ public final class DeliveryProgress {
             drained.add(e);
         }
         MarkRows marks = markRows.drain();
+        Map<String, String> reached = new LinkedHashMap<>();
+        positions.forEach((split, position) -> reached.put(split, Position.encoded(position)));
         DeliveryCommittable c = new DeliveryCommittable(runId, subtask, commitId, read, succeeded.getAndSet(0),
-                failed.getAndSet(0), invalid, positions, finishedSplits, drained, marks);
+                failed.getAndSet(0), invalid, reached, finishedSplits, drained, marks);
         read = 0;
         invalid = 0;
         positions.clear();

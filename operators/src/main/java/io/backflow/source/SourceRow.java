@@ -1,13 +1,15 @@
 package io.backflow.source;
 
+import io.backflow.jdbc.Position;
 import java.io.Serializable;
 import java.util.Arrays;
 
 /**
  * One row read from the warehouse, or the marker that a split has been read to its end.
  *
- * <p>{@code position} is the row's keyset position {@code (cursor?, key...)} encoded by
- * {@link io.backflow.jdbc.PositionCodec}; the ledger stores it once the row is acknowledged.
+ * <p>{@code position} is the row's keyset position {@code (cursor?, key...)}, kept as values and
+ * encoded by {@link io.backflow.jdbc.PositionCodec} only when asked; the ledger stores the last one
+ * per split once the row is acknowledged.
  * {@code columns} is shared by every row of a query, so a row costs only its values.
  *
  * <p>{@code marks} says where the row's cursor stands against its split's bounds:
@@ -16,7 +18,7 @@ import java.util.Arrays;
  * (the next run continues from there, so the ledger remembers which rows it delivered at it).
  */
 public final class SourceRow implements Serializable {
-    private static final long serialVersionUID = 2L;
+    private static final long serialVersionUID = 3L;
 
     /** Flag: the row's cursor equals the split's start mark. */
     public static final byte AT_START_MARK = 1;
@@ -26,11 +28,11 @@ public final class SourceRow implements Serializable {
     private final String splitId;
     private final String[] columns;
     private final Object[] values;
-    private final String position;
+    private final Position position;
     private final boolean splitEnd;
     private final byte marks;
 
-    private SourceRow(String splitId, String[] columns, Object[] values, String position, boolean splitEnd, byte marks) {
+    private SourceRow(String splitId, String[] columns, Object[] values, Position position, boolean splitEnd, byte marks) {
         this.splitId = splitId;
         this.columns = columns;
         this.values = values;
@@ -40,16 +42,24 @@ public final class SourceRow implements Serializable {
     }
 
     public static SourceRow row(String splitId, String[] columns, Object[] values, String position) {
+        return row(splitId, columns, values, Position.ofEncoded(position));
+    }
+
+    public static SourceRow row(String splitId, String[] columns, Object[] values, Position position) {
         return new SourceRow(splitId, columns, values, position, false, (byte) 0);
     }
 
     /** A row with {@link #AT_START_MARK} and/or {@link #AT_HIGH_WATER_MARK} set in {@code marks}. */
-    public static SourceRow row(String splitId, String[] columns, Object[] values, String position, byte marks) {
+    public static SourceRow row(String splitId, String[] columns, Object[] values, Position position, byte marks) {
         return new SourceRow(splitId, columns, values, position, false, marks);
     }
 
     /** Emitted after the last row of a split, so the ledger can tell a finished split from a stopped one. */
     public static SourceRow splitEnd(String splitId, String lastPosition) {
+        return splitEnd(splitId, Position.ofEncoded(lastPosition));
+    }
+
+    public static SourceRow splitEnd(String splitId, Position lastPosition) {
         return new SourceRow(splitId, new String[0], new Object[0], lastPosition, true, (byte) 0);
     }
 
@@ -94,7 +104,13 @@ public final class SourceRow implements Serializable {
         return -1;
     }
 
+    /** The position's PositionCodec text (computed on first call). */
     public String position() {
+        return Position.encoded(position);
+    }
+
+    /** The position as it travels: encoded only if somebody asks. */
+    public Position positionValue() {
         return position;
     }
 

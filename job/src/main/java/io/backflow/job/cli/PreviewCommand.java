@@ -60,7 +60,7 @@ public final class PreviewCommand {
                         for (int i = 0; i < columns.length; i++) {
                             values[i] = JdbcValues.read(rs, i + 1, types[i]);
                         }
-                        EventPreview.Result r = preview.preview(SourceRow.row("preview", columns, values, null));
+                        EventPreview.Result r = preview.preview(SourceRow.row("preview", columns, values, (String) null));
                         shown++;
                         if (r.valid()) {
                             valid++;

@@ -14,6 +14,6 @@ final class DeliveryEntryConverter implements ElementConverter<SyncRecord, Deliv
         if (record.kind() != SyncRecord.Kind.EVENT) {
             throw new IllegalArgumentException("Only EVENT records are sent, got " + record);
         }
-        return new DeliveryEntry(record.key(), record.messageId(), record.payload(), record.keyPosition(), record.mark());
+        return new DeliveryEntry(record.key(), record.messageId(), record.payload(), record.keyPositionValue(), record.mark());
     }
 }

@@ -127,7 +127,7 @@ public final class MixpanelDestination implements Destination {
             if (problem != null) {
                 unsendable.put(entry, problem);
             } else {
-                sendable.add(new DeliveryEntry(entry.key(), entry.messageId(), Events.bytes(object), entry.keyPosition(), entry.mark()));
+                sendable.add(new DeliveryEntry(entry.key(), entry.messageId(), Events.bytes(object), entry.keyPositionValue(), entry.mark()));
             }
         }
         // The request carries the reshaped events; the answer's indexes refer to them, in order.

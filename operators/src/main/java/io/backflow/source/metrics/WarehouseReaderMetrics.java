@@ -1,5 +1,6 @@
 package io.backflow.source.metrics;
 
+import io.backflow.jdbc.Position;
 import io.backflow.source.split.WarehouseSplit;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
@@ -14,14 +15,18 @@ public final class WarehouseReaderMetrics {
 
     private final Counter rowsRead;
     private volatile String highWaterMark = "";
-    private volatile String currentPosition = "";
+    /** Encoded only when the gauge is read, not per row. */
+    private volatile Position currentPosition;
     private volatile long estimatedRemaining = -1;
 
     public WarehouseReaderMetrics(MetricGroup readerGroup) {
         MetricGroup group = readerGroup.addGroup(GROUP);
         this.rowsRead = group.counter("rowsRead");
         group.gauge("highWaterMark", () -> highWaterMark);
-        group.gauge("currentPosition", () -> currentPosition);
+        group.gauge("currentPosition", () -> {
+            Position p = currentPosition;
+            return p == null ? "" : p.encoded();
+        });
         group.gauge("estimatedRowsRemaining", () -> estimatedRemaining);
     }
 
@@ -36,7 +41,7 @@ public final class WarehouseReaderMetrics {
     }
 
     /** A row was emitted; {@code position} is its keyset position, or null to leave the gauge as is. */
-    public void rowEmitted(String position) {
+    public void rowEmitted(Position position) {
         rowsRead.inc();
         if (position != null) {
             currentPosition = position;

@@ -1,6 +1,7 @@
 package io.backflow.source.reader;
 
 import io.backflow.jdbc.JdbcValues;
+import io.backflow.jdbc.Position;
 import io.backflow.source.SourceRow;
 import io.backflow.source.WarehouseSourceSettings;
 import io.backflow.source.split.WarehouseSplit;
@@ -23,7 +24,7 @@ abstract class JdbcScan implements RowScan {
     protected final SplitSql sql;
     /** One array for every row of the split: rows cost only their values. */
     protected final String[] columns;
-    protected String position;
+    protected Position position;
     /** The query being streamed, or null between queries. */
     protected ResultSet rows;
     private PreparedStatement statement;
@@ -38,7 +39,7 @@ abstract class JdbcScan implements RowScan {
         this.connection = connection;
         this.sql = sql;
         this.columns = sql.columns().names();
-        this.position = startPosition;
+        this.position = Position.ofEncoded(startPosition);
         boolean marked = split.kind() != io.backflow.source.split.SplitKind.RETRY_KEYS && sql.cursorIndex() >= 0;
         this.startMark = marked && split.startMark() != null ? io.backflow.jdbc.PositionCodec.decode(split.startMark())[0] : null;
         this.highWaterMark = marked && split.highWaterMark() != null ? io.backflow.jdbc.PositionCodec.decode(split.highWaterMark())[0] : null;
@@ -87,7 +88,7 @@ abstract class JdbcScan implements RowScan {
     }
 
     @Override
-    public String position() {
+    public Position position() {
         return position;
     }
 

@@ -1,5 +1,6 @@
 package io.backflow.source.reader;
 
+import io.backflow.jdbc.Position;
 import io.backflow.source.SourceRow;
 import io.backflow.source.WarehouseSourceSettings;
 import io.backflow.source.split.WarehouseSplit;
@@ -47,7 +48,7 @@ final class NullKeyScan extends JdbcScan {
             }
             Object[] values = values();
             emitted++;
-            position = WarehouseSplit.rowsEmittedPosition(emitted);
+            position = Position.ofEncoded(WarehouseSplit.rowsEmittedPosition(emitted));
             sink.accept(SourceRow.row(split.splitId(), columns, values, position, marks(values)));
         }
         return false;

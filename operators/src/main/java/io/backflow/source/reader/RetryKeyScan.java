@@ -1,5 +1,6 @@
 package io.backflow.source.reader;
 
+import io.backflow.jdbc.Position;
 import io.backflow.jdbc.PositionCodec;
 import io.backflow.source.SourceRow;
 import io.backflow.source.WarehouseSourceSettings;
@@ -63,7 +64,7 @@ final class RetryKeyScan extends JdbcScan {
             } else {
                 closeQuery();
                 keysDone = chunkEnd;
-                position = WarehouseSplit.rowsEmittedPosition(keysDone);
+                position = Position.ofEncoded(WarehouseSplit.rowsEmittedPosition(keysDone));
             }
         }
         return false;

@@ -1,5 +1,6 @@
 package io.backflow.source.reader;
 
+import io.backflow.jdbc.Position;
 import io.backflow.source.SourceRow;
 import java.sql.SQLException;
 import java.util.function.Consumer;
@@ -10,7 +11,7 @@ interface RowScan extends AutoCloseable {
     String splitId();
 
     /** The position of the last row read, or the split's start position. */
-    String position();
+    Position position();
 
     /**
      * Reads up to {@code maxRows} rows into {@code sink}.

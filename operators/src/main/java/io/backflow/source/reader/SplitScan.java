@@ -1,6 +1,6 @@
 package io.backflow.source.reader;
 
-import io.backflow.jdbc.PositionCodec;
+import io.backflow.jdbc.Position;
 import io.backflow.source.SourceRow;
 import io.backflow.source.WarehouseSourceSettings;
 import io.backflow.source.split.WarehouseSplit;
@@ -32,7 +32,7 @@ final class SplitScan extends JdbcScan {
         int read = 0;
         while (read < maxRows) {
             if (rows == null) {
-                execute(sql.page(split, position));
+                execute(sql.page(split, Position.encoded(position)));
                 rowsInPage = 0;
             }
             if (rows.next()) {
@@ -56,7 +56,7 @@ final class SplitScan extends JdbcScan {
         for (int i = 0; i < at.length; i++) {
             at[i] = values[positionIndexes[i]];
         }
-        position = PositionCodec.encode(at);
+        position = Position.of(at);
         return SourceRow.row(split.splitId(), columns, values, position, marks(values));
     }
 }

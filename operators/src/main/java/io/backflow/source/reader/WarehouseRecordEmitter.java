@@ -25,9 +25,9 @@ final class WarehouseRecordEmitter implements RecordEmitter<SourceRow, SourceRow
         if (row.isSplitEnd()) {
             state.endEmitted();
         } else {
-            state.rowEmitted(row.position());
+            state.rowEmitted(row.positionValue());
             // NULL_KEYS and RETRY_KEYS positions are counts, not keyset positions to show.
-            metrics.rowEmitted(state.split().kind() == SplitKind.KEYSET ? row.position() : null);
+            metrics.rowEmitted(state.split().kind() == SplitKind.KEYSET ? row.positionValue() : null);
         }
     }
 }

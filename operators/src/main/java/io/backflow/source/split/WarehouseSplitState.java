@@ -1,18 +1,20 @@
 package io.backflow.source.split;
 
+import io.backflow.jdbc.Position;
+
 /**
  * The mutable progress of a split being read, updated by the record emitter for every row handed
  * downstream, so a checkpoint holds exactly the last emitted row's position.
  */
 public final class WarehouseSplitState {
     private final WarehouseSplit split;
-    private String position;
+    private Position position;
     private long estimatedRemaining;
     private boolean finished;
 
     public WarehouseSplitState(WarehouseSplit split) {
         this.split = split;
-        this.position = split.position();
+        this.position = Position.ofEncoded(split.position());
         this.estimatedRemaining = split.estimatedRemaining();
         this.finished = split.isFinished();
     }
@@ -22,11 +24,11 @@ public final class WarehouseSplitState {
     }
 
     public String position() {
-        return position;
+        return Position.encoded(position);
     }
 
     /** A row at {@code newPosition} was emitted. */
-    public void rowEmitted(String newPosition) {
+    public void rowEmitted(Position newPosition) {
         this.position = newPosition;
         if (estimatedRemaining > 0) {
             estimatedRemaining--;
@@ -49,6 +51,6 @@ public final class WarehouseSplitState {
 
     /** The split as it should be checkpointed now. */
     public WarehouseSplit toSplit() {
-        return split.withProgress(position, estimatedRemaining, finished);
+        return split.withProgress(Position.encoded(position), estimatedRemaining, finished);
     }
 }
