@@ -20,6 +20,26 @@ class MessageIdsTest {
         assertEquals(2, id.variant());
     }
 
+    /**
+     * Pinned: destinations drop re-sent rows by id only while the scheme stays the same, so a change
+     * of hash, layout or separators must be a deliberate, documented one (README, "messageIds").
+     */
+    @Test
+    void theSchemeIsStableAcrossReleases() {
+        assertEquals("81eff326-0d81-86f0-af40-f0fff1fccb15",
+                new MessageIds().messageId("orders", "{\"id\":42}", utf8("{\"type\":\"track\",\"event\":\"Order Completed\"")));
+    }
+
+    @Test
+    void aLongEventGrowsTheBufferAndKeepsItsId() {
+        byte[] big = utf8("{\"type\":\"track\",\"properties\":{\"note\":\"" + "x".repeat(5000) + "\"}");
+        MessageIds ids = new MessageIds();
+        String first = ids.messageId("c", "{\"id\":1}", big);
+        ids.messageId("c", "{\"id\":2}", utf8("short"));
+        assertEquals(first, new MessageIds().messageId("c", "{\"id\":1}", big));
+        assertNotEquals(first, ids.messageId("c", "{\"id\":1}", java.util.Arrays.copyOf(big, big.length - 1)));
+    }
+
     @Test
     void sameInputGivesSameIdAcrossInstances() {
         String a = new MessageIds().messageId("c", "{\"id\":1}", utf8("{\"type\":\"track\""));
