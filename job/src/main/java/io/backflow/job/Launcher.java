@@ -51,10 +51,15 @@ public final class Launcher {
             // of the user's (java -XX:TieredStopAtLevel=4 -jar ...) wins.
             command.add("-XX:TieredStopAtLevel=1");
         }
+        ClassDataArchive archive = ClassDataArchive.forLaunch(jar, lib, jvmFlags);
+        if (archive != null) {
+            command.addAll(archive.flags(args.length == 0 ? "" : args[0]));
+        }
         command.addAll(List.of(MODULE_FLAGS));
         command.add("-Dsun.net.httpserver.nodelay=true");
         command.add("-cp");
-        command.add(jar + File.pathSeparator + lib + File.separator + "*");
+        String classPath = classPath(jar, lib);
+        command.add(classPath);
         command.add(Main.class.getName());
         command.addAll(List.of(args));
         Process child = new ProcessBuilder(command).inheritIO().start();
@@ -75,7 +80,23 @@ public final class Launcher {
                 Thread.currentThread().interrupt();
             }
         }));
-        System.exit(child.waitFor());
+        int exitCode = child.waitFor();
+        if (archive != null) {
+            archive.childExited(exitCode, command.get(0), classPath);
+        }
+        System.exit(exitCode);
+    }
+
+    /**
+     * The jar and every jar in {@code lib}, in name order: spelled out, not {@code lib/*}, so the
+     * class-data archive sees the same path at dump and at use whatever order the folder lists in.
+     */
+    private static String classPath(Path jar, Path lib) throws java.io.IOException {
+        List<String> parts = new ArrayList<>(List.of(jar.toString()));
+        try (java.util.stream.Stream<Path> jars = Files.list(lib)) {
+            jars.filter(p -> p.getFileName().toString().endsWith(".jar")).sorted().forEach(p -> parts.add(p.toString()));
+        }
+        return String.join(File.pathSeparator, parts);
     }
 
     private static boolean isOnClassPath(String className) {
