@@ -22,26 +22,34 @@ import org.postgresql.PGConnection;
  * {@code --runs} times in turn, and one table of events/s, CPU-seconds per million rows, peak RSS
  * and time to first event, with the raw {@code COPY ... TO STDOUT} rate for scale.
  *
- * <p>{@code java -jar bench/target/backflow-bench.jar [--rows 1000000] [--runs 3] [--jar job/target/backflow.jar] [--jvm "-Xmx1g"]}
+ * <p>{@code java -jar bench/target/backflow-bench.jar [--rows 1000000] [--runs 3] [--jar job/target/backflow.jar] [--jvm "-Xmx1g"]
+ * [--compare other/backflow.jar] [--latency-ms 0] [--batch 500] [--in-flight 4]}: {@code --compare} adds a second build of
+ * Backflow to every run, for before/after; {@code --latency-ms} makes the receiver answer that much later, and the table then
+ * also shows the bound parallelism x in-flight x batch / latency that Backflow's rate is held to.
  */
 public final class Bench {
-    private record Sample(double seconds, long events, double cpuSeconds, long peakRss, double firstEvent) {}
+    /** {@code delivering}: seconds from the first event's arrival to the last's. */
+    private record Sample(double seconds, long events, double cpuSeconds, long peakRss, double firstEvent, double delivering) {}
 
     public static void main(String[] args) throws Exception {
-        Map<String, String> a = new LinkedHashMap<>(Map.of("--rows", "1000000", "--runs", "3", "--jar", "job/target/backflow.jar", "--jvm", ""));
+        Map<String, String> a = new LinkedHashMap<>(Map.of("--rows", "1000000", "--runs", "3", "--jar", "job/target/backflow.jar", "--jvm", "",
+                "--compare", "", "--latency-ms", "0", "--batch", "500", "--in-flight", "4"));
         for (int i = 0; i + 1 < args.length; i += 2) {
             a.put(args[i], args[i + 1]);
         }
         long rows = Long.parseLong(a.get("--rows").replace("_", ""));
         int runs = Integer.parseInt(a.get("--runs"));
         Path jar = Path.of(a.get("--jar")).toAbsolutePath();
-        if (!Files.exists(jar)) {
-            System.err.println("bench: " + jar + " not found; build it first: mvn -B -q -DskipTests package");
-            System.exit(2);
+        Path compare = a.get("--compare").isEmpty() ? null : Path.of(a.get("--compare")).toAbsolutePath();
+        for (Path j : compare == null ? List.of(jar) : List.of(jar, compare)) {
+            if (!Files.exists(j)) {
+                System.err.println("bench: " + j + " not found; build it first: mvn -B -q -DskipTests package");
+                System.exit(2);
+            }
         }
         String self = new File(Bench.class.getProtectionDomain().getCodeSource().getLocation().toURI()).getPath();
         Path work = Files.createTempDirectory("backflow-bench");
-        try (EmbeddedPostgres pg = EmbeddedPostgres.builder().start(); Receiver receiver = new Receiver()) {
+        try (EmbeddedPostgres pg = EmbeddedPostgres.builder().start(); Receiver receiver = new Receiver(Long.parseLong(a.get("--latency-ms")))) {
             String url = "jdbc:postgresql://127.0.0.1:" + pg.getPort() + "/postgres";
             System.out.printf(Locale.ROOT, "bench: creating %,d rows in PostgreSQL %s...%n", rows, url);
             double copyRate;
@@ -62,41 +70,40 @@ public final class Bench {
                 ((PGConnection) c).getCopyAPI().copyOut("COPY orders TO STDOUT", OutputStream.nullOutputStream());
                 copyRate = rows / ((System.nanoTime() - t0) / 1e9);
             }
+            // One untimed run of each build first: the launcher's first sync lists the classes it
+            // loads and a background JVM dumps them into a class-data archive that later runs map
+            // (README, "Start-up"); the timed runs are the ones a user has from then on.
+            for (Path j : compare == null ? List.of(jar) : List.of(jar, compare)) {
+                Path warm = work.resolve("warmup-" + Integer.toHexString(j.hashCode()) + ".yaml");
+                Files.writeString(warm, connectionYaml(url, receiver.url(), a));
+                System.out.println("bench: warm-up run of " + j);
+                run(receiver, rows, backflowCommand(j, warm, a.get("--jvm"), 0));
+                awaitArchive(j.getParent());
+            }
             List<Sample> loop = new ArrayList<>();
             List<Sample> backflow = new ArrayList<>();
+            List<Sample> compared = new ArrayList<>();
             for (int r = 1; r <= runs; r++) {
                 loop.add(run(receiver, rows, List.of(java(), "-cp", self, HandWrittenLoop.class.getName(), url, "postgres", receiver.url())));
                 Path conn = work.resolve("bench" + r + ".yaml");
-                Files.writeString(conn, String.join("\n",
-                        "source:",
-                        "  url: " + url,
-                        "  user: postgres",
-                        "  table: orders",
-                        "  primary_key: id",
-                        "  cursor: updated_at",
-                        "mapping:",
-                        "  event_type: track",
-                        "  event: Order Completed",
-                        "  user_id: user_id",
-                        "  properties: {amount: '{{ amount }}'}",
-                        "destination:",
-                        "  type: http",
-                        "  url: " + receiver.url(),
-                        "  write_key: bench",
-                        "  batch_size: 500",
-                        "sync:",
-                        "  parallelism: 2",
-                        ""));
-                List<String> command = new ArrayList<>(List.of(java()));
-                // JVM flags for Backflow (the launcher hands them on to the JVM that runs the sync).
-                for (String flag : a.get("--jvm").trim().split("\\s+")) {
-                    if (!flag.isEmpty()) {
-                        command.add(flag.replace("{run}", String.valueOf(r)));
-                    }
+                Files.writeString(conn, connectionYaml(url, receiver.url(), a));
+                backflow.add(run(receiver, rows, backflowCommand(jar, conn, a.get("--jvm"), r)));
+                if (compare != null) {
+                    // Its own connection name: each build keeps its own ledger rows and runs FULL.
+                    Path other = work.resolve("compare" + r + ".yaml");
+                    Files.writeString(other, Files.readString(conn));
+                    compared.add(run(receiver, rows, backflowCommand(compare, other, a.get("--jvm"), r)));
                 }
-                command.addAll(List.of("-jar", jar.toString(), "sync", "--connection", conn.toString()));
-                backflow.add(run(receiver, rows, command));
-                System.out.printf(Locale.ROOT, "bench: run %d: loop %.1f s, backflow %.1f s%n", r, loop.get(r - 1).seconds(), backflow.get(r - 1).seconds());
+                System.out.printf(Locale.ROOT, "bench: run %d: loop %.1f s, backflow %.1f s%s%n", r, loop.get(r - 1).seconds(),
+                        backflow.get(r - 1).seconds(), compare == null ? "" : String.format(Locale.ROOT, ", compared %.1f s", compared.get(r - 1).seconds()));
+            }
+            // Stop at full speed: SIGTERM (as a scheduler sends it) once a third of the rows are in,
+            // then the time until the process has written its savepoint and exited.
+            double[] stopSeconds = new double[runs];
+            for (int r = 1; r <= runs; r++) {
+                Path conn = work.resolve("stop" + r + ".yaml");
+                Files.writeString(conn, connectionYaml(url, receiver.url(), a) + "  savepoint_dir: " + work.resolve("savepoints").toUri() + "\n");
+                stopSeconds[r - 1] = stopAfter(receiver, rows / 3, backflowCommand(jar, conn, a.get("--jvm"), r));
             }
             System.out.println();
             System.out.printf(Locale.ROOT, "%,d rows of about %d bytes; COPY ... TO STDOUT: %,.0f rows/s; %d runs each (min-max)%n%n", rows,
@@ -105,7 +112,69 @@ public final class Bench {
             System.out.println("|---|---|---|---|---|---|---|");
             row("hand-written loop", loop, loop, rows, copyRate);
             row("Backflow (FULL, parallelism 2)", backflow, loop, rows, copyRate);
+            System.out.printf(Locale.ROOT, "%nstop at full speed (SIGTERM after %,d events) until the savepoint is written and the process exited: %s s%n",
+                    rows / 3, range(stopSeconds, "%.1f"));
+            long latency = Long.parseLong(a.get("--latency-ms"));
+            if (latency > 0) {
+                double bound = 2.0 * Integer.parseInt(a.get("--in-flight")) * Integer.parseInt(a.get("--batch")) / (latency / 1000.0);
+                double[] share = backflow.stream().mapToDouble(x -> x.events() / x.delivering() / bound).toArray();
+                System.out.printf(Locale.ROOT, "%nlatency %d ms: bound 2 subtasks x %s in flight x %s events / latency = %,.0f events/s;"
+                        + " Backflow reached %s of it (from its first event to its last)%n", latency, a.get("--in-flight"), a.get("--batch"), bound,
+                        range(share, "%.2f"));
+            }
+            if (compare != null) {
+                row("Backflow " + compare, compared, loop, rows, copyRate);
+            }
         }
+    }
+
+    private static String connectionYaml(String url, String receiverUrl, Map<String, String> a) {
+        return String.join("\n",
+                "source:",
+                "  url: " + url,
+                "  user: postgres",
+                "  table: orders",
+                "  primary_key: id",
+                "  cursor: updated_at",
+                "mapping:",
+                "  event_type: track",
+                "  event: Order Completed",
+                "  user_id: user_id",
+                "  properties: {amount: '{{ amount }}'}",
+                "destination:",
+                "  type: http",
+                "  url: " + receiverUrl,
+                "  write_key: bench",
+                "  batch_size: " + a.get("--batch"),
+                "  max_in_flight: " + a.get("--in-flight"),
+                "sync:",
+                "  parallelism: 2",
+                "");
+    }
+
+    /** Waits (at most two minutes) while the launcher's background class-data dump is under way next to the jar. */
+    private static void awaitArchive(Path dir) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+        while (System.nanoTime() < deadline) {
+            try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+                if (files.noneMatch(f -> f.getFileName().toString().matches("backflow-.*\\.jsa\\.(classlist|partial)-.*"))) {
+                    return;
+                }
+            }
+            Thread.sleep(200);
+        }
+    }
+
+    private static List<String> backflowCommand(Path jar, Path conn, String jvmFlags, int run) {
+        List<String> command = new ArrayList<>(List.of(java()));
+        // JVM flags for Backflow (the launcher hands them on to the JVM that runs the sync).
+        for (String flag : jvmFlags.trim().split("\\s+")) {
+            if (!flag.isEmpty()) {
+                command.add(flag.replace("{run}", String.valueOf(run)));
+            }
+        }
+        command.addAll(List.of("-jar", jar.toString(), "sync", "--connection", conn.toString()));
+        return command;
     }
 
     private static String java() {
@@ -130,7 +199,25 @@ public final class Bench {
             throw new IllegalStateException(command.get(1) + " delivered " + events + " of " + rows + " events");
         }
         double first = (receiver.firstEventNanos.get() - start) / 1e9;
-        return new Sample(seconds, events, ProcessStats.childrenCpuSeconds() - cpu0, peak, first);
+        double delivering = (receiver.lastEventNanos.get() - receiver.firstEventNanos.get()) / 1e9;
+        return new Sample(seconds, events, ProcessStats.childrenCpuSeconds() - cpu0, peak, first, delivering);
+    }
+
+    /** Starts {@code command}, sends it SIGTERM once {@code events} have arrived, and returns the seconds until it exited stopped. */
+    private static double stopAfter(Receiver receiver, long events, List<String> command) throws Exception {
+        receiver.reset();
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        while (receiver.events.get() < events && p.isAlive()) {
+            Thread.sleep(5);
+        }
+        long signalled = System.nanoTime();
+        p.destroy();
+        int exit = p.waitFor();
+        double seconds = (System.nanoTime() - signalled) / 1e9;
+        if (exit != 3) {
+            throw new IllegalStateException(String.join(" ", command) + " exited with " + exit + " after SIGTERM, not 3 (stopped with a savepoint)");
+        }
+        return seconds;
     }
 
     private static void row(String name, List<Sample> s, List<Sample> loop, long rows, double copyRate) {

@@ -20,19 +20,35 @@ final class Receiver implements AutoCloseable {
     private static final JsonFactory JSON = new JsonFactory();
 
     private final HttpServer server;
-    private final ExecutorService threads = Executors.newFixedThreadPool(4);
+    private final ExecutorService threads;
     final AtomicLong events = new AtomicLong();
     final AtomicLong firstEventNanos = new AtomicLong();
+    final AtomicLong lastEventNanos = new AtomicLong();
 
     Receiver() throws IOException {
+        this(0);
+    }
+
+    /** A receiver that holds every answer back {@code latencyMillis}, as a distant destination would. */
+    Receiver(long latencyMillis) throws IOException {
+        // With a latency every request in flight holds a thread while it waits.
+        threads = latencyMillis > 0 ? Executors.newCachedThreadPool() : Executors.newFixedThreadPool(4);
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 256);
         server.createContext("/", exchange -> {
             long n;
             try (InputStream in = exchange.getRequestBody()) {
                 n = count(in);
             }
+            if (latencyMillis > 0) {
+                try {
+                    Thread.sleep(latencyMillis);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
             firstEventNanos.compareAndSet(0, System.nanoTime());
             events.addAndGet(n);
+            lastEventNanos.accumulateAndGet(System.nanoTime(), Math::max);
             exchange.sendResponseHeaders(200, -1);
             exchange.close();
         });
@@ -47,6 +63,7 @@ final class Receiver implements AutoCloseable {
     void reset() {
         events.set(0);
         firstEventNanos.set(0);
+        lastEventNanos.set(0);
     }
 
     /** Objects in the top-level {@code batch} array, skipped over without building them. */
