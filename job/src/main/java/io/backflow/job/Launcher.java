@@ -71,11 +71,14 @@ public final class Launcher {
         } catch (IllegalArgumentException e) {
             // No SIGINT on this platform.
         }
-        // A kill (SIGTERM) of this process is passed on, so the child can stop cleanly.
+        // A kill (SIGTERM) of this process is passed on, so the child can stop cleanly, and the
+        // child's exit code becomes this process's: a scheduler that sent SIGTERM must read 3
+        // (stopped with a savepoint), not the JVM's 143.
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             child.destroy();
             try {
-                child.waitFor();
+                int code = child.waitFor();
+                Runtime.getRuntime().halt(code);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
