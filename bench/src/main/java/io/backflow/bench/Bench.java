@@ -112,6 +112,9 @@ public final class Bench {
             System.out.println("|---|---|---|---|---|---|---|");
             row("hand-written loop", loop, loop, rows, copyRate);
             row("Backflow (FULL, parallelism 2)", backflow, loop, rows, copyRate);
+            if (compare != null) {
+                row("Backflow " + compare, compared, loop, rows, copyRate);
+            }
             System.out.printf(Locale.ROOT, "%nstop at full speed (SIGTERM after %,d events) until the savepoint is written and the process exited: %s s%n",
                     rows / 3, range(stopSeconds, "%.1f"));
             long latency = Long.parseLong(a.get("--latency-ms"));
@@ -122,9 +125,7 @@ public final class Bench {
                         + " Backflow reached %s of it (from its first event to its last)%n", latency, a.get("--in-flight"), a.get("--batch"), bound,
                         range(share, "%.2f"));
             }
-            if (compare != null) {
-                row("Backflow " + compare, compared, loop, rows, copyRate);
-            }
+
         }
     }
 
