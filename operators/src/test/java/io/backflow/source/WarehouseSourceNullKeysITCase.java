@@ -8,6 +8,7 @@ import io.backflow.jdbc.JdbcEndpoint;
 import io.backflow.jdbc.PositionCodec;
 import io.backflow.source.enumerator.SyncPlan;
 import io.backflow.source.reader.WarehouseSourceReader;
+import io.backflow.source.sql.ModelColumns;
 import io.backflow.source.split.SplitKind;
 import io.backflow.source.split.WarehouseSplit;
 import io.backflow.testing.Databases;
@@ -128,6 +129,49 @@ class WarehouseSourceNullKeysITCase {
             }
         }
         return out;
+    }
+
+    /** Whether the database vouches for each column of {@code relation} never being NULL. */
+    static boolean[] neverNull(JdbcEndpoint db, String relation) throws Exception {
+        try (java.sql.Connection c = db.open(); java.sql.Statement st = c.createStatement();
+                java.sql.ResultSet rs = st.executeQuery("SELECT * FROM " + relation + " WHERE 1 = 0")) {
+            ModelColumns columns = ModelColumns.of(rs.getMetaData());
+            boolean[] out = new boolean[columns.size()];
+            for (int i = 0; i < out.length; i++) {
+                out[i] = columns.neverNull(i);
+            }
+            return out;
+        }
+    }
+
+    /**
+     * The planner skips its NULL-key count (a scan of the table on PostgreSQL 15) only when the
+     * database guarantees the key NOT NULL; a view over the same table, a nullable column, or a
+     * driver that does not say, is counted as before, and either way every row is read.
+     */
+    @ParameterizedTest
+    @MethodSource("databases")
+    void onlyKeysTheDatabaseDeclaresNotNullSkipTheNullKeyCount(String database) throws Exception {
+        JdbcEndpoint db = db(database);
+        Databases.execute(db,
+                "CREATE TABLE keyed_" + database + " (tenant VARCHAR(10) NOT NULL, seq INTEGER NOT NULL, name VARCHAR(20), updated_at TIMESTAMP)",
+                "INSERT INTO keyed_" + database + " SELECT tenant, seq, name, updated_at FROM people WHERE tenant IS NOT NULL AND seq IS NOT NULL",
+                "CREATE VIEW keyed_view_" + database + " AS SELECT * FROM keyed_" + database);
+        // PostgreSQL's driver reports NOT NULL table columns; DuckDB's (1.1) reports every column
+        // nullable, so DuckDB tables are always counted.
+        boolean[] keyed = neverNull(db, "keyed_" + database);
+        assertEquals(database.equals("postgres"), keyed[0] && keyed[1]);
+        assertFalse(keyed[2], "name is nullable");
+        assertFalse(neverNull(db, "keyed_view_" + database)[0], "a view column is not vouched for");
+        assertFalse(neverNull(db, "people")[0], "no constraint, no promise");
+
+        for (String relation : List.of("keyed_" + database, "keyed_view_" + database)) {
+            WarehouseSource source = people(database).table(relation).cursorColumn("updated_at").build();
+            SyncPlan plan = source.plan();
+            assertEquals(0, plan.rowsWithNullKey(), relation);
+            assertTrue(plan.splits().stream().noneMatch(s -> s.kind() == SplitKind.NULL_KEYS), relation);
+            assertEachNameOnce(Collected.run(source, 2), names(1, 3000, i -> true));
+        }
     }
 
     @ParameterizedTest

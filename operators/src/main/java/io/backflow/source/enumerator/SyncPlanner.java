@@ -62,7 +62,7 @@ public final class SyncPlanner {
             }
             long nullKeys = 0;
             // An INCREMENTAL run without a high-water mark has no cursor in scope, so no rows at all.
-            if (settings.syncType() == SyncType.FULL || highWaterMark != null) {
+            if (!sql.keyNeverNull() && (settings.syncType() == SyncType.FULL || highWaterMark != null)) {
                 WarehouseSplit nullKeySplit = marked(WarehouseSplit.nullKeys(settings.syncType(), highWaterMark, cursorAfter(), -1));
                 nullKeys = queryLong(connection, sql.count(nullKeySplit));
                 if (nullKeys > 0) {

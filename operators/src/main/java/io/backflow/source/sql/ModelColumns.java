@@ -9,16 +9,21 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Arrays;
 
-/** The columns of a model as the database describes them: labels, JDBC types and type names. */
+/**
+ * The columns of a model as the database describes them: labels, JDBC types, type names, and
+ * whether the database guarantees a column is never NULL.
+ */
 public final class ModelColumns {
     private final String[] names;
     private final int[] types;
     private final String[] typeNames;
+    private final boolean[] notNull;
 
-    private ModelColumns(String[] names, int[] types, String[] typeNames) {
+    private ModelColumns(String[] names, int[] types, String[] typeNames, boolean[] notNull) {
         this.names = names;
         this.types = types;
         this.typeNames = typeNames;
+        this.notNull = notNull;
     }
 
     /** Asks the database for the model's columns without reading a row. */
@@ -34,11 +39,14 @@ public final class ModelColumns {
         int n = metaData.getColumnCount();
         String[] names = new String[n];
         String[] typeNames = new String[n];
+        boolean[] notNull = new boolean[n];
         for (int i = 0; i < n; i++) {
             names[i] = metaData.getColumnLabel(i + 1);
             typeNames[i] = metaData.getColumnTypeName(i + 1);
+            // Only a definite "no nulls" counts: views, expressions and drivers that do not know say otherwise.
+            notNull[i] = metaData.isNullable(i + 1) == ResultSetMetaData.columnNoNulls;
         }
-        return new ModelColumns(names, JdbcValues.columnTypes(metaData), typeNames);
+        return new ModelColumns(names, JdbcValues.columnTypes(metaData), typeNames, notNull);
     }
 
     /** The labels; callers must not modify the array. */
@@ -60,6 +68,11 @@ public final class ModelColumns {
 
     public String typeName(int index) {
         return typeNames[index];
+    }
+
+    /** True when the database guarantees the column holds no NULL (a NOT NULL table column). */
+    public boolean neverNull(int index) {
+        return notNull[index];
     }
 
     /** The index of a column by exact label, or -1. */

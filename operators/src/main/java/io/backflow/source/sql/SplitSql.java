@@ -80,6 +80,20 @@ public final class SplitSql {
         return out;
     }
 
+    /**
+     * True when the database guarantees every key column NOT NULL: then no row can have a NULL key
+     * and the planner need not count them (a scan of the table on databases that do not use the
+     * constraint to answer {@code IS NULL}, as PostgreSQL before 17).
+     */
+    public boolean keyNeverNull() {
+        for (int k : keyIndexes) {
+            if (!columns.neverNull(k)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** True when the key is one integer column, so a FULL run can be cut into key ranges. */
     public boolean hasSingleIntegerKey() {
         if (keyIndexes.length != 1) {
