@@ -23,7 +23,8 @@ import org.postgresql.PGConnection;
  * and time to first event, with the raw {@code COPY ... TO STDOUT} rate for scale.
  *
  * <p>{@code java -jar bench/target/backflow-bench.jar [--rows 1000000] [--runs 3] [--jar job/target/backflow.jar] [--jvm "-Xmx1g"]
- * [--compare other/backflow.jar] [--latency-ms 0] [--batch 500] [--in-flight 4]}: {@code --compare} adds a second build of
+ * [--compare other/backflow.jar] [--latency-ms 0] [--batch 500] [--in-flight 4] [--log-dir DIR]}: {@code --log-dir} keeps each
+ * process's output in a file there; {@code --compare} adds a second build of
  * Backflow to every run, for before/after; {@code --latency-ms} makes the receiver answer that much later, and the table then
  * also shows the bound parallelism x in-flight x batch / latency that Backflow's rate is held to.
  */
@@ -31,13 +32,18 @@ public final class Bench {
     /** {@code delivering}: seconds from the first event's arrival to the last's. */
     private record Sample(double seconds, long events, double cpuSeconds, long peakRss, double firstEvent, double delivering) {}
 
+    /** Where each process's output goes (one file per process), or null to discard it. */
+    private static Path logDir;
+    private static int processes;
+
     public static void main(String[] args) throws Exception {
         Map<String, String> a = new LinkedHashMap<>(Map.of("--rows", "1000000", "--runs", "3", "--jar", "job/target/backflow.jar", "--jvm", "",
-                "--compare", "", "--latency-ms", "0", "--batch", "500", "--in-flight", "4"));
+                "--compare", "", "--latency-ms", "0", "--batch", "500", "--in-flight", "4", "--log-dir", ""));
         for (int i = 0; i + 1 < args.length; i += 2) {
             a.put(args[i], args[i + 1]);
         }
         long rows = Long.parseLong(a.get("--rows").replace("_", ""));
+        logDir = a.get("--log-dir").isEmpty() ? null : Files.createDirectories(Path.of(a.get("--log-dir")));
         int runs = Integer.parseInt(a.get("--runs"));
         Path jar = Path.of(a.get("--jar")).toAbsolutePath();
         Path compare = a.get("--compare").isEmpty() ? null : Path.of(a.get("--compare")).toAbsolutePath();
@@ -186,7 +192,7 @@ public final class Bench {
         receiver.reset();
         double cpu0 = ProcessStats.childrenCpuSeconds();
         long start = System.nanoTime();
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        Process p = start(command);
         long peak = 0;
         while (!p.waitFor(20, TimeUnit.MILLISECONDS)) {
             peak = Math.max(peak, ProcessStats.treeRssBytes(p.toHandle()));
@@ -207,7 +213,7 @@ public final class Bench {
     /** Starts {@code command}, sends it SIGTERM once {@code events} have arrived, and returns the seconds until it exited stopped. */
     private static double stopAfter(Receiver receiver, long events, List<String> command) throws Exception {
         receiver.reset();
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        Process p = start(command);
         while (receiver.events.get() < events && p.isAlive()) {
             Thread.sleep(5);
         }
@@ -219,6 +225,13 @@ public final class Bench {
             throw new IllegalStateException(String.join(" ", command) + " exited with " + exit + " after SIGTERM, not 3 (stopped with a savepoint)");
         }
         return seconds;
+    }
+
+    private static Process start(List<String> command) throws java.io.IOException {
+        ProcessBuilder.Redirect out = logDir == null ? ProcessBuilder.Redirect.DISCARD
+                : ProcessBuilder.Redirect.to(logDir.resolve(String.format(Locale.ROOT, "%02d-%s.log", ++processes,
+                        command.contains("-jar") ? "backflow" : "loop")).toFile());
+        return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out).start();
     }
 
     private static void row(String name, List<Sample> s, List<Sample> loop, long rows, double copyRate) {
