@@ -119,13 +119,17 @@ public final class SplitSql {
                 + " WHERE " + (settled == null ? cursor + " IS NOT NULL" : settled), List.of());
     }
 
-    /** {@code SELECT MIN(key), MAX(key)} over a split's scope (single integer key only). */
+    /**
+     * {@code SELECT MIN(key), MAX(key)} over the whole model (single integer key only), without the
+     * split's cursor scope: the ranges cut from it are open at both ends, so they cover every row
+     * in scope whatever the bounds, and without a condition on the cursor a database answers from
+     * the key's index instead of scanning the table.
+     */
     public BoundQuery keyRange(WarehouseSplit split) {
         requireKeyset(split);
         String key = quoted(keyIndexes[0]);
-        List<Object> params = new ArrayList<>();
-        String where = where(split, split.position(), params);
-        return new BoundQuery("SELECT MIN(" + key + "), MAX(" + key + ") FROM " + settings.fromClause() + where, params);
+        return new BoundQuery("SELECT MIN(" + key + "), MAX(" + key + ") FROM " + settings.fromClause() + " WHERE " + key + " IS NOT NULL",
+                List.of());
     }
 
     /**
