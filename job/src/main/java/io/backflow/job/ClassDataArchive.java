@@ -1,16 +1,11 @@
 package io.backflow.job;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.List;
-import java.util.stream.Stream;
+import org.apache.commons.codec.digest.DigestUtils;
 
 /**
  * The launcher's application class-data archive (AppCDS): the first sync lists the classes it
@@ -34,13 +29,13 @@ public final class ClassDataArchive {
     }
 
     /** The archive for this jar and JVM, or null when archives are off or no folder can hold one. */
-    static ClassDataArchive forLaunch(Path jar, Path lib, List<String> jvmFlags) {
+    static ClassDataArchive forLaunch(Path jar, List<Path> classPath, List<String> jvmFlags) {
         if ("off".equalsIgnoreCase(System.getenv("BACKFLOW_CDS"))
                 || jvmFlags.stream().anyMatch(f -> f.startsWith("-Xshare") || f.contains("SharedArchiveFile") || f.contains("ArchiveClassesAtExit")
                         || f.contains("ClassList"))) {
             return null;
         }
-        String name = "backflow-" + key(jar, lib) + ".jsa";
+        String name = "backflow-" + key(classPath) + ".jsa";
         for (Path dir : new Path[] {jar.getParent(), Path.of(System.getProperty("user.home"), ".cache", "backflow")}) {
             if (dir == null) {
                 continue;
@@ -115,26 +110,17 @@ public final class ClassDataArchive {
         }
     }
 
-    /** A short hash of what the archive depends on: the jar, the Flink jars, the JVM. */
-    private static String key(Path jar, Path lib) {
+    /** A short hash of what the archive depends on: every jar of the class path, and the JVM. */
+    private static String key(List<Path> classPath) {
         StringBuilder what = new StringBuilder(System.getProperty("java.home")).append('|').append(System.getProperty("java.vm.version"));
-        try (Stream<Path> jars = Files.list(lib)) {
-            Stream.concat(Stream.of(jar), jars.sorted()).forEach(p -> {
-                try {
-                    what.append('|').append(p.getFileName()).append(':').append(Files.size(p)).append(':')
-                            .append(Files.getLastModifiedTime(p).toMillis());
-                } catch (IOException e) {
-                    what.append('|').append(p.getFileName());
-                }
-            });
-        } catch (IOException e) {
-            what.append("|unlisted");
+        for (Path p : classPath) {
+            what.append('|').append(p.getFileName());
+            try {
+                what.append(':').append(Files.size(p)).append(':').append(Files.getLastModifiedTime(p).toMillis());
+            } catch (IOException e) {
+                // Named only: the JVM then checks the jar itself and refuses a stale archive.
+            }
         }
-        try {
-            byte[] hash = MessageDigest.getInstance("SHA-256").digest(what.toString().getBytes(StandardCharsets.UTF_8));
-            return HexFormat.of().formatHex(Arrays.copyOf(hash, 8));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is required of every JVM", e);
-        }
+        return DigestUtils.sha256Hex(what.toString()).substring(0, 16);
     }
 }

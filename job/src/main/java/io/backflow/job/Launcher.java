@@ -51,14 +51,15 @@ public final class Launcher {
             // of the user's (java -XX:TieredStopAtLevel=4 -jar ...) wins.
             command.add("-XX:TieredStopAtLevel=1");
         }
-        ClassDataArchive archive = ClassDataArchive.forLaunch(jar, lib, jvmFlags);
+        List<Path> jars = classPath(jar, lib);
+        String classPath = jars.stream().map(Path::toString).collect(java.util.stream.Collectors.joining(File.pathSeparator));
+        ClassDataArchive archive = ClassDataArchive.forLaunch(jar, jars, jvmFlags);
         if (archive != null) {
             command.addAll(archive.flags(args.length == 0 ? "" : args[0]));
         }
         command.addAll(List.of(MODULE_FLAGS));
         command.add("-Dsun.net.httpserver.nodelay=true");
         command.add("-cp");
-        String classPath = classPath(jar, lib);
         command.add(classPath);
         command.add(Main.class.getName());
         command.addAll(List.of(args));
@@ -94,12 +95,12 @@ public final class Launcher {
      * The jar and every jar in {@code lib}, in name order: spelled out, not {@code lib/*}, so the
      * class-data archive sees the same path at dump and at use whatever order the folder lists in.
      */
-    private static String classPath(Path jar, Path lib) throws java.io.IOException {
-        List<String> parts = new ArrayList<>(List.of(jar.toString()));
+    private static List<Path> classPath(Path jar, Path lib) throws java.io.IOException {
+        List<Path> parts = new ArrayList<>(List.of(jar));
         try (java.util.stream.Stream<Path> jars = Files.list(lib)) {
-            jars.filter(p -> p.getFileName().toString().endsWith(".jar")).sorted().forEach(p -> parts.add(p.toString()));
+            jars.filter(p -> p.getFileName().toString().endsWith(".jar")).sorted().forEach(parts::add);
         }
-        return String.join(File.pathSeparator, parts);
+        return parts;
     }
 
     private static boolean isOnClassPath(String className) {

@@ -14,9 +14,6 @@ import static io.backflow.model.DeltaColumns.STATUS;
 import io.backflow.jdbc.ColumnNames;
 import io.backflow.jdbc.JdbcEndpoint;
 import io.backflow.jdbc.SqlDialect;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -31,6 +28,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import org.apache.commons.codec.digest.DigestUtils;
 
 /**
  * Computes a diff sync's delta inside the database: the model's rows, each with a hash of its
@@ -475,16 +473,8 @@ public final class SnapshotDiff {
         return String.join(" AND ", parts);
     }
 
+    /** The first 4 bytes of the SHA-256 of {@code s}, in hex: part of a snapshot table's name, so never changed. */
     private static String shortHash(String s) {
-        try {
-            byte[] d = MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
-            StringBuilder hex = new StringBuilder();
-            for (int i = 0; i < 4; i++) {
-                hex.append(String.format("%02x", d[i]));
-            }
-            return hex.toString();
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return DigestUtils.sha256Hex(s).substring(0, 8);
     }
 }

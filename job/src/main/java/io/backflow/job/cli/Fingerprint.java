@@ -6,13 +6,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.backflow.job.SyncPipeline;
 import io.backflow.job.config.ConnectionConfig;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import org.apache.commons.codec.digest.DigestUtils;
 
 /**
  * What a connection's events are made of: a hash of its mapping, a hash of its model (table or
@@ -81,16 +79,8 @@ final class Fingerprint {
         }
     }
 
+    /** The first 12 bytes of the SHA-256 of {@code s}, in hex. */
     private static String sha256(String s) {
-        try {
-            byte[] d = MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
-            StringBuilder hex = new StringBuilder();
-            for (int i = 0; i < 12; i++) {
-                hex.append(String.format("%02x", d[i]));
-            }
-            return hex.toString();
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return DigestUtils.sha256Hex(s).substring(0, 24);
     }
 }
