@@ -201,7 +201,12 @@ public final class SyncPipeline {
         ConnectionConfig.Source s = config.source();
         SqlDialect dialect = config.state().endpoint().dialect();
         return new SnapshotDiff(dialect, config.state().schema(), config.name(), s.table(), s.sql(), s.primaryKey(),
-                mappingSpec(config).referencedColumns(), config.sync().mode(), sendAll, s.endpoint());
+                mappingSpec(config).referencedColumns(), config.sync().mode(), sendAll, s.endpoint(), sourceElsewhere(config));
+    }
+
+    /** Whether the model lives in another database than the ledger, so a diff copies it next to the ledger first. */
+    public static boolean sourceElsewhere(ConnectionConfig config) {
+        return !config.state().endpoint().url().equals(config.source().endpoint().url());
     }
 
     /** Backflow's version, from the jar. */

@@ -51,6 +51,8 @@ class DiffSyncITCase {
     @TempDir Path dir;
     HttpReceiver receiver;
     JdbcEndpoint db;
+    /** The ledger's database when it is not the warehouse (then the diff runs on a copy next to it), else null. */
+    JdbcEndpoint ledger;
     /** What the destination holds after applying every record event received: id to fields. */
     final Map<Long, JsonNode> state = new TreeMap<>();
     int applied;
@@ -66,7 +68,25 @@ class DiffSyncITCase {
     }
 
     private void useDatabase(String kind) {
-        db = kind.equals("postgres") ? Databases.newPostgresDatabase("diff") : Databases.duckDb(dir, "warehouse");
+        switch (kind) {
+            case "postgres":
+                db = Databases.newPostgresDatabase("diff");
+                break;
+            case "postgres, ledger in another database":
+                db = Databases.newPostgresDatabase("diff");
+                ledger = Databases.newPostgresDatabase("diff_ledger");
+                break;
+            case "mariadb, ledger in postgres":
+                db = Databases.newMariaDbDatabase("diff");
+                ledger = Databases.newPostgresDatabase("diff_ledger");
+                break;
+            case "mariadb, ledger in duckdb":
+                db = Databases.newMariaDbDatabase("diff");
+                ledger = Databases.duckDb(dir, "ledger");
+                break;
+            default:
+                db = Databases.duckDb(dir, "warehouse");
+        }
         Databases.execute(db, "CREATE TABLE customers (id BIGINT, email VARCHAR(80), plan VARCHAR(20), note VARCHAR(20))");
     }
 
@@ -103,6 +123,7 @@ class DiffSyncITCase {
                 "  parallelism: 2",
                 "  checkpoint_interval: 200ms",
                 "  savepoint_dir: " + dir.resolve("savepoints"),
+                ledger == null ? "" : "state:\n  url: " + ledger.url() + (ledger.user() == null ? "" : "\n  user: " + ledger.user()),
                 extra,
                 ""));
     }
@@ -163,7 +184,7 @@ class DiffSyncITCase {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"postgres", "duckdb"})
+    @ValueSource(strings = {"postgres", "duckdb", "postgres, ledger in another database", "mariadb, ledger in postgres", "mariadb, ledger in duckdb"})
     void mirrorKeepsTheDestinationEqualToTheTableThroughInsertsUpdatesAndDeletes(String database) throws Exception {
         useDatabase(database);
         insert(1, 500);

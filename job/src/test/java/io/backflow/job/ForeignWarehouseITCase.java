@@ -38,6 +38,8 @@ class ForeignWarehouseITCase {
     @TempDir Path dir;
     HttpReceiver receiver;
     JdbcEndpoint db;
+    /** Where the ledger lives when the source cannot hold it (MariaDB), else null. */
+    JdbcEndpoint ledger;
 
     @BeforeEach
     void start() throws Exception {
@@ -50,11 +52,37 @@ class ForeignWarehouseITCase {
     }
 
     private void open(String database) {
-        db = database.equals("postgresql") ? Databases.newPostgresDatabase("foreign") : Databases.duckDb(dir, "foreign");
-        Databases.execute(db,
-                "CREATE SCHEMA \"Sales\"",
+        switch (database) {
+            case "postgresql":
+                db = Databases.newPostgresDatabase("foreign");
+                break;
+            case "mariadb":
+                db = Databases.newMariaDbDatabase("foreign");
+                ledger = Databases.newPostgresDatabase("foreign_ledger");
+                // A schema is a database in MariaDB: one per server, so the previous test's goes first.
+                sql("DROP DATABASE IF EXISTS \"Sales\"");
+                break;
+            default:
+                db = Databases.duckDb(dir, "foreign");
+        }
+        sql("CREATE SCHEMA \"Sales\"" + (mariadb() ? " CHARACTER SET utf8mb4" : ""),
                 "CREATE TABLE \"Sales\".\"Invoices\" (\"InvoiceId\" BIGINT PRIMARY KEY, \"CustomerName\" VARCHAR(80), \"Region\" VARCHAR(20),"
                         + " \"Note\" VARCHAR(200), \"Amount\" NUMERIC(12,2), \"InvoiceDate\" DATE)");
+    }
+
+    private boolean mariadb() {
+        return db.url().startsWith("jdbc:mariadb:");
+    }
+
+    /** Runs statements written with standard double-quoted names, in MariaDB's backticks there. */
+    private void sql(String... statements) {
+        String[] out = statements.clone();
+        if (mariadb()) {
+            for (int i = 0; i < out.length; i++) {
+                out[i] = out[i].replace('"', '`');
+            }
+        }
+        Databases.execute(db, out);
     }
 
     private Path connection(String table, String key, String cursor, String extraMapping) {
@@ -79,6 +107,7 @@ class ForeignWarehouseITCase {
                 "  type: webhook",
                 "  url: " + receiver.webhookUrl(),
                 "  batch_size: 5",
+                ledger == null ? "" : "state:\n  url: " + ledger.url() + "\n  user: " + ledger.user(),
                 "sync:",
                 "  checkpoint_interval: 200ms",
                 ""));
@@ -99,7 +128,7 @@ class ForeignWarehouseITCase {
                     .append(region).append(", ").append(note).append(", ").append(amount).append(", DATE '").append(day).append("')");
             expected.put((long) id, version(name, sparse ? null : "eu", amount.equals("NULL") ? null : id + ".50"));
         }
-        Databases.execute(db, "INSERT INTO \"Sales\".\"Invoices\" VALUES " + values);
+        sql("INSERT INTO \"Sales\".\"Invoices\" VALUES " + values);
     }
 
     private static String version(String name, String region, String amount) {
@@ -127,7 +156,7 @@ class ForeignWarehouseITCase {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"postgresql", "duckdb"})
+    @ValueSource(strings = {"postgresql", "duckdb", "mariadb"})
     void namesInAnotherCaseResolveAndEveryVersionArrivesOnce(String database) {
         open(database);
         Random random = new Random(42);
@@ -148,11 +177,11 @@ class ForeignWarehouseITCase {
             // ...corrections that keep the date...
             long fixed = 31 + round * 7;
             String name = NAMES[random.nextInt(NAMES.length)];
-            Databases.execute(db, "UPDATE \"Sales\".\"Invoices\" SET \"CustomerName\" = '" + name.replace("'", "''") + "', \"Amount\" = 7.25,"
+            sql("UPDATE \"Sales\".\"Invoices\" SET \"CustomerName\" = '" + name.replace("'", "''") + "', \"Amount\" = 7.25,"
                     + " \"Region\" = NULL WHERE \"InvoiceId\" = " + fixed);
             changed.put(fixed, version(name, null, "7.25"));
             // ...and a change to a column the mapping does not send is no change.
-            Databases.execute(db, "UPDATE \"Sales\".\"Invoices\" SET \"Note\" = 'edited' WHERE \"InvoiceId\" = 45 AND \"InvoiceId\" <> " + fixed);
+            sql("UPDATE \"Sales\".\"Invoices\" SET \"Note\" = 'edited' WHERE \"InvoiceId\" = 45 AND \"InvoiceId\" <> " + fixed);
             syncAndCheck(conn, changed, seen);
             assertEquals("INCREMENTAL", BackflowCli.history(conn).get(0).get("type").asText());
         }
@@ -164,11 +193,11 @@ class ForeignWarehouseITCase {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"postgresql", "duckdb"})
+    @ValueSource(strings = {"postgresql", "duckdb", "mariadb"})
     void aNameThatMatchesNothingOrSeveralIsRefusedBeforeAnyRunIsWritten(String database) {
         open(database);
         boolean pg = database.equals("postgresql");
-        // DuckDB's names ignore case, so only PostgreSQL can hold names that differ only in case.
+        // DuckDB's names ignore case, and MariaDB's column names do: only PostgreSQL can hold both spellings.
         Databases.execute(db, !pg ? "SELECT 1" : "CREATE TABLE \"Sales\".\"invoices\" (\"InvoiceId\" BIGINT, \"invoiceid\" BIGINT, \"CustomerName\" VARCHAR(80),"
                 + " \"Region\" VARCHAR(20), \"Note\" VARCHAR(200), \"Amount\" NUMERIC(12,2), \"InvoiceDate\" DATE)");
         String[][] cases = {

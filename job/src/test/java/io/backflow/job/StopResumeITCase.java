@@ -26,6 +26,8 @@ import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -46,6 +48,8 @@ class StopResumeITCase {
     @TempDir Path dir;
     HttpReceiver receiver;
     JdbcEndpoint db;
+    /** The ledger's database when it is not the source's (MariaDB cannot hold it), else null. */
+    JdbcEndpoint ledger;
     Path savepoints;
 
     @BeforeEach
@@ -62,9 +66,22 @@ class StopResumeITCase {
         receiver.close();
     }
 
+    /** The random-stop tests run on each warehouse with a real server here. */
+    private void use(String database) {
+        if (database.equals("mariadb")) {
+            db = Databases.newMariaDbDatabase("stop");
+            ledger = Databases.newPostgresDatabase("stop_ledger");
+        }
+    }
+
+    private boolean mariadb() {
+        return db.url().startsWith("jdbc:mariadb:");
+    }
+
     private Path connection(int parallelism) {
         return BackflowCli.write(dir, "orders", String.join("\n",
                 BackflowCli.ordersSource(db, "  page_size: 500"),
+                ledger == null ? "" : "state:\n  url: " + ledger.url() + "\n  user: " + ledger.user(),
                 "destination:",
                 "  type: webhook",
                 "  url: " + receiver.webhookUrl(),
@@ -85,11 +102,25 @@ class StopResumeITCase {
     }
 
     private void createOrdersTable() {
-        Databases.execute(db, "CREATE TABLE orders (id BIGINT PRIMARY KEY, user_id VARCHAR(20), amount NUMERIC(10,2), updated_at TIMESTAMP)");
+        Databases.execute(db, "CREATE TABLE orders (id BIGINT PRIMARY KEY, user_id VARCHAR(20), amount NUMERIC(10,2), updated_at "
+                + (mariadb() ? "DATETIME(6)" : "TIMESTAMP") + ")");
     }
 
     private void insertOrders(int from, int to, String cursor) {
+        if (mariadb()) {
+            // MariaDB's sequence engine instead of generate_series; the cursor expressions use i too.
+            String spelled = cursor.replaceAll("\\bi\\b", "seq").replaceAll("TIMESTAMP '([0-9-]{10})'", "TIMESTAMP '$1 00:00:00'");
+            Databases.execute(db, "INSERT INTO orders SELECT seq, CONCAT('u', seq % 50), seq, " + spelled
+                    + " FROM seq_" + from + "_to_" + to);
+            return;
+        }
         Databases.execute(db, "INSERT INTO orders SELECT i, 'u' || (i % 50), i, " + cursor + " FROM generate_series(" + from + ", " + to + ") i");
+    }
+
+    /** {@code TIMESTAMP 'day' + (i / per) * step}, written the way the database spells it ({@code step}: second or minute). */
+    private String timestamps(String day, int per, String step) {
+        return mariadb() ? "TIMESTAMP '" + day + "' + INTERVAL (i DIV " + per + ") " + step.toUpperCase(java.util.Locale.ROOT)
+                : "TIMESTAMP '" + day + "' + (i / " + per + ") * INTERVAL '1 " + step + "'";
     }
 
     /** Distinct order ids the destination received, and how many events arrived twice. */
@@ -163,11 +194,13 @@ class StopResumeITCase {
         }
     }
 
-    @Test
-    void randomStopsDuringAFullSyncLoseNothing() throws Exception {
+    @ParameterizedTest
+    @ValueSource(strings = {"postgresql", "mariadb"})
+    void randomStopsDuringAFullSyncLoseNothing(String database) throws Exception {
+        use(database);
         Random random = new Random(seed());
         createOrdersTable();
-        insertOrders(1, 4000, "TIMESTAMP '2024-01-01' + (i / 7) * INTERVAL '1 second'");
+        insertOrders(1, 4000, timestamps("2024-01-01", 7, "second"));
         Path conn = connection(2);
         int stops = syncWithRandomStops(conn, random, 6, 4000, "FULL");
         assertTrue(stops >= 4, "only " + stops + " of 6 stops took effect");
@@ -178,15 +211,17 @@ class StopResumeITCase {
         assertEquals(0, next.get("read").asLong());
     }
 
-    @Test
-    void randomStopsDuringAnIncrementalSyncLoseNothing() throws Exception {
+    @ParameterizedTest
+    @ValueSource(strings = {"postgresql", "mariadb"})
+    void randomStopsDuringAnIncrementalSyncLoseNothing(String database) throws Exception {
+        use(database);
         Random random = new Random(seed());
         createOrdersTable();
         insertOrders(1, 200, "TIMESTAMP '2024-01-01'");
         Path conn = connection(1);
         assertEquals(0, BackflowCli.sync(conn).exitCode());
         // Many rows share a cursor value, so stops land inside runs of equal cursors.
-        insertOrders(201, 4000, "TIMESTAMP '2024-02-01' + (i / 300) * INTERVAL '1 minute'");
+        insertOrders(201, 4000, timestamps("2024-02-01", 300, "minute"));
         int stops = syncWithRandomStops(conn, random, 6, 3800, "INCREMENTAL");
         assertTrue(stops >= 4, "only " + stops + " of 6 stops took effect");
         assertEveryRowOnceWithinTheInFlightWindow(conn, 4000, stops, 1);

@@ -55,6 +55,7 @@ public final class SnapshotDiff {
     private final SyncMode mode;
     private final boolean sendAll;
     private final JdbcEndpoint source;
+    private final boolean sourceElsewhere;
 
     /**
      * @param dialect the database's dialect; it must have a {@link SqlDialect#rowHash}
@@ -71,6 +72,21 @@ public final class SnapshotDiff {
      */
     public SnapshotDiff(SqlDialect dialect, String schema, String connectionName, String table, String query, List<String> primaryKey,
             Collection<String> mappedColumns, SyncMode mode, boolean sendAll, JdbcEndpoint source) {
+        this(dialect, schema, connectionName, table, query, primaryKey, mappedColumns, mode, sendAll, source, false);
+    }
+
+    /**
+     * @param sourceElsewhere true when the model lives in another database than the ledger
+     *     ({@code source}, read with its own dialect): each run then first copies the model's key
+     *     and mapped columns into a temporary table next to the ledger ({@link ModelCopy}), and
+     *     diffs that copy
+     */
+    public SnapshotDiff(SqlDialect dialect, String schema, String connectionName, String table, String query, List<String> primaryKey,
+            Collection<String> mappedColumns, SyncMode mode, boolean sendAll, JdbcEndpoint source, boolean sourceElsewhere) {
+        this.sourceElsewhere = sourceElsewhere;
+        if (sourceElsewhere && source == null) {
+            throw new IllegalArgumentException("a model in another database needs its endpoint");
+        }
         this.dialect = Objects.requireNonNull(dialect);
         if (dialect.rowHash(List.of("x")) == null) {
             throw new IllegalArgumentException("change_detection: diff is not available on " + dialect.name());
@@ -82,7 +98,7 @@ public final class SnapshotDiff {
         }
         this.table = table;
         this.query = query;
-        this.modelRelation = dialect.modelRelation(table, query);
+        this.modelRelation = sourceElsewhere ? null : dialect.modelRelation(table, query);
         this.primaryKey = List.copyOf(primaryKey);
         LinkedHashSet<String> columns = new LinkedHashSet<>(primaryKey);
         columns.addAll(mappedColumns);
@@ -133,6 +149,18 @@ public final class SnapshotDiff {
     public Result materialize(Connection c, String runId, List<Retry> retries) throws SQLException {
         dialect.prepareBulkWork(c);
         Model model = model(c, runId);
+        try {
+            return materialize(c, runId, retries, model);
+        } finally {
+            if (model.staged() != null) {
+                try (Statement st = c.createStatement()) {
+                    st.execute("DROP TABLE IF EXISTS " + model.staged());
+                }
+            }
+        }
+    }
+
+    private Result materialize(Connection c, String runId, List<Retry> retries, Model model) throws SQLException {
         List<String> keys = resolve(primaryKey, model.columns());
         List<String> columns = List.copyOf(new LinkedHashSet<>(resolve(mappedColumns, model.columns())));
         DeltaTable delta = new DeltaTable(schema, deltaTableName(runId), snapshotTableName(connectionName, primaryKey), keys);
@@ -151,7 +179,7 @@ public final class SnapshotDiff {
                 st.execute("CREATE TABLE" + createSnapshot);
             }
             st.execute("DROP TABLE IF EXISTS " + deltaTable);
-            st.execute("CREATE TABLE " + deltaTable + " AS " + deltaQuery(model, k, cols, snapshot, !keyIsDeclaredUnique(c, keys)));
+            st.execute("CREATE TABLE " + deltaTable + " AS " + deltaQuery(model, k, cols, snapshot, sourceElsewhere || !keyIsDeclaredUnique(c, keys)));
             st.execute("CREATE INDEX " + dialect.quoteIdentifier(delta.table() + "_key") + " ON " + deltaTable + " (" + String.join(", ", k) + ")");
         }
         KeyMatch match = KeyMatch.on(c, dialect, deltaTable, keys);
@@ -188,7 +216,8 @@ public final class SnapshotDiff {
      * connection's snapshot when it has one, else as a first diff, where every row is an insert.
      */
     public String previewQuery(Connection c) throws SQLException {
-        String[] actual = actualColumns(c);
+        Model staged = sourceElsewhere ? model(c, "preview" + Long.toHexString(System.nanoTime())) : null;
+        String[] actual = staged != null ? staged.columns() : actualColumns(c);
         List<String> keys = resolve(primaryKey, actual);
         List<String> k = quote(keys);
         List<String> cols = quote(List.copyOf(new LinkedHashSet<>(resolve(mappedColumns, actual))));
@@ -203,8 +232,9 @@ public final class SnapshotDiff {
         }
         String snapshot = exists
                 ? dialect.quoteIdentifier(schema) + "." + dialect.quoteIdentifier(snapshotName)
-                : "(SELECT " + String.join(", ", k) + ", CAST(NULL AS VARCHAR(32)) AS " + q(HASH) + " FROM " + modelRelation + " WHERE 1 = 0)";
-        Model model = new Model(null, actual, null, dialect, table, query);
+                : "(SELECT " + String.join(", ", k) + ", CAST(NULL AS VARCHAR(32)) AS " + q(HASH) + " FROM "
+                        + (staged != null ? staged.from("e") : modelRelation) + " WHERE 1 = 0)";
+        Model model = staged != null ? staged : new Model(null, actual, null, dialect, table, query);
         return "SELECT * FROM (" + deltaQuery(model, k, cols, snapshot, true) + ") AS backflow_delta ORDER BY " + String.join(", ", k);
     }
 
@@ -404,6 +434,9 @@ public final class SnapshotDiff {
     private static final String STAGED_HASH = "backflow_row_hash";
 
     private Model model(Connection c, String runId) throws SQLException {
+        if (sourceElsewhere) {
+            return copiedFromSource(c, runId);
+        }
         if (source == null || !dialect.queriesCanWrite()) {
             return new Model(null, actualColumns(c), null, dialect, table, query);
         }
@@ -425,6 +458,36 @@ public final class SnapshotDiff {
             }
         }
     }
+
+    /** The model's key and mapped columns, copied from its own database into a temporary table here. */
+    private Model copiedFromSource(Connection c, String runId) throws SQLException {
+        SqlDialect sourceDialect = source.dialect();
+        String relation = sourceDialect.modelRelation(table, query, "m");
+        try (Connection readOnly = source.open()) {
+            sourceDialect.beginStreamingRead(readOnly);
+            try {
+                String[] actual;
+                try (PreparedStatement ps = readOnly.prepareStatement("SELECT * FROM " + relation + " WHERE 1 = 0");
+                        ResultSet rs = ps.executeQuery()) {
+                    actual = new String[rs.getMetaData().getColumnCount()];
+                    for (int i = 0; i < actual.length; i++) {
+                        actual[i] = rs.getMetaData().getColumnLabel(i + 1);
+                    }
+                }
+                List<String> names = List.copyOf(new LinkedHashSet<>(resolve(mappedColumns, actual)));
+                List<String> cols = new ArrayList<>();
+                names.forEach(n -> cols.add("m." + sourceDialect.quoteIdentifier(n)));
+                String staged = dialect.quoteIdentifier("backflow_model_" + deltaTableName(runId));
+                ModelCopy.copy(readOnly, "SELECT " + String.join(", ", cols) + " FROM " + relation, COPY_FETCH_SIZE, c, dialect, staged);
+                return new Model(staged, names.toArray(new String[0]), null, dialect, table, query);
+            } finally {
+                readOnly.rollback();
+            }
+        }
+    }
+
+    /** Rows fetched per round trip while copying a model from another database. */
+    private static final int COPY_FETCH_SIZE = 5_000;
 
     private String[] actualColumns(Connection c) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("SELECT * FROM " + modelRelation + " WHERE 1 = 0");

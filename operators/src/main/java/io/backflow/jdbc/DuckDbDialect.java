@@ -20,6 +20,16 @@ public class DuckDbDialect extends AnsiDialect {
         return "duckdb";
     }
 
+    @Override
+    public java.util.List<String> urlPrefixes() {
+        return java.util.List.of("jdbc:duckdb:");
+    }
+
+    @Override
+    public boolean canHoldLedger() {
+        return true;
+    }
+
     /**
      * A read-only transaction (one snapshot for every page of a split). The DuckDB driver refuses
      * {@code setReadOnly} on a connection and, with auto-commit off, opens its own read-write
@@ -34,11 +44,16 @@ public class DuckDbDialect extends AnsiDialect {
         }
     }
 
+    /** DuckDB's NUMERIC without a precision is DECIMAL(18,3): wider decimals stay exact as text. */
+    @Override
+    public String stagingType(int sqlType, int precision, int scale) {
+        String type = super.stagingType(sqlType, precision, scale);
+        return type.equals("NUMERIC") ? "VARCHAR" : type;
+    }
+
     @Override
     public java.util.List<String> searchedSchemas(Connection connection) throws SQLException {
-        try (Statement st = connection.createStatement(); java.sql.ResultSet rs = st.executeQuery("SELECT current_schema()")) {
-            return rs.next() ? java.util.List.of(rs.getString(1)) : java.util.List.of();
-        }
+        return SqlDialect.schemaNamedBy(connection, "SELECT current_schema()");
     }
 
     /** DuckDB will not compare UUID or HUGEINT columns with a VARCHAR or DECIMAL parameter. */

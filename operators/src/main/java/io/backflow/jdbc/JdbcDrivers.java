@@ -28,7 +28,7 @@ public final class JdbcDrivers {
                 return d;
             }
         }
-        throw new SQLException("no JDBC driver in Backflow accepts " + redactedUrl + " (PostgreSQL and DuckDB are bundled)");
+        throw new SQLException("no JDBC driver in Backflow accepts " + redactedUrl + " (bundled: PostgreSQL, DuckDB, MariaDB/MySQL, Redshift; put another driver's jar in lib/)");
     }
 
     private static List<Driver> drivers() {

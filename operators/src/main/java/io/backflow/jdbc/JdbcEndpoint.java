@@ -13,11 +13,25 @@ public final class JdbcEndpoint implements Serializable {
     private final String url;
     private final String user;
     private final String password;
+    /** The dialect when the URL's own would be wrong (Redshift through the PostgreSQL driver), else null. */
+    private final String dialectName;
 
     public JdbcEndpoint(String url, String user, String password) {
+        this(url, user, password, null);
+    }
+
+    /**
+     * @param dialectName a {@link SqlDialect#name} that overrides the one the URL implies, or null
+     * @throws IllegalArgumentException for a name no dialect has
+     */
+    public JdbcEndpoint(String url, String user, String password, String dialectName) {
         this.url = Objects.requireNonNull(url, "url");
         this.user = user;
         this.password = password;
+        if (dialectName != null) {
+            Dialects.named(dialectName);
+        }
+        this.dialectName = dialectName;
     }
 
     public String url() {
@@ -33,7 +47,7 @@ public final class JdbcEndpoint implements Serializable {
     }
 
     public SqlDialect dialect() {
-        return SqlDialect.forUrl(url);
+        return dialectName != null ? Dialects.named(dialectName) : SqlDialect.forUrl(url);
     }
 
     /** Opens a new connection; the caller owns and closes it. */
@@ -45,7 +59,8 @@ public final class JdbcEndpoint implements Serializable {
         if (password != null && !password.isEmpty()) {
             props.setProperty("password", password);
         }
-        Connection c = JdbcDrivers.forUrl(url, redactedUrl()).connect(url, props);
+        String driverUrl = dialect().driverUrl(url);
+        Connection c = JdbcDrivers.forUrl(driverUrl, redactedUrl()).connect(driverUrl, props);
         if (c == null) {
             throw new SQLException("the JDBC driver refused " + redactedUrl());
         }
@@ -64,7 +79,8 @@ public final class JdbcEndpoint implements Serializable {
             return false;
         }
         JdbcEndpoint that = (JdbcEndpoint) o;
-        return url.equals(that.url) && Objects.equals(user, that.user) && Objects.equals(password, that.password);
+        return url.equals(that.url) && Objects.equals(user, that.user) && Objects.equals(password, that.password)
+                && Objects.equals(dialectName, that.dialectName);
     }
 
     @Override

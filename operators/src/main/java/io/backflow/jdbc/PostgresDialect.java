@@ -7,13 +7,23 @@ import java.sql.Statement;
 import java.sql.Types;
 import java.util.List;
 
-/** PostgreSQL (and Redshift): the driver streams only with auto-commit off and a fetch size. */
+/** PostgreSQL: the driver streams only with auto-commit off and a fetch size. */
 public class PostgresDialect extends AnsiDialect {
     private static final long serialVersionUID = 1L;
 
     @Override
     public String name() {
         return "postgresql";
+    }
+
+    @Override
+    public List<String> urlPrefixes() {
+        return List.of("jdbc:postgresql:");
+    }
+
+    @Override
+    public boolean canHoldLedger() {
+        return true;
     }
 
     @Override

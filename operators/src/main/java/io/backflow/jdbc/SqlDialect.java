@@ -10,13 +10,38 @@ import java.util.List;
 
 /**
  * What differs between warehouses: identifier quoting, how a read-only transaction starts, the
- * keyset predicate, parameter binding and the database clock. Adding MySQL, Redshift or Snowflake
- * means adding one implementation here.
+ * keyset predicate, parameter binding and the database clock. Each warehouse is one
+ * implementation, listed in {@link Dialects}, which picks it by the URL's scheme.
  */
 public interface SqlDialect extends Serializable {
 
     /** Short name for messages, e.g. {@code postgresql}. */
     String name();
+
+    /** The JDBC URL prefixes this dialect reads, lower case, e.g. {@code jdbc:postgresql:}. */
+    default List<String> urlPrefixes() {
+        return List.of();
+    }
+
+    /**
+     * Whether Backflow's ledger (and a diff's snapshot and delta tables) can live in this database.
+     * The ledger's SQL is PostgreSQL's and DuckDB's ({@code ON CONFLICT}, unbounded
+     * {@code VARCHAR}, {@code BYTEA}); a warehouse without it keeps its ledger in another
+     * database ({@code state.url}).
+     */
+    default boolean canHoldLedger() {
+        return false;
+    }
+
+    /** The URL handed to the driver: the configured one, unless the driver needs an option to take it. */
+    default String driverUrl(String url) {
+        return url;
+    }
+
+    /** The schema whose {@code tables} and {@code schemata} views describe {@code schema}'s tables. */
+    default String informationSchema(String schema) {
+        return "information_schema";
+    }
 
     /** Quotes one identifier (a column or table name, no dots), escaping the quote character. */
     String quoteIdentifier(String identifier);
@@ -129,22 +154,26 @@ public interface SqlDialect extends Serializable {
      * @param sqlType its JDBC type as normalised by {@link JdbcValues#columnTypes}
      */
     default String settledCursorPredicate(String quotedCursor, int sqlType, Duration delay) {
-        String now;
-        switch (sqlType) {
-            case Types.TIMESTAMP_WITH_TIMEZONE:
-                now = "CURRENT_TIMESTAMP";
-                break;
-            case Types.TIMESTAMP:
-            case Types.DATE:
-                now = "LOCALTIMESTAMP";
-                break;
-            default:
-                return null;
+        if (sqlType != Types.TIMESTAMP_WITH_TIMEZONE && sqlType != Types.TIMESTAMP && sqlType != Types.DATE) {
+            return null;
         }
-        String bound = delay.isZero() ? now : "(" + now + " - INTERVAL '1 millisecond' * " + delay.toMillis() + ")";
-        return sqlType == Types.DATE
-                ? quotedCursor + " < CAST(" + bound + " AS DATE)"
-                : quotedCursor + " <= " + bound;
+        String bound = clockBound(sqlType, delay);
+        return sqlType == Types.DATE ? quotedCursor + " < " + dateOf(bound) : quotedCursor + " <= " + bound;
+    }
+
+    /**
+     * The database clock minus {@code delay}, of the kind the cursor holds: an instant for
+     * {@code TIMESTAMP_WITH_TIMEZONE}, the session's wall clock for {@code TIMESTAMP} and
+     * {@code DATE} (see {@link #settledCursorPredicate}).
+     */
+    default String clockBound(int sqlType, Duration delay) {
+        String now = sqlType == Types.TIMESTAMP_WITH_TIMEZONE ? "CURRENT_TIMESTAMP" : "LOCALTIMESTAMP";
+        return delay.isZero() ? now : "(" + now + " - INTERVAL '1 millisecond' * " + delay.toMillis() + ")";
+    }
+
+    /** The date part of a {@link #clockBound}. */
+    default String dateOf(String timestamp) {
+        return "CAST(" + timestamp + " AS DATE)";
     }
 
     /**
@@ -184,21 +213,59 @@ public interface SqlDialect extends Serializable {
         throw new UnsupportedOperationException(name() + " does not copy query results between connections");
     }
 
+    /**
+     * The column type, in a database that holds the ledger, for values of JDBC type {@code sqlType}
+     * as {@link JdbcValues#read} returns them: a model copied from another warehouse for a diff
+     * keeps its numbers, dates and timestamps typed, and anything else as text.
+     */
+    default String stagingType(int sqlType, int precision, int scale) {
+        switch (sqlType) {
+            case Types.TINYINT:
+            case Types.SMALLINT:
+            case Types.INTEGER:
+            case Types.BIGINT:
+                return "BIGINT";
+            case Types.REAL:
+            case Types.FLOAT:
+            case Types.DOUBLE:
+                return "FLOAT8";
+            case Types.NUMERIC:
+            case Types.DECIMAL:
+                return precision >= 1 && precision <= 38 && scale >= 0 && scale <= precision ? "DECIMAL(" + precision + ", " + scale + ")" : "NUMERIC";
+            case Types.BIT:
+            case Types.BOOLEAN:
+                return "BOOLEAN";
+            case Types.DATE:
+                return "DATE";
+            case Types.TIMESTAMP:
+                return "TIMESTAMP";
+            case Types.TIMESTAMP_WITH_TIMEZONE:
+                return "TIMESTAMPTZ";
+            case Types.BINARY:
+            case Types.VARBINARY:
+            case Types.LONGVARBINARY:
+            case Types.BLOB:
+                return "BYTEA";
+            default:
+                return "VARCHAR";
+        }
+    }
+
     /** The schemas an unqualified table name is looked up in, in the order the database searches them. */
     default List<String> searchedSchemas(Connection connection) throws SQLException {
         String schema = connection.getSchema();
         return schema == null ? List.of() : List.of(schema);
     }
 
-    /** The dialect for a JDBC URL; unknown databases get ANSI double-quote quoting. */
+    /** The one schema a query such as {@code SELECT current_schema()} names, or none when it answers NULL. */
+    static List<String> schemaNamedBy(Connection connection, String query) throws SQLException {
+        try (java.sql.Statement st = connection.createStatement(); java.sql.ResultSet rs = st.executeQuery(query)) {
+            return rs.next() && rs.getString(1) != null ? List.of(rs.getString(1)) : List.of();
+        }
+    }
+
+    /** The dialect for a JDBC URL ({@link Dialects#forUrl}). */
     static SqlDialect forUrl(String url) {
-        String u = url.toLowerCase(java.util.Locale.ROOT);
-        if (u.startsWith("jdbc:postgresql:") || u.startsWith("jdbc:redshift:")) {
-            return new PostgresDialect();
-        }
-        if (u.startsWith("jdbc:duckdb:")) {
-            return new DuckDbDialect();
-        }
-        return new AnsiDialect();
+        return Dialects.forUrl(url);
     }
 }

@@ -3,6 +3,7 @@ package io.backflow.jdbc;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.sql.Types;
 import java.time.Duration;
@@ -55,7 +56,71 @@ class SqlDialectTest {
     void dialectIsChosenByUrl() {
         assertEquals("postgresql", SqlDialect.forUrl("jdbc:postgresql://h/db").name());
         assertEquals("duckdb", SqlDialect.forUrl("jdbc:duckdb:/tmp/x.duckdb").name());
-        assertEquals("ansi", SqlDialect.forUrl("jdbc:snowflake://x").name());
+        assertEquals("snowflake", SqlDialect.forUrl("jdbc:snowflake://acme.snowflakecomputing.com").name());
+        assertEquals("mysql", SqlDialect.forUrl("jdbc:mariadb://h:3306/db").name());
+        assertEquals("mysql", SqlDialect.forUrl("JDBC:MySQL://h/db").name());
+        assertEquals("redshift", SqlDialect.forUrl("jdbc:redshift://c.x.redshift.amazonaws.com:5439/dev").name());
+        assertEquals("bigquery", SqlDialect.forUrl("jdbc:bigquery://https://www.googleapis.com/bigquery/v2:443;ProjectId=p").name());
+        assertEquals("ansi", SqlDialect.forUrl("jdbc:h2:mem:x").name());
+        // Redshift through the PostgreSQL driver: the URL says postgresql, source.dialect says redshift.
+        assertEquals("redshift", new JdbcEndpoint("jdbc:postgresql://c:5439/dev", null, null, "redshift").dialect().name());
+        assertEquals("no dialect 'oracle' (known: postgresql, redshift, duckdb, mysql, snowflake, bigquery)",
+                assertThrows(IllegalArgumentException.class, () -> Dialects.named("oracle")).getMessage());
+    }
+
+    @Test
+    void onlyPostgresAndDuckDbHoldTheLedger() {
+        for (SqlDialect d : Dialects.known()) {
+            assertEquals(d.name().equals("postgresql") || d.name().equals("duckdb"), d.canHoldLedger(), d.name());
+        }
+    }
+
+    @Test
+    void mysqlQuotesWithBackticksAndTakesMysqlUrlsThroughMariaDbsDriver() {
+        SqlDialect d = new MySqlDialect();
+        assertEquals("`Sales`.`Order``s`", d.quoteQualified("Sales.Order`s"));
+        assertEquals("jdbc:mysql://h/db?permitMysqlScheme", d.driverUrl("jdbc:mysql://h/db"));
+        assertEquals("jdbc:mysql://h/db?ssl=true&permitMysqlScheme", d.driverUrl("jdbc:mysql://h/db?ssl=true"));
+        assertEquals("jdbc:mariadb://h/db", d.driverUrl("jdbc:mariadb://h/db"));
+        // MariaDB plans the expanded form as an index range, the row-value form as a full index scan (EXPLAIN, 11.4).
+        assertEquals(new AnsiDialect().keysetAfter(COLS, QS).sql(), d.keysetAfter(COLS, QS).sql());
+    }
+
+    @Test
+    void everyDialectBoundsTheCursorWithItsOwnClock() {
+        Duration five = Duration.ofMinutes(5);
+        assertEquals("`t` <= (NOW(6) - INTERVAL 300000000 MICROSECOND)", new MySqlDialect().settledCursorPredicate("`t`", Types.TIMESTAMP, five));
+        assertEquals("`d` < CAST(NOW(6) AS DATE)", new MySqlDialect().settledCursorPredicate("`d`", Types.DATE, Duration.ZERO));
+        assertEquals("\"t\" <= DATEADD(millisecond, -300000, SYSDATE)",
+                new RedshiftDialect().settledCursorPredicate("\"t\"", Types.TIMESTAMP_WITH_TIMEZONE, five));
+        assertEquals("\"t\" <= DATEADD(millisecond, -300000, CAST(CURRENT_TIMESTAMP() AS TIMESTAMP_NTZ))",
+                new SnowflakeDialect().settledCursorPredicate("\"t\"", Types.TIMESTAMP, five));
+        assertEquals("\"t\" <= CURRENT_TIMESTAMP()", new SnowflakeDialect().settledCursorPredicate("\"t\"", Types.TIMESTAMP_WITH_TIMEZONE, Duration.ZERO));
+        assertEquals("`t` <= TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL 300000 MILLISECOND)",
+                new BigQueryDialect().settledCursorPredicate("`t`", Types.TIMESTAMP_WITH_TIMEZONE, five));
+        assertEquals("`d` < DATE(DATETIME_SUB(CURRENT_DATETIME(), INTERVAL 300000 MILLISECOND))",
+                new BigQueryDialect().settledCursorPredicate("`d`", Types.DATE, five));
+        assertNull(new BigQueryDialect().settledCursorPredicate("`v`", Types.BIGINT, five));
+    }
+
+    @Test
+    void redshiftSnowflakeAndBigQueryPageWithTheExpandedKeyset() {
+        // Redshift compares row values column by column (PostgreSQL 8.0), so the row form would skip rows.
+        String expanded = new AnsiDialect().keysetAfter(COLS, QS).sql();
+        assertEquals(expanded, new RedshiftDialect().keysetAfter(COLS, QS).sql());
+        assertEquals(expanded, new SnowflakeDialect().keysetAfter(COLS, QS).sql());
+        assertEquals("(`c` > ? OR (`c` = ? AND (`id` > ?)))",
+                new BigQueryDialect().keysetAfter(List.of("`c`", "`id`"), List.of("?", "?")).sql());
+    }
+
+    @Test
+    void bigQueryQuotesEachPartAndListsTablesPerDataset() {
+        SqlDialect d = new BigQueryDialect();
+        assertEquals("`my-project`.`sales`.`orders`", d.quoteQualified("my-project.sales.orders"));
+        assertEquals("`a\\`b`", d.quoteIdentifier("a`b"));
+        assertEquals("`sales`.INFORMATION_SCHEMA", d.informationSchema("sales"));
+        assertEquals("(SELECT 1 AS id) AS `backflow_model`", d.modelRelation(null, "SELECT 1 AS id"));
+        assertEquals("LIMIT 500", d.limit(500));
     }
 
     @Test

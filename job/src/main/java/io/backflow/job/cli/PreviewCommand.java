@@ -32,8 +32,15 @@ public final class PreviewCommand {
         EventPreview preview = new EventPreview(diff ? SyncPipeline.mappingSpec(config, DeltaColumns.OP, null) : SyncPipeline.mappingSpec(config));
         int valid = 0;
         int shown = 0;
-        try (Connection c = source.endpoint().open()) {
-            dialect.beginStreamingRead(c);
+        // A diff of a model in another database runs next to the ledger, on a copy of the model in
+        // a temporary table that the rollback below removes.
+        boolean elsewhere = diff && SyncPipeline.sourceElsewhere(config);
+        try (Connection c = elsewhere ? config.state().endpoint().open() : source.endpoint().open()) {
+            if (elsewhere) {
+                c.setAutoCommit(false);
+            } else {
+                dialect.beginStreamingRead(c);
+            }
             String sql;
             if (diff) {
                 // What the next diff sync would send (insert, update, delete), read-only: the delta

@@ -141,12 +141,12 @@ public final class SourceCheck {
             String prefix = parts.length == 3 ? parts[0] + "." : "";
             List<String> schemas;
             if (parts.length >= 2) {
-                schemas = List.of(pick("schema", parts[parts.length - 2], schemasLike(c, parts[parts.length - 2]), configured));
+                schemas = List.of(pick("schema", parts[parts.length - 2], schemasLike(c, dialect, parts[parts.length - 2]), configured));
             } else {
                 schemas = dialect.searchedSchemas(c);
             }
             for (String schema : schemas) {
-                List<String> tables = tablesLike(c, schema, name);
+                List<String> tables = tablesLike(c, dialect, schema, name);
                 if (!tables.isEmpty()) {
                     String table = pick("table", name, tables, configured);
                     // Unqualified names stay unqualified when they are exact: the search path finds them.
@@ -177,14 +177,20 @@ public final class SourceCheck {
             return out;
         }
 
-        private static List<String> schemasLike(Connection c, String schema) throws SQLException {
+        /** Schemas (MySQL: databases) whose name matches ignoring case. */
+        private static List<String> schemasLike(Connection c, SqlDialect dialect, String schema) throws SQLException {
+            String info = dialect.informationSchema(schema);
+            if (!info.equals("information_schema")) {
+                // A per-schema catalog (BigQuery's datasets) cannot list other schemas: the name is taken as written.
+                return List.of(schema);
+            }
             return strings(c, "SELECT DISTINCT schema_name FROM information_schema.schemata WHERE lower(schema_name) = ?",
                     schema.toLowerCase(Locale.ROOT));
         }
 
-        private static List<String> tablesLike(Connection c, String schema, String table) throws SQLException {
-            return strings(c, "SELECT DISTINCT table_name FROM information_schema.tables WHERE table_schema = ? AND lower(table_name) = ?",
-                    schema, table.toLowerCase(Locale.ROOT));
+        private static List<String> tablesLike(Connection c, SqlDialect dialect, String schema, String table) throws SQLException {
+            return strings(c, "SELECT DISTINCT table_name FROM " + dialect.informationSchema(schema) + ".tables WHERE table_schema = ?"
+                    + " AND lower(table_name) = ?", schema, table.toLowerCase(Locale.ROOT));
         }
 
         private static List<String> strings(Connection c, String sql, String... args) throws SQLException {

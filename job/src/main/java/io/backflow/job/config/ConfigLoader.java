@@ -154,7 +154,7 @@ public final class ConfigLoader {
         }
         boolean enabled = root.bool("enabled", true);
         Node sourceNode = root.child("source", true);
-        ConnectionConfig.Source source = source(sourceNode);
+        ConnectionConfig.Source source = source(sourceNode, file.toAbsolutePath().getParent());
         ConnectionConfig.Mapping mapping = mapping(root.child("mapping", true), source);
         ConnectionConfig.Destination destination = destination(root.child("destination", true), mapping);
         ConnectionConfig.State state = state(root.child("state", false), source);
@@ -175,15 +175,9 @@ public final class ConfigLoader {
         if (source.changeDetection() == null || source.endpoint() == null || mapping.eventType() == null) {
             return;
         }
+        // A diff runs in the ledger's database: on the model itself when the ledger is in the
+        // source database, else on a copy of it (SnapshotDiff), so every warehouse has one.
         boolean diff = source.changeDetection() == ConnectionConfig.ChangeDetection.DIFF;
-        if (diff && source.endpoint().dialect().rowHash(List.of("x")) == null) {
-            sourceNode.problem("change_detection", "diff needs PostgreSQL or DuckDB (" + source.endpoint().dialect().name()
-                    + " has no row hash here); set source.cursor and change_detection: cursor");
-        }
-        if (diff && state.endpoint() != null && !state.endpoint().url().equals(source.endpoint().url())) {
-            sourceNode.problem("change_detection", "diff compares the model with a snapshot table inside the source database, so state.url must be"
-                    + " the source database (or be left out)");
-        }
         if (sync.mode() == SyncMode.MIRROR) {
             if (!diff) {
                 syncNode.problem("mode", "mirror sends deletes, which a cursor cannot see; use source.change_detection: diff");
@@ -195,17 +189,43 @@ public final class ConfigLoader {
         }
     }
 
-    private static ConnectionConfig.Source source(Node n) {
-        n.allowOnly(Set.of("url", "user", "password", "table", "sql", "primary_key", "cursor", "cursor_delay", "fetch_size", "page_size",
-                "change_detection"));
-        String url = n.string("url", true);
+    private static ConnectionConfig.Source source(Node n, Path dir) {
+        n.allowOnly(Set.of("url", "user", "password", "dialect", "table", "sql", "files", "format", "primary_key", "cursor", "cursor_delay",
+                "fetch_size", "page_size", "change_detection"));
+        List<String> files = n.names("files", false);
+        String url = n.string("url", files.isEmpty());
+        if (url == null && !files.isEmpty()) {
+            // Files are read by an in-memory DuckDB: nothing to install, nothing kept.
+            url = FileModel.IN_MEMORY_DUCKDB;
+        }
         if (url != null && !url.startsWith("jdbc:")) {
             n.problem("url", "must be a JDBC URL starting with jdbc: (for example jdbc:postgresql://host:5432/db)");
         }
+        String dialect = n.string("dialect", false);
+        if (dialect != null && !io.backflow.jdbc.Dialects.names().contains(dialect.toLowerCase(java.util.Locale.ROOT))) {
+            n.problem("dialect", "'" + dialect + "' is not one of " + String.join(", ", io.backflow.jdbc.Dialects.names()));
+            dialect = null;
+        }
         String table = n.string("table", false);
         String sql = n.string("sql", false);
-        if (n.present() && (table == null) == (sql == null)) {
-            n.problem(table == null ? "table" : "sql", "set exactly one of source.table and source.sql");
+        String format = n.string("format", false);
+        if (!files.isEmpty()) {
+            if (table != null || sql != null) {
+                n.problem("files", "set one of source.table, source.sql and source.files");
+            } else if (url != null && !url.toLowerCase(java.util.Locale.ROOT).startsWith("jdbc:duckdb:")) {
+                n.problem("files", "files are read through DuckDB; leave source.url out (or make it a jdbc:duckdb: URL)");
+            } else {
+                try {
+                    sql = FileModel.query(files, format, dir);
+                } catch (IllegalArgumentException e) {
+                    n.problem(format != null ? "format" : "files", e.getMessage());
+                }
+            }
+        } else if (format != null) {
+            n.problem("format", "only applies to source.files");
+        }
+        if (n.present() && files.isEmpty() && (table == null) == (sql == null)) {
+            n.problem(table == null ? "table" : "sql", "set exactly one of source.table, source.sql and source.files");
         }
         if (sql != null) {
             try {
@@ -216,7 +236,8 @@ public final class ConfigLoader {
                 n.problem("sql", e.getMessage());
             }
         }
-        if (table != null && !table.matches("[A-Za-z_][A-Za-z0-9_$]*(\\.[A-Za-z_][A-Za-z0-9_$]*){0,2}")) {
+        // Dashes: BigQuery's project ids and table names have them; every part is quoted anyway.
+        if (table != null && !table.matches("[A-Za-z_][A-Za-z0-9_$-]*(\\.[A-Za-z_][A-Za-z0-9_$-]*){0,2}")) {
             n.problem("table", "'" + table + "' is not a table name (schema.table); use source.sql for anything else");
         }
         List<String> key = n.names("primary_key", n.present());
@@ -233,7 +254,7 @@ public final class ConfigLoader {
         if (detection == ConnectionConfig.ChangeDetection.DIFF && cursor != null) {
             n.problem("cursor", "is only read with change_detection: cursor; remove it, or set change_detection: cursor");
         }
-        JdbcEndpoint endpoint = url == null ? null : new JdbcEndpoint(url, n.string("user", false), n.string("password", false));
+        JdbcEndpoint endpoint = url == null ? null : new JdbcEndpoint(url, n.string("user", false), n.string("password", false), dialect);
         return new ConnectionConfig.Source(endpoint, table, sql, key, cursor, delay, fetchSize, pageSize, detection);
     }
 
@@ -535,13 +556,28 @@ public final class ConfigLoader {
         JdbcEndpoint endpoint;
         if (url == null) {
             endpoint = source.endpoint();
+            if (endpoint != null && !canHoldLedger(endpoint)) {
+                n.problem("url", "the ledger needs a PostgreSQL or DuckDB database, and the source is "
+                        + (FileModel.IN_MEMORY_DUCKDB.equals(endpoint.url()) ? "files read by an in-memory DuckDB" : endpoint.dialect().name())
+                        + "; set state.url (for example jdbc:postgresql://host:5432/backflow or jdbc:duckdb:/var/lib/backflow/ledger.duckdb)");
+            }
         } else {
             if (!url.startsWith("jdbc:")) {
                 n.problem("url", "must be a JDBC URL starting with jdbc:");
             }
             endpoint = new JdbcEndpoint(url, n.string("user", false), n.string("password", false));
+            if (url.startsWith("jdbc:") && !canHoldLedger(endpoint)) {
+                n.problem("url", "the ledger needs a PostgreSQL or DuckDB database (a jdbc:postgresql: or jdbc:duckdb: file URL), not "
+                        + endpoint.dialect().name());
+            }
         }
         return new ConnectionConfig.State(endpoint, schema == null ? "backflow" : schema, retention);
+    }
+
+    /** The ledger's SQL is PostgreSQL's and DuckDB's, and an in-memory DuckDB forgets it at exit. */
+    private static boolean canHoldLedger(JdbcEndpoint endpoint) {
+        String u = endpoint.url().toLowerCase(java.util.Locale.ROOT);
+        return endpoint.dialect().canHoldLedger() && !u.equals(FileModel.IN_MEMORY_DUCKDB) && !u.startsWith("jdbc:duckdb::memory:");
     }
 
     private static ConnectionConfig.Sync sync(Node n) {

@@ -105,7 +105,7 @@ class ConfigLoaderTest {
     void tableAndSqlAreExclusive() throws IOException {
         String both = GOOD.replace("  table: analytics.orders", "  table: analytics.orders\n  sql: select 1");
         ConfigException e = assertThrows(ConfigException.class, () -> new ConfigLoader(k -> "x").load(write(both)));
-        assertEquals(List.of("source.sql: set exactly one of source.table and source.sql"), e.problems());
+        assertEquals(List.of("source.sql: set exactly one of source.table, source.sql and source.files"), e.problems());
     }
 
     @Test
@@ -152,8 +152,6 @@ class ConfigLoaderTest {
         ConfigException e = assertThrows(ConfigException.class, () -> new ConfigLoader(k -> "x").load(write(bad)));
         List<String> p = e.problems();
         assertTrue(p.contains("source.cursor: is only read with change_detection: cursor; remove it, or set change_detection: cursor"), p.toString());
-        assertTrue(p.stream().anyMatch(s -> s.startsWith("source.change_detection: diff compares the model with a snapshot table inside the source database")),
-                p.toString());
         assertTrue(p.contains("sync.mode: mirror sends deletes, and track events cannot delete; use mapping.event_type: record"), p.toString());
         assertTrue(p.stream().anyMatch(s -> s.startsWith("mapping.fields: only record events carry fields")), p.toString());
 
@@ -308,5 +306,61 @@ class ConfigLoaderTest {
         assertTrue(b.contains("sync.mode: mirror sends deletes, and sfmc cannot take deletes; use mode: upsert"), b.toString());
         assertTrue(refused(SFMC.replace("  client_id: cid\n", "  client_id: cid\n  api_key: k\n")).problems()
                 .contains("destination.api_key: is a setting of braze and iterable destinations, not of sfmc ones"));
+    }
+
+    @Test
+    void filesBecomeADuckDbQueryAndTheLedgerMustLiveSomewhereThatKeepsIt() throws IOException {
+        String files = String.join("\n",
+                "source: {files: [lake/a.parquet, 's3://bucket/o''s/*.parquet'], primary_key: id}",
+                "mapping: {event_type: identify, user_id: id}",
+                "destination: {type: webhook, url: 'https://hooks.example.com/in'}",
+                "state: {url: 'jdbc:duckdb:/tmp/ledger.duckdb'}", "");
+        Path file = write(files);
+        ConnectionConfig c = new ConfigLoader(k -> "x").load(file);
+        assertEquals("jdbc:duckdb:", c.source().endpoint().url());
+        assertEquals("SELECT * FROM read_parquet(['" + file.toAbsolutePath().getParent().resolve("lake/a.parquet") + "', 's3://bucket/o''s/*.parquet'])",
+                c.source().sql());
+
+        ConfigException noLedger = assertThrows(ConfigException.class,
+                () -> new ConfigLoader(k -> "x").load(write(files.replace("state: {url: 'jdbc:duckdb:/tmp/ledger.duckdb'}", ""))));
+        assertEquals(1, noLedger.problems().size(), noLedger.problems().toString());
+        assertTrue(noLedger.problems().get(0).startsWith("state.url: the ledger needs a PostgreSQL or DuckDB database, and the source is files"
+                + " read by an in-memory DuckDB; set state.url"), noLedger.problems().toString());
+
+        ConfigException mixed = assertThrows(ConfigException.class,
+                () -> new ConfigLoader(k -> "x").load(write(files.replace("lake/a.parquet", "lake/a.csv"))));
+        assertEquals(List.of("source.files: 's3://bucket/o's/*.parquet' is not csv like the files before it; one source reads one format"),
+                mixed.problems());
+        ConfigException both = assertThrows(ConfigException.class,
+                () -> new ConfigLoader(k -> "x").load(write(files.replace("primary_key: id}", "primary_key: id, table: t, format: avro}"))));
+        assertEquals(List.of("source.files: set one of source.table, source.sql and source.files"), both.problems());
+    }
+
+    @Test
+    void aWarehouseThatCannotHoldTheLedgerNeedsAStateUrlAndAnUnknownDialectIsNamed() throws IOException {
+        String mysql = String.join("\n",
+                "source: {url: 'jdbc:mysql://db:3306/shop', table: orders, primary_key: id, cursor: updated_at}",
+                "mapping: {event_type: identify, user_id: id}",
+                "destination: {type: webhook, url: 'https://hooks.example.com/in'}", "");
+        ConfigException e = assertThrows(ConfigException.class, () -> new ConfigLoader(k -> "x").load(write(mysql)));
+        assertEquals(List.of("state.url: the ledger needs a PostgreSQL or DuckDB database, and the source is mysql; set state.url (for example"
+                + " jdbc:postgresql://host:5432/backflow or jdbc:duckdb:/var/lib/backflow/ledger.duckdb)"), e.problems());
+        ConnectionConfig ok = new ConfigLoader(k -> "x").load(write(mysql + "state: {url: 'jdbc:postgresql://pg/backflow'}\n"));
+        assertEquals("mysql", ok.source().endpoint().dialect().name());
+        // Diff works with the ledger elsewhere too: it runs on a copy of the model next to the ledger.
+        ConnectionConfig diff = new ConfigLoader(k -> "x").load(write(mysql.replace(", cursor: updated_at", "")
+                + "state: {url: 'jdbc:postgresql://pg/backflow'}\n"));
+        assertEquals(ConnectionConfig.ChangeDetection.DIFF, diff.source().changeDetection());
+
+        ConfigException redshiftLedger = assertThrows(ConfigException.class, () -> new ConfigLoader(k -> "x").load(write(
+                mysql + "state: {url: 'jdbc:redshift://c:5439/dev'}\n")));
+        assertEquals(List.of("state.url: the ledger needs a PostgreSQL or DuckDB database (a jdbc:postgresql: or jdbc:duckdb: file URL), not redshift"),
+                redshiftLedger.problems());
+        ConfigException dialect = assertThrows(ConfigException.class, () -> new ConfigLoader(k -> "x").load(write(
+                mysql.replace("table: orders", "table: orders, dialect: oracle") + "state: {url: 'jdbc:postgresql://pg/backflow'}\n")));
+        assertEquals(List.of("source.dialect: 'oracle' is not one of postgresql, redshift, duckdb, mysql, snowflake, bigquery"), dialect.problems());
+        ConnectionConfig redshift = new ConfigLoader(k -> "x").load(write(mysql.replace("jdbc:mysql://db:3306/shop", "jdbc:postgresql://rs:5439/dev")
+                .replace("table: orders", "table: orders, dialect: Redshift") + "state: {url: 'jdbc:postgresql://pg/backflow'}\n"));
+        assertEquals("redshift", redshift.source().endpoint().dialect().name());
     }
 }
