@@ -44,11 +44,12 @@ public final class Launcher {
         command.add(ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
         List<String> jvmFlags = ManagementFactory.getRuntimeMXBean().getInputArguments();
         command.addAll(jvmFlags);
-        if (jvmFlags.stream().noneMatch(f -> f.startsWith("-XX:TieredStopAtLevel") || f.endsWith("TieredCompilation"))) {
+        boolean longLived = args.length > 0 && args[0].equals("serve");
+        if (!longLived && jvmFlags.stream().noneMatch(f -> f.startsWith("-XX:TieredStopAtLevel") || f.endsWith("TieredCompilation"))) {
             // A sync is short-lived: C2's compiling costs more than it pays back within it. On
             // 1M rows (bench/) C1 alone took 13.9-14.9 CPU-s per million rows against 20.2-21.1
             // and sent 85-98k events/s against 67-75k; at 5M rows the two were even. Any JIT flag
-            // of the user's (java -XX:TieredStopAtLevel=4 -jar ...) wins.
+            // of the user's (java -XX:TieredStopAtLevel=4 -jar ...) wins. serve runs for days: C2 pays there.
             command.add("-XX:TieredStopAtLevel=1");
         }
         List<Path> jars = classPath(jar, lib);

@@ -29,13 +29,14 @@ public final class Main {
             "  history  --connection FILE [--json] [--limit N]   list its sync runs, newest first",
             "  history  --connection FILE --run ID [--failed] [--json] [--limit N]   a run's row log (diff: every row; cursor: rows not delivered)",
             "  preview  --connection FILE [--limit N]       print the events the first N rows become; sends nothing",
+            "  serve    --connections DIR [--listen HOST:PORT] [--max-parallel N]   run every connection of DIR on its schedule, with a JSON API",
             "  demo     [--dir DIR]                         a complete demo on an embedded DuckDB warehouse",
             "  receive  --file FILE [--port N] [--host H]   a test destination that appends every event it gets to FILE");
 
     private Main() {}
 
     public static void main(String[] args) throws Exception {
-        if (args.length > 0 && args[0].equals("sync")) {
+        if (args.length > 0 && (args[0].equals("sync") || args[0].equals("serve"))) {
             SyncCommand.handleSignals();
         }
         // UTF-8 whatever the locale: a LANG=C terminal printed non-ASCII names as '?'.
@@ -83,6 +84,12 @@ public final class Main {
                 case "preview": {
                     Args a = Args.parse(args, Set.of("--connection", "--limit"), Set.of());
                     return PreviewCommand.run(load(a), a.intValue("--limit", 5, 1, Integer.MAX_VALUE), out);
+                }
+                case "serve": {
+                    Args a = Args.parse(args, Set.of("--connections", "--listen", "--max-parallel"), Set.of());
+                    return io.backflow.job.serve.ServeCommand.run(Path.of(a.required("--connections")),
+                            a.value("--listen") == null ? "127.0.0.1:8090" : a.value("--listen"), a.intValue("--max-parallel", 2, 1, 64),
+                            System.getenv(io.backflow.job.serve.ServeCommand.TOKEN_ENV), out);
                 }
                 case "demo": {
                     Args a = Args.parse(args, Set.of("--dir"), Set.of());

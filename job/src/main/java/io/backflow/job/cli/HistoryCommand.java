@@ -22,26 +22,8 @@ public final class HistoryCommand {
             runs = ledger.runs(config.name(), limit);
         }
         if (json) {
-            ObjectMapper mapper = new ObjectMapper();
-            ArrayNode arr = mapper.createArrayNode();
-            for (SyncRun r : runs) {
-                ObjectNode o = arr.addObject();
-                o.put("id", r.id());
-                o.put("type", r.type());
-                o.put("status", r.status().name());
-                o.put("read", r.read());
-                o.put("succeeded", r.succeeded());
-                o.put("failed", r.failed());
-                o.put("invalid", r.invalid());
-                o.put("reason", r.reason());
-                o.put("outcome", r.outcome());
-                o.put("started_at", r.startedAt().toString());
-                if (r.finishedAt() == null) {
-                    o.putNull("finished_at");
-                } else {
-                    o.put("finished_at", r.finishedAt().toString());
-                }
-            }
+            ArrayNode arr = new ObjectMapper().createArrayNode();
+            runs.forEach(r -> arr.add(json(r)));
             out.println(arr.toPrettyString());
             return 0;
         }
@@ -63,6 +45,27 @@ public final class HistoryCommand {
             }
         }
         return 0;
+    }
+
+    /** One run as {@code history --json} and serve's API show it. */
+    public static ObjectNode json(SyncRun r) {
+        ObjectNode o = new ObjectMapper().createObjectNode();
+        o.put("id", r.id());
+        o.put("type", r.type());
+        o.put("status", r.status().name());
+        o.put("read", r.read());
+        o.put("succeeded", r.succeeded());
+        o.put("failed", r.failed());
+        o.put("invalid", r.invalid());
+        o.put("reason", r.reason());
+        o.put("outcome", r.outcome());
+        o.put("started_at", r.startedAt().toString());
+        if (r.finishedAt() == null) {
+            o.putNull("finished_at");
+        } else {
+            o.put("finished_at", r.finishedAt().toString());
+        }
+        return o;
     }
 
     /**

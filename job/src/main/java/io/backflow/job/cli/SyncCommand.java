@@ -71,7 +71,22 @@ public final class SyncCommand {
         }
     }
 
+    /** True once Ctrl-C or SIGTERM asked every running sync of this process to stop. */
+    public static boolean signalled() {
+        return SIGNALLED.get() != null;
+    }
+
     public static int run(ConnectionConfig configured, boolean fullResync, PrintStream out) {
+        return run(configured, fullResync, out, runId -> {});
+    }
+
+    /**
+     * Runs one sync, as {@code sync} does.
+     *
+     * @param onRecorded told the run's id once the ledger has recorded it (before the job starts):
+     *     {@code serve} answers a trigger with it
+     */
+    public static int run(ConnectionConfig configured, boolean fullResync, PrintStream out, java.util.function.Consumer<String> onRecorded) {
         // From here on every name is the database's own spelling.
         SourceCheck.Result checked = SourceCheck.verify(configured);
         ConnectionConfig config = checked.config();
@@ -100,6 +115,7 @@ public final class SyncCommand {
             } catch (io.backflow.ledger.RunAlreadyRunningException e) {
                 throw new SyncFailedException(e.getMessage() + "; stop it with: stop --connection " + config.file());
             }
+            onRecorded.accept(runId);
             if (plan.savepoint() != null) {
                 ledger.copyPlan(plan.resumedFrom(), runId);
             }

@@ -143,7 +143,7 @@ public final class ConfigLoader {
     }
 
     private ConnectionConfig read(Path file, Node root) {
-        root.allowOnly(Set.of("name", "enabled", "source", "mapping", "destination", "state", "sync"));
+        root.allowOnly(Set.of("name", "enabled", "source", "mapping", "destination", "state", "sync", "schedule"));
         String fileName = file.getFileName().toString().replaceFirst("\\.ya?ml$", "");
         String name = root.string("name", false);
         if (name == null) {
@@ -166,7 +166,8 @@ public final class ConfigLoader {
             syncNode.problem("mode", "mirror sends deletes, and " + destination.type().name().toLowerCase(java.util.Locale.ROOT)
                     + " cannot take deletes; use mode: upsert");
         }
-        return new ConnectionConfig(file, name, enabled, source, mapping, destination, state, sync);
+        Schedule schedule = schedule(root);
+        return new ConnectionConfig(file, name, enabled, source, mapping, destination, state, sync, schedule);
     }
 
     /** The checks that span sections: what change detection and sync mode need from the rest. */
@@ -572,6 +573,55 @@ public final class ConfigLoader {
             }
         }
         return new ConnectionConfig.State(endpoint, schema == null ? "backflow" : schema, retention);
+    }
+
+    /**
+     * {@code schedule: manual}, {@code schedule: {every: 15m}} or
+     * {@code schedule: {cron: "0 *\/2 * * *", time_zone: Europe/Berlin}} (UTC when no zone is given).
+     */
+    private static Schedule schedule(Node root) {
+        JsonNode raw = root.raw() == null ? null : root.raw().get("schedule");
+        if (raw == null || raw.isNull()) {
+            return Schedule.MANUAL;
+        }
+        if (raw.isTextual()) {
+            if (!raw.asText().trim().equalsIgnoreCase("manual")) {
+                root.problem("schedule", "'" + raw.asText() + "' is not a schedule; write manual, {every: 15m} or {cron: \"0 * * * *\"}");
+            }
+            return Schedule.MANUAL;
+        }
+        Node n = root.child("schedule", false);
+        if (!n.present()) {
+            return Schedule.MANUAL;
+        }
+        n.allowOnly(Set.of("every", "cron", "time_zone"));
+        String cron = n.string("cron", false);
+        boolean every = n.raw().has("every");
+        if (every == (cron != null)) {
+            n.problem(every ? "cron" : "every", "set exactly one of schedule.every and schedule.cron");
+            return Schedule.MANUAL;
+        }
+        if (every) {
+            if (n.raw().has("time_zone")) {
+                n.problem("time_zone", "only applies to schedule.cron");
+            }
+            return Schedule.every(n.duration("every", Duration.ofMinutes(15), Duration.ofSeconds(1), Duration.ofDays(366)));
+        }
+        String zoneName = n.string("time_zone", false);
+        java.time.ZoneId zone = java.time.ZoneOffset.UTC;
+        if (zoneName != null) {
+            try {
+                zone = java.time.ZoneId.of(zoneName);
+            } catch (java.time.DateTimeException e) {
+                n.problem("time_zone", "'" + zoneName + "' is not a time zone (examples: UTC, Europe/Berlin, America/New_York)");
+            }
+        }
+        try {
+            return Schedule.cron(cron, zone);
+        } catch (IllegalArgumentException e) {
+            n.problem("cron", e.getMessage());
+            return Schedule.MANUAL;
+        }
     }
 
     /** The ledger's SQL is PostgreSQL's and DuckDB's, and an in-memory DuckDB forgets it at exit. */

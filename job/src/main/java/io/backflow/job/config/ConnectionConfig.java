@@ -20,11 +20,12 @@ public record ConnectionConfig(
         Mapping mapping,
         Destination destination,
         State state,
-        Sync sync) {
+        Sync sync,
+        Schedule schedule) {
 
     /** This connection with another source (the same one with resolved names). */
     public ConnectionConfig withSource(Source resolved) {
-        return new ConnectionConfig(file, name, enabled, resolved, mapping, destination, state, sync);
+        return new ConnectionConfig(file, name, enabled, resolved, mapping, destination, state, sync, schedule);
     }
 
     /** Where rows come from. Exactly one of {@code table} and {@code sql} is set. */

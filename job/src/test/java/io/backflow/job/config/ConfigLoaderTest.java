@@ -363,4 +363,38 @@ class ConfigLoaderTest {
                 .replace("table: orders", "table: orders, dialect: Redshift") + "state: {url: 'jdbc:postgresql://pg/backflow'}\n"));
         assertEquals("redshift", redshift.source().endpoint().dialect().name());
     }
+
+    @Test
+    void schedulesAreManualEveryOrCronInAZoneAndBadOnesAreNamed() throws IOException {
+        String base = String.join("\n",
+                "source: {url: 'jdbc:postgresql://db/w', table: orders, primary_key: id, cursor: updated_at}",
+                "mapping: {event_type: identify, user_id: id}",
+                "destination: {type: webhook, url: 'https://hooks.example.com/in'}", "");
+        assertTrue(new ConfigLoader(k -> "x").load(write(base)).schedule().manual());
+        assertTrue(new ConfigLoader(k -> "x").load(write(base + "schedule: manual\n")).schedule().manual());
+        Schedule every = new ConfigLoader(k -> "x").load(write(base + "schedule: {every: 15m}\n")).schedule();
+        java.time.ZonedDateTime t = java.time.ZonedDateTime.parse("2026-03-29T00:50:00Z");
+        assertEquals(t.plusMinutes(15), every.nextAfter(t).orElseThrow());
+        Schedule cron = new ConfigLoader(k -> "x").load(write(base + "schedule: {cron: '0 */2 * * *', time_zone: Europe/Berlin}\n")).schedule();
+        // 00:50 UTC is 02:50 in Berlin in summer: the next even hour there is 04:00, 02:00 UTC.
+        assertEquals(java.time.Instant.parse("2026-07-01T02:00:00Z"),
+                cron.nextAfter(java.time.ZonedDateTime.parse("2026-07-01T00:50:00Z")).orElseThrow().toInstant());
+        // The night clocks go forward, 02:00 does not exist there: cron-utils skips that slot to 04:00 CEST.
+        assertEquals(java.time.Instant.parse("2026-03-29T02:00:00Z"), cron.nextAfter(t).orElseThrow().toInstant());
+        assertEquals("cron 0 */2 * * * Europe/Berlin", cron.toString());
+
+        String[][] bad = {
+                {"schedule: hourly", "schedule: 'hourly' is not a schedule; write manual, {every: 15m} or {cron: \"0 * * * *\"}"},
+                {"schedule: {every: 0s}", "schedule.every: must be between 1s and 366d, got '0s'"},
+                {"schedule: {cron: '61 * * * *'}", "schedule.cron: '61 * * * *' is not a five-field cron expression"},
+                {"schedule: {cron: '0 * * * *', time_zone: Mars/Olympus}", "schedule.time_zone: 'Mars/Olympus' is not a time zone"},
+                {"schedule: {every: 5m, cron: '0 * * * *'}", "schedule.cron: set exactly one of schedule.every and schedule.cron"},
+                {"schedule: {every: 5m, time_zone: UTC}", "schedule.time_zone: only applies to schedule.cron"},
+        };
+        for (String[] b : bad) {
+            ConfigException e = assertThrows(ConfigException.class, () -> new ConfigLoader(k -> "x").load(write(base + b[0] + "\n")));
+            assertEquals(1, e.problems().size(), e.problems().toString());
+            assertTrue(e.problems().get(0).startsWith(b[1]), b[0] + " -> " + e.problems());
+        }
+    }
 }
