@@ -54,6 +54,20 @@ final class BackflowCli {
         }
     }
 
+    /** The command line that runs Backflow's {@code Main} with {@code args} as its own JVM, on the tests' class path. */
+    static java.util.List<String> processCommand(String... args) {
+        java.util.List<String> command = new java.util.ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        for (String arg : java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (arg.startsWith("--add-") || arg.startsWith("-Dsun.net")) {
+                command.add(arg);
+            }
+        }
+        command.addAll(java.util.List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
+        command.addAll(java.util.List.of(args));
+        return command;
+    }
+
     static Path write(Path dir, String name, String yaml) {
         try {
             Path f = dir.resolve(name + ".yaml");

@@ -10,7 +10,6 @@ import io.backflow.jdbc.JdbcEndpoint;
 import io.backflow.testing.Databases;
 import io.backflow.testing.HttpReceiver;
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -94,15 +93,8 @@ class ServeITCase {
 
     /** Starts serve on a free port and returns its API's base URL. */
     private String serve(Path log) throws Exception {
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            if (arg.startsWith("--add-") || arg.startsWith("-Dsun.net")) {
-                command.add(arg);
-            }
-        }
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(), "serve", "--connections", connections.toString(),
-                "--listen", "127.0.0.1:0", "--max-parallel", "2"));
+        List<String> command = BackflowCli.processCommand("serve", "--connections", connections.toString(), "--listen", "127.0.0.1:0",
+                "--max-parallel", "2");
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().put("BACKFLOW_SERVE_TOKEN", TOKEN);
         Process p = pb.start();

@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.backflow.jdbc.JdbcEndpoint;
 import io.backflow.testing.Databases;
 import io.backflow.testing.HttpReceiver;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -47,14 +46,7 @@ class SignalStopITCase {
                     "  savepoint_dir: " + dir.resolve("savepoints"),
                     ""));
 
-            List<String> command = new ArrayList<>();
-            command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-            for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-                if (arg.startsWith("--add-") || arg.startsWith("-Dsun.net")) {
-                    command.add(arg);
-                }
-            }
-            command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(), "sync", "--connection", conn.toString()));
+            List<String> command = BackflowCli.processCommand("sync", "--connection", conn.toString());
             Path log = dir.resolve("sync.log");
             Process sync = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
             try {
