@@ -22,14 +22,16 @@ import org.slf4j.LoggerFactory;
 public final class Main {
     static final String USAGE = String.join("\n",
             "usage: backflow <command> [options]",
-            "  sync     --connection FILE [--full-resync]   run one sync (exit 0 done, 1 failed, 2 bad input, 3 stopped, 4 some rows failed)",
+            "  sync     --connection FILE [--full-resync] [--web-ui[=[HOST:]PORT]]   run one sync (exit 0 done, 1 failed, 2 bad input, 3 stopped,"
+                    + " 4 some rows failed); --web-ui: the Flink dashboard on 127.0.0.1:8081 or where given",
             "  stop     --connection FILE [--drain]         stop its running sync with a savepoint (--drain: deliver what was read first)",
             "  disable  --connection FILE                   switch a connection off, draining its running sync",
             "  enable   --connection FILE                   switch it back on",
             "  history  --connection FILE [--json] [--limit N]   list its sync runs, newest first",
             "  history  --connection FILE --run ID [--failed] [--json] [--limit N]   a run's row log (diff: every row; cursor: rows not delivered)",
             "  preview  --connection FILE [--limit N]       print the events the first N rows become; sends nothing",
-            "  serve    --connections DIR [--listen HOST:PORT] [--max-parallel N]   run every connection of DIR on its schedule, with a JSON API",
+            "  serve    --connections DIR [--listen HOST:PORT] [--max-parallel N] [--web-ui[=[HOST:]PORT]]   run every connection of DIR"
+                    + " on its schedule, with a JSON API and one Flink dashboard for all its syncs",
             "  demo     [--dir DIR]                         a complete demo on an embedded DuckDB warehouse",
             "  receive  --file FILE [--port N] [--host H]   a test destination that appends every event it gets to FILE");
 
@@ -59,8 +61,15 @@ public final class Main {
         try {
             switch (args[0]) {
                 case "sync": {
-                    Args a = Args.parse(args, Set.of("--connection"), Set.of("--full-resync"));
-                    return SyncCommand.run(load(a), a.flag("--full-resync"), out);
+                    Args a = Args.parse(args, Set.of("--connection"), Set.of("--full-resync"), Set.of("--web-ui"));
+                    ConnectionConfig config = load(a);
+                    org.apache.flink.configuration.Configuration flink = new org.apache.flink.configuration.Configuration();
+                    if (a.value("--web-ui") != null) {
+                        flink = SyncCommand.webUi(a.value("--web-ui").isEmpty() ? "8081" : a.value("--web-ui"));
+                        out.println("Flink dashboard: http://" + flink.get(org.apache.flink.configuration.RestOptions.ADDRESS) + ":"
+                                + flink.get(org.apache.flink.configuration.RestOptions.PORT) + " (while the sync runs)");
+                    }
+                    return SyncCommand.run(config, a.flag("--full-resync"), out, runId -> {}, flink);
                 }
                 case "stop": {
                     Args a = Args.parse(args, Set.of("--connection"), Set.of("--drain"));
@@ -86,10 +95,11 @@ public final class Main {
                     return PreviewCommand.run(load(a), a.intValue("--limit", 5, 1, Integer.MAX_VALUE), out);
                 }
                 case "serve": {
-                    Args a = Args.parse(args, Set.of("--connections", "--listen", "--max-parallel"), Set.of());
+                    Args a = Args.parse(args, Set.of("--connections", "--listen", "--max-parallel"), Set.of(), Set.of("--web-ui"));
+                    String webUi = a.value("--web-ui") == null ? "127.0.0.1:0" : a.value("--web-ui").isEmpty() ? "8081" : a.value("--web-ui");
                     return io.backflow.job.serve.ServeCommand.run(Path.of(a.required("--connections")),
                             a.value("--listen") == null ? "127.0.0.1:8090" : a.value("--listen"), a.intValue("--max-parallel", 2, 1, 64),
-                            System.getenv(io.backflow.job.serve.ServeCommand.TOKEN_ENV), out);
+                            System.getenv(io.backflow.job.serve.ServeCommand.TOKEN_ENV), SyncCommand.webUi(webUi), out);
                 }
                 case "demo": {
                     Args a = Args.parse(args, Set.of("--dir"), Set.of());

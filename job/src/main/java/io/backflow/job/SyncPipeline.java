@@ -75,6 +75,12 @@ public final class SyncPipeline {
     /** Adds the sync's operators to {@code env}. */
     public static void build(StreamExecutionEnvironment env, ConnectionConfig config, LedgerStore ledger, String runId, RunPlan plan,
             List<String> retryKeys, DeltaTable delta) {
+        build(env, config, ledger, runId, plan, retryKeys, delta, null);
+    }
+
+    /** As above; {@code lastSucceededAt} feeds the {@code lastSuccessfulSyncTime} gauge (null: never). */
+    public static void build(StreamExecutionEnvironment env, ConnectionConfig config, LedgerStore ledger, String runId, RunPlan plan,
+            List<String> retryKeys, DeltaTable delta, java.time.Instant lastSucceededAt) {
         int parallelism = config.sync().parallelism();
         // A diff run reads its delta table from start to end, like a FULL run reads the model.
         SyncType type = delta != null ? SyncType.FULL : plan.type();
@@ -89,6 +95,7 @@ public final class SyncPipeline {
                 .pageSize(s.pageSize())
                 .splits(type == SyncType.FULL ? parallelism : 1)
                 .runId(runId)
+                .lastSuccessfulSync(lastSucceededAt)
                 .planListener(new LedgerPlanListener(ledger));
         if (delta != null) {
             source.table(delta.sourceTable());
@@ -149,7 +156,9 @@ public final class SyncPipeline {
                 .runId(runId)
                 .committerFactory(() -> new LedgerCommitter(ledger))
                 .build();
-        events.sinkTo(sink).name("Deliver").uid(SINK_UID).setParallelism(parallelism);
+        // The name shows in the Flink dashboard; the uid, not the name, ties state to a savepoint.
+        events.sinkTo(sink).name("Deliver to " + config.destination().type().name().toLowerCase(java.util.Locale.ROOT)).uid(SINK_UID)
+                .setParallelism(parallelism);
     }
 
     /**

@@ -219,11 +219,74 @@ class ServeITCase {
         String slowRun = json("POST", api + "/connections/slow/sync", "{}", 202).get("run_id").asText();
         assertEquals(409, call("POST", api + "/connections/slow/sync", "{}", TOKEN).statusCode());
         assertTrue(slow.awaitDelivered(100, Duration.ofSeconds(60)));
+        dashboardShowsTheJobAndBackflowMetrics(dashboard(log), "Backflow sync slow");
         JsonNode stopped = json("POST", api + "/connections/slow/stop", "{\"drain\": true}", 200);
         assertTrue(stopped.get("message").asText().contains("Stopped sync " + slowRun), stopped.toString());
         JsonNode slowDone = pollUntilFinal(api, slowRun);
         assertEquals("CANCELLED", slowDone.get("status").asText(), slowDone.toString());
         assertEquals(slowDone.get("read").asLong(), slowDone.get("succeeded").asLong(), "drain delivers everything it read");
+    }
+
+    private static final Pattern DASHBOARD = Pattern.compile("(?:Flink dashboard on|Flink dashboard:) (http://[0-9.]+:[0-9]+)");
+
+    private static String dashboard(Path log) {
+        Matcher m = DASHBOARD.matcher(read(log));
+        assertTrue(m.find(), read(log));
+        return m.group(1);
+    }
+
+    private JsonNode get(String url) throws Exception {
+        HttpResponse<String> r = call("GET", url, null, null);
+        assertEquals(200, r.statusCode(), url + ": " + r.body());
+        return JSON.readTree(r.body());
+    }
+
+    /** The dashboard's REST API lists the running job by its name, and its operators' Backflow metrics with values. */
+    private void dashboardShowsTheJobAndBackflowMetrics(String dashboard, String jobName) throws Exception {
+        String jobId = null;
+        for (JsonNode job : get(dashboard + "/jobs/overview").get("jobs")) {
+            if (job.get("name").asText().startsWith(jobName) && job.get("state").asText().equals("RUNNING")) {
+                jobId = job.get("jid").asText();
+            }
+        }
+        assertNotNull(jobId, "no running job named " + jobName);
+        java.util.Set<String> names = new java.util.TreeSet<>();
+        java.util.Set<String> metrics = new java.util.TreeSet<>();
+        for (JsonNode vertex : get(dashboard + "/jobs/" + jobId).get("vertices")) {
+            names.add(vertex.get("name").asText());
+            String vertexUrl = dashboard + "/jobs/" + jobId + "/vertices/" + vertex.get("id").asText() + "/metrics";
+            for (JsonNode m : get(vertexUrl)) {
+                String id = m.get("id").asText();
+                if (id.contains(".backflow.")) {
+                    metrics.add(id.substring(id.indexOf(".backflow.") + ".backflow.".length()));
+                }
+            }
+        }
+        assertTrue(names.toString().contains("Read warehouse") && names.toString().contains("Deliver to webhook"), names.toString());
+        for (String m : List.of("rowsRead", "rowsReadPerSecond", "estimatedRowsRemaining", "estimatedSecondsRemaining", "rowsMappedPerSecond",
+                "rowsInvalidPerSecond", "eventsDeliveredPerSecond", "eventsFailedPerSecond", "requestLatencyMs_p99")) {
+            assertTrue(metrics.contains(m), m + " not in " + metrics);
+        }
+    }
+
+    @Test
+    void aSyncWithWebUiShowsTheFlinkDashboardWhileItRuns() throws Exception {
+        table("slow", 3000);
+        connection("slow", "", slow);
+        int port;
+        try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+            port = free.getLocalPort();
+        }
+        Path log = dir.resolve("sync.log");
+        Process sync = new ProcessBuilder(BackflowCli.processCommand("sync", "--connection", connections.resolve("slow.yaml").toString(),
+                "--web-ui=127.0.0.1:" + port)).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        processes.add(sync);
+        assertTrue(slow.awaitDelivered(200, Duration.ofSeconds(90)), read(log));
+        assertEquals("http://127.0.0.1:" + port, dashboard(log));
+        dashboardShowsTheJobAndBackflowMetrics("http://127.0.0.1:" + port, "Backflow sync slow");
+        sync.destroy();
+        assertTrue(sync.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(3, sync.exitValue(), read(log));
     }
 
     @Test

@@ -230,6 +230,12 @@ public final class Ledger implements AutoCloseable {
         return found.isEmpty() ? null : found.get(0);
     }
 
+    /** When the connection's newest SUCCEEDED run finished, or null when none did. */
+    public java.time.Instant lastSucceededAt(String connectionName) {
+        List<SyncRun> found = tx.run(c -> queries.runs(c, "WHERE connection = ? AND status = 'SUCCEEDED'", connectionName, 1));
+        return found.isEmpty() ? null : found.get(0).finishedAt();
+    }
+
     /** The connection's newest completed run ({@link SyncRun#completed()}), or null. */
     public SyncRun lastCompleted(String connectionName) {
         List<SyncRun> found = tx.run(c -> queries.runs(c, "WHERE connection = ? AND " + RunQueries.COMPLETED, connectionName, 1));

@@ -79,6 +79,8 @@ public class MappingOperator extends ProcessFunction<SourceRow, SyncRecord> {
         MetricGroup group = getRuntimeContext().getMetricGroup().addGroup("backflow");
         rowsMapped = group.counter("rowsMapped");
         rowsInvalid = group.counter("rowsInvalid");
+        group.meter("rowsMappedPerSecond", new org.apache.flink.metrics.MeterView(rowsMapped));
+        group.meter("rowsInvalidPerSecond", new org.apache.flink.metrics.MeterView(rowsInvalid));
         rowsAlreadyDelivered = group.counter("rowsAlreadyDelivered");
         rowsReadSoFar = getRuntimeContext().getLongCounter(ROWS_READ_ACCUMULATOR);
         identity = new MarkIdentity(spec.connectionName());

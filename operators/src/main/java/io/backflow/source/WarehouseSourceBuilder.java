@@ -45,6 +45,7 @@ public final class WarehouseSourceBuilder {
     private int pageSize = 50_000;
     private int splits = 1;
     private String runId;
+    private java.time.Instant lastSuccessfulSync;
     private SyncPlanListener planListener;
     private boolean estimateRows = true;
     private boolean resume;
@@ -143,6 +144,12 @@ public final class WarehouseSourceBuilder {
     /** The sync run this source reads for; handed to the plan listener. */
     public WarehouseSourceBuilder runId(String runId) {
         this.runId = runId;
+        return this;
+    }
+
+    /** When the connection's last successful sync finished (null: never), for the {@code lastSuccessfulSyncTime} gauge. */
+    public WarehouseSourceBuilder lastSuccessfulSync(java.time.Instant finishedAt) {
+        this.lastSuccessfulSync = finishedAt;
         return this;
     }
 
@@ -273,7 +280,8 @@ public final class WarehouseSourceBuilder {
                 resume ? resumeHighWaterMark : null,
                 resume ? resumeSplits : null,
                 keys,
-                startMark));
+                startMark,
+                lastSuccessfulSync));
     }
 
     private void validateStartAfter() {

@@ -32,6 +32,7 @@ public final class WarehouseSourceSettings implements Serializable {
     private final List<WarehouseSplit> resumeSplits;
     private final List<String> retryKeys;
     private final String startMark;
+    private final long lastSuccessfulSyncMillis;
 
     WarehouseSourceSettings(
             JdbcEndpoint endpoint,
@@ -51,7 +52,8 @@ public final class WarehouseSourceSettings implements Serializable {
             String resumeHighWaterMark,
             List<WarehouseSplit> resumeSplits,
             List<String> retryKeys,
-            String startMark) {
+            String startMark,
+            java.time.Instant lastSuccessfulSync) {
         this.endpoint = endpoint;
         this.table = table;
         this.query = query;
@@ -70,6 +72,12 @@ public final class WarehouseSourceSettings implements Serializable {
         this.resumeSplits = resumeSplits == null ? null : List.copyOf(resumeSplits);
         this.retryKeys = List.copyOf(retryKeys);
         this.startMark = startMark;
+        this.lastSuccessfulSyncMillis = lastSuccessfulSync == null ? -1 : lastSuccessfulSync.toEpochMilli();
+    }
+
+    /** When this connection's last successful sync finished, in epoch milliseconds; -1 for never or not told. */
+    public long lastSuccessfulSyncMillis() {
+        return lastSuccessfulSyncMillis;
     }
 
     public JdbcEndpoint endpoint() {

@@ -21,6 +21,14 @@ public final class Args {
      * take none. Anything else is a usage error naming the option.
      */
     public static Args parse(String[] args, Set<String> valued, Set<String> flagNames) {
+        return parse(args, valued, flagNames, Set.of());
+    }
+
+    /**
+     * @param optionallyValued options written alone or as {@code --name=value} (never with the value
+     *     as the next argument); alone, their value is the empty string
+     */
+    public static Args parse(String[] args, Set<String> valued, Set<String> flagNames, Set<String> optionallyValued) {
         Args out = new Args(args[0]);
         for (int i = 1; i < args.length; i++) {
             String a = args[i];
@@ -31,7 +39,9 @@ public final class Args {
                 name = a.substring(0, eq);
                 inline = a.substring(eq + 1);
             }
-            if (valued.contains(name)) {
+            if (optionallyValued.contains(name)) {
+                out.values.put(name, inline == null ? "" : inline);
+            } else if (valued.contains(name)) {
                 String v = inline;
                 if (v == null) {
                     if (i + 1 >= args.length) {

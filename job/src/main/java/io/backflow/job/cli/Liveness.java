@@ -36,9 +36,20 @@ final class Liveness {
         }
     }
 
+    /** Marks a client whose Flink cluster lives inside its own process ({@code serve}'s). */
+    private static final String EMBEDDED = " embedded";
+
     /** This process, as the ledger's {@code client} column records it. */
     static String self(String restUrl) {
-        return ProcessHandle.current().pid() + "@" + hostName() + (restUrl == null ? "" : " rest=" + restUrl);
+        return self(restUrl, false);
+    }
+
+    /**
+     * @param embeddedCluster true when the cluster at {@code restUrl} runs inside this process, so
+     *     the job cannot outlive it
+     */
+    static String self(String restUrl, boolean embeddedCluster) {
+        return ProcessHandle.current().pid() + "@" + hostName() + (embeddedCluster ? EMBEDDED : "") + (restUrl == null ? "" : " rest=" + restUrl);
     }
 
     static Verdict check(SyncRun run) {
@@ -47,7 +58,8 @@ final class Liveness {
             return new Verdict(false, "no client recorded");
         }
         int rest = client.indexOf(" rest=");
-        if (rest > 0 && run.jobId() != null) {
+        boolean embedded = client.contains(EMBEDDED + " rest=") || client.endsWith(EMBEDDED);
+        if (rest > 0 && run.jobId() != null && !embedded) {
             String url = client.substring(rest + 6);
             try {
                 String state = new FlinkRest(url).jobState(run.jobId());
@@ -61,7 +73,8 @@ final class Liveness {
                         + SyncCommand.rootMessage(e) + ")");
             }
         }
-        String head = rest > 0 ? client.substring(0, rest) : client;
+        // The process decides: a job on a cluster embedded in it ended with it.
+        String head = (rest > 0 ? client.substring(0, rest) : client).replace(EMBEDDED, "");
         int at = head.indexOf('@');
         if (at > 0 && head.substring(at + 1).equals(hostName())) {
             try {

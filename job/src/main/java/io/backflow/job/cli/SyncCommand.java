@@ -77,7 +77,30 @@ public final class SyncCommand {
     }
 
     public static int run(ConnectionConfig configured, boolean fullResync, PrintStream out) {
-        return run(configured, fullResync, out, runId -> {});
+        return run(configured, fullResync, out, runId -> {}, new Configuration());
+    }
+
+    /**
+     * The Flink settings that put an embedded sync's dashboard on {@code hostPort} ({@code [HOST:]PORT},
+     * host 127.0.0.1 unless given), for {@code --web-ui}.
+     */
+    public static Configuration webUi(String hostPort) {
+        String host = "127.0.0.1";
+        String port = hostPort;
+        int colon = hostPort.lastIndexOf(':');
+        if (colon >= 0) {
+            host = hostPort.substring(0, colon);
+            port = hostPort.substring(colon + 1);
+        }
+        if (!port.matches("[0-9]{1,5}") || Integer.parseInt(port) > 65_535 || host.isEmpty()) {
+            throw new io.backflow.job.BadInputException("--web-ui: '" + hostPort + "' is not [HOST:]PORT (for example 8081 or 0.0.0.0:8081)");
+        }
+        Configuration c = new Configuration();
+        c.set(RestOptions.ADDRESS, host);
+        c.set(RestOptions.BIND_ADDRESS, host);
+        c.set(RestOptions.BIND_PORT, port);
+        c.set(RestOptions.PORT, Integer.parseInt(port));
+        return c;
     }
 
     /**
@@ -86,7 +109,10 @@ public final class SyncCommand {
      * @param onRecorded told the run's id once the ledger has recorded it (before the job starts):
      *     {@code serve} answers a trigger with it
      */
-    public static int run(ConnectionConfig configured, boolean fullResync, PrintStream out, java.util.function.Consumer<String> onRecorded) {
+    public static int run(ConnectionConfig configured, boolean fullResync, PrintStream out, java.util.function.Consumer<String> onRecorded,
+            Configuration flinkOverrides) {
+        // serve submits every sync to its one MiniCluster, through its REST endpoint.
+        boolean remote = "remote".equals(flinkOverrides.get(DeploymentOptions.TARGET));
         // From here on every name is the database's own spelling.
         SourceCheck.Result checked = SourceCheck.verify(configured);
         ConnectionConfig config = checked.config();
@@ -101,7 +127,8 @@ public final class SyncCommand {
             }
             StreamExecutionEnvironment probe = StreamExecutionEnvironment.getExecutionEnvironment();
             String restorePath = probe.getConfiguration().getOptional(StateRecoveryOptions.SAVEPOINT_PATH).orElse(null);
-            String restUrl = probe instanceof LocalStreamEnvironment ? null : restUrl(probe.getConfiguration(), config);
+            String restUrl = remote ? "http://" + flinkOverrides.get(RestOptions.ADDRESS) + ":" + flinkOverrides.get(RestOptions.PORT)
+                    : probe instanceof LocalStreamEnvironment ? null : restUrl(probe.getConfiguration(), config);
 
             RunPlan plan = RunPlan.decide(config, ledger, fullResync, restorePath, fingerprint);
             // Rows the destination refused before are read again by key, whatever their cursor.
@@ -111,7 +138,7 @@ public final class SyncCommand {
             String runId;
             try {
                 runId = ledger.startRun(config.name(), plan.type().name(), plan.startPosition(), reason, plan.resumedFrom(),
-                        Liveness.self(restUrl), fingerprint);
+                        Liveness.self(restUrl, remote), fingerprint);
             } catch (io.backflow.ledger.RunAlreadyRunningException e) {
                 throw new SyncFailedException(e.getMessage() + "; stop it with: stop --connection " + config.file());
             }
@@ -138,8 +165,9 @@ public final class SyncCommand {
                 if (plan.savepoint() != null && restorePath == null) {
                     conf.set(StateRecoveryOptions.SAVEPOINT_PATH, plan.savepoint());
                 }
-                env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
-                SyncPipeline.build(env, config, store, runId, plan, retryKeys, delta);
+                conf.addAll(flinkOverrides);
+                env = remote ? new StreamExecutionEnvironment(conf) : StreamExecutionEnvironment.getExecutionEnvironment(conf);
+                SyncPipeline.build(env, config, store, runId, plan, retryKeys, delta, ledger.lastSucceededAt(config.name()));
                 client = env.executeAsync("Backflow sync " + config.name() + " (" + plan.type() + ")");
             } catch (Exception e) {
                 String failure = "could not start the Flink job: " + rootMessage(e);

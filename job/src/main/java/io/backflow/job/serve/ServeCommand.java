@@ -30,7 +30,8 @@ public final class ServeCommand {
      * @param listen {@code host:port} of the API (port 0: any free one)
      * @param token the API's bearer token, from {@link #TOKEN_ENV}
      */
-    public static int run(Path dir, String listen, int maxParallel, String token, PrintStream out) {
+    public static int run(Path dir, String listen, int maxParallel, String token, org.apache.flink.configuration.Configuration webUi,
+            PrintStream out) {
         if (!Files.isDirectory(dir)) {
             throw new BadInputException("--connections: " + dir + " is not a directory");
         }
@@ -39,8 +40,16 @@ public final class ServeCommand {
                     + " (Authorization: Bearer ...)");
         }
         InetSocketAddress address = address(listen);
-        Scheduler scheduler = new Scheduler(new ConnectionDirectory(dir, new ConfigLoader()), SyncCommand::run, maxParallel, out,
-                Clock.systemDefaultZone());
+        try (SharedCluster cluster = SharedCluster.start(webUi, maxParallel)) {
+            out.println("backflow serve: Flink dashboard on " + cluster.restUrl());
+            Scheduler scheduler = new Scheduler(new ConnectionDirectory(dir, new ConfigLoader()),
+                    (config, fullResync, log, onRecorded) -> SyncCommand.run(config, fullResync, log, onRecorded, cluster.submitTo()), maxParallel,
+                    out, Clock.systemDefaultZone());
+            return serve(dir, address, token, maxParallel, scheduler, out);
+        }
+    }
+
+    private static int serve(Path dir, InetSocketAddress address, String token, int maxParallel, Scheduler scheduler, PrintStream out) {
         try (ServeApi api = new ServeApi(address, token, scheduler)) {
             scheduler.reload();
             out.println("backflow serve: " + scheduler.all().size() + " connection(s) in " + dir + "; API on http://"

@@ -74,8 +74,10 @@ final class DestinationClient implements AutoCloseable {
 
     private CompletableFuture<HttpResponse<byte[]>> sendWith(DestinationRequest request, String token) {
         metrics.requestsSent.inc();
+        long started = System.nanoTime();
         try {
-            return client.sendAsync(httpRequest(request, token), HttpResponse.BodyHandlers.ofByteArray());
+            return client.sendAsync(httpRequest(request, token), HttpResponse.BodyHandlers.ofByteArray())
+                    .whenComplete((response, error) -> metrics.requestLatencyMs.update((System.nanoTime() - started) / 1_000_000));
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }

@@ -16,6 +16,7 @@ final class EnumeratorMetrics {
     volatile String highWaterMark;
     volatile long plannedRows = -1;
     volatile long rowsWithNullKey = -1;
+    volatile long lastSuccessfulSyncMillis = -1;
 
     private EnumeratorMetrics() {}
 
@@ -29,6 +30,8 @@ final class EnumeratorMetrics {
             group.gauge("highWaterMark", () -> m.highWaterMark == null ? "" : m.highWaterMark);
             group.gauge("plannedRows", () -> m.plannedRows);
             group.gauge("rowsWithNullKey", () -> m.rowsWithNullKey);
+            // Epoch milliseconds (-1: never), so an alert can say "no successful sync for 2 hours".
+            group.gauge("lastSuccessfulSyncTime", () -> m.lastSuccessfulSyncMillis);
             return m;
         });
     }

@@ -52,6 +52,7 @@ public final class WarehouseSplitEnumerator implements SplitEnumerator<Warehouse
     public void start() {
         metrics = EnumeratorMetrics.of(context.metricGroup());
         metrics.highWaterMark = highWaterMark;
+        metrics.lastSuccessfulSyncMillis = settings.lastSuccessfulSyncMillis();
         if (!planned) {
             // Planning queries can take a while on a big model: keep them off the coordinator thread.
             context.callAsync(this::planAndRecord, this::onPlanned);

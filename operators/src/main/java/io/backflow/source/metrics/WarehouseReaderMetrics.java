@@ -6,9 +6,11 @@ import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
 
 /**
- * The reader's metrics, in group {@code backflow}: counter {@code rowsRead}; gauges
- * {@code highWaterMark} and {@code currentPosition} (encoded positions) and
- * {@code estimatedRowsRemaining} (-1 when not counted). Updated from the task thread only.
+ * The reader's metrics, in group {@code backflow}: counter {@code rowsRead}; meter
+ * {@code rowsReadPerSecond}; gauges {@code highWaterMark} and {@code currentPosition} (encoded
+ * positions), {@code estimatedRowsRemaining} (-1 when not counted) and
+ * {@code estimatedSecondsRemaining} (the rows remaining at the last minute's rate; -1 when either
+ * is unknown). Updated from the task thread only.
  */
 public final class WarehouseReaderMetrics {
     public static final String GROUP = "backflow";
@@ -28,6 +30,12 @@ public final class WarehouseReaderMetrics {
             return p == null ? "" : p.encoded();
         });
         group.gauge("estimatedRowsRemaining", () -> estimatedRemaining);
+        org.apache.flink.metrics.Meter rate = group.meter("rowsReadPerSecond", new org.apache.flink.metrics.MeterView(rowsRead));
+        group.gauge("estimatedSecondsRemaining", () -> {
+            long remaining = estimatedRemaining;
+            double perSecond = rate.getRate();
+            return remaining < 0 || perSecond <= 0 ? -1L : (long) Math.ceil(remaining / perSecond);
+        });
     }
 
     /** A split was handed to this reader (new or restored). */
