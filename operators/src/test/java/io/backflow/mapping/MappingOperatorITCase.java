@@ -95,7 +95,7 @@ class MappingOperatorITCase {
     }
 
     private static long counter(JobID jobId, String name) {
-        Map<String, Metric> found = REPORTER.findMetrics(jobId, ".*backflow\\." + name);
+        Map<String, Metric> found = REPORTER.findMetrics(jobId, ".*backflow\\." + name + "$");
         assertEquals(1, found.size(), () -> "metrics named " + name + ": " + found.keySet());
         return ((Counter) found.values().iterator().next()).getCount();
     }
