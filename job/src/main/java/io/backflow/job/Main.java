@@ -22,7 +22,7 @@ import org.slf4j.LoggerFactory;
 public final class Main {
     static final String USAGE = String.join("\n",
             "usage: backflow <command> [options]",
-            "  sync     --connection FILE [--full-resync] [--web-ui[=[HOST:]PORT]]   run one sync (exit 0 done, 1 failed, 2 bad input, 3 stopped,"
+            "  sync     --connection FILE [--full-resync] [--web-ui[=[HOST:]PORT]] [--prometheus[=PORT]]   run one sync (exit 0 done, 1 failed, 2 bad input, 3 stopped,"
                     + " 4 some rows failed); --web-ui: the Flink dashboard on 127.0.0.1:8081 or where given",
             "  stop     --connection FILE [--drain]         stop its running sync with a savepoint (--drain: deliver what was read first)",
             "  disable  --connection FILE                   switch a connection off, draining its running sync",
@@ -30,7 +30,7 @@ public final class Main {
             "  history  --connection FILE [--json] [--limit N]   list its sync runs, newest first",
             "  history  --connection FILE --run ID [--failed] [--json] [--limit N]   a run's row log (diff: every row; cursor: rows not delivered)",
             "  preview  --connection FILE [--limit N]       print the events the first N rows become; sends nothing",
-            "  serve    --connections DIR [--listen HOST:PORT] [--max-parallel N] [--web-ui[=[HOST:]PORT]]   run every connection of DIR"
+            "  serve    --connections DIR [--listen HOST:PORT] [--max-parallel N] [--web-ui[=[HOST:]PORT]] [--prometheus[=PORT]]   run every connection of DIR"
                     + " on its schedule, with a JSON API and one Flink dashboard for all its syncs",
             "  demo     [--dir DIR]                         a complete demo on an embedded DuckDB warehouse",
             "  receive  --file FILE [--port N] [--host H]   a test destination that appends every event it gets to FILE");
@@ -61,7 +61,7 @@ public final class Main {
         try {
             switch (args[0]) {
                 case "sync": {
-                    Args a = Args.parse(args, Set.of("--connection"), Set.of("--full-resync"), Set.of("--web-ui"));
+                    Args a = Args.parse(args, Set.of("--connection"), Set.of("--full-resync"), Set.of("--web-ui", "--prometheus"));
                     ConnectionConfig config = load(a);
                     org.apache.flink.configuration.Configuration flink = new org.apache.flink.configuration.Configuration();
                     if (a.value("--web-ui") != null) {
@@ -69,6 +69,7 @@ public final class Main {
                         out.println("Flink dashboard: http://" + flink.get(org.apache.flink.configuration.RestOptions.ADDRESS) + ":"
                                 + flink.get(org.apache.flink.configuration.RestOptions.PORT) + " (while the sync runs)");
                     }
+                    flink.addAll(prometheus(a));
                     return SyncCommand.run(config, a.flag("--full-resync"), out, runId -> {}, flink);
                 }
                 case "stop": {
@@ -95,11 +96,13 @@ public final class Main {
                     return PreviewCommand.run(load(a), a.intValue("--limit", 5, 1, Integer.MAX_VALUE), out);
                 }
                 case "serve": {
-                    Args a = Args.parse(args, Set.of("--connections", "--listen", "--max-parallel"), Set.of(), Set.of("--web-ui"));
+                    Args a = Args.parse(args, Set.of("--connections", "--listen", "--max-parallel"), Set.of(), Set.of("--web-ui", "--prometheus"));
                     String webUi = a.value("--web-ui") == null ? "127.0.0.1:0" : a.value("--web-ui").isEmpty() ? "8081" : a.value("--web-ui");
+                    org.apache.flink.configuration.Configuration flink = SyncCommand.webUi(webUi);
+                    flink.addAll(prometheus(a));
                     return io.backflow.job.serve.ServeCommand.run(Path.of(a.required("--connections")),
                             a.value("--listen") == null ? "127.0.0.1:8090" : a.value("--listen"), a.intValue("--max-parallel", 2, 1, 64),
-                            System.getenv(io.backflow.job.serve.ServeCommand.TOKEN_ENV), SyncCommand.webUi(webUi), out);
+                            System.getenv(io.backflow.job.serve.ServeCommand.TOKEN_ENV), flink, out);
                 }
                 case "demo": {
                     Args a = Args.parse(args, Set.of("--dir"), Set.of());
@@ -135,6 +138,12 @@ public final class Main {
             err.println("backflow: internal error in " + args[0] + ": " + io.backflow.job.cli.SyncCommand.rootMessage(e) + "; details in the log");
             return 1;
         }
+    }
+
+    /** {@code --prometheus[=PORT]}: Flink's Prometheus reporter, on 9249 unless given. */
+    private static org.apache.flink.configuration.Configuration prometheus(Args a) {
+        String port = a.value("--prometheus");
+        return port == null ? new org.apache.flink.configuration.Configuration() : SyncCommand.prometheus(port.isEmpty() ? "9249" : port);
     }
 
     private static ConnectionConfig load(Args a) {

@@ -92,9 +92,10 @@ class ServeITCase {
     }
 
     /** Starts serve on a free port and returns its API's base URL. */
-    private String serve(Path log) throws Exception {
+    private String serve(Path log, String... extra) throws Exception {
         List<String> command = BackflowCli.processCommand("serve", "--connections", connections.toString(), "--listen", "127.0.0.1:0",
                 "--max-parallel", "2");
+        command.addAll(List.of(extra));
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().put("BACKFLOW_SERVE_TOKEN", TOKEN);
         Process p = pb.start();
@@ -184,7 +185,8 @@ class ServeITCase {
         connection("manual", "", fast);
         connection("slow", "schedule: manual", slow);
         Path log = dir.resolve("serve.log");
-        String api = serve(log);
+        int prometheus = freePort();
+        String api = serve(log, "--prometheus=" + prometheus);
 
         assertEquals(401, call("GET", api + "/connections", null, null).statusCode());
         assertEquals(401, call("POST", api + "/connections/manual/sync", "{}", "wrong-token").statusCode());
@@ -220,6 +222,13 @@ class ServeITCase {
         assertEquals(409, call("POST", api + "/connections/slow/sync", "{}", TOKEN).statusCode());
         assertTrue(slow.awaitDelivered(100, Duration.ofSeconds(60)));
         dashboardShowsTheJobAndBackflowMetrics(dashboard(log), "Backflow sync slow");
+        String scraped = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + prometheus + "/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        for (String metric : List.of("backflow_rowsReadPerSecond", "backflow_eventsDeliveredPerSecond", "backflow_requestLatencyMs",
+                "backflow_estimatedSecondsRemaining", "backflow_lastSuccessfulSyncTime")) {
+            assertTrue(scraped.contains(metric), metric + " not scraped from Prometheus' endpoint:\n"
+                    + scraped.lines().filter(l -> l.contains("backflow")).limit(40).reduce("", (x, y) -> x + y + "\n"));
+        }
         JsonNode stopped = json("POST", api + "/connections/slow/stop", "{\"drain\": true}", 200);
         assertTrue(stopped.get("message").asText().contains("Stopped sync " + slowRun), stopped.toString());
         JsonNode slowDone = pollUntilFinal(api, slowRun);
@@ -228,6 +237,12 @@ class ServeITCase {
     }
 
     private static final Pattern DASHBOARD = Pattern.compile("(?:Flink dashboard on|Flink dashboard:) (http://[0-9.]+:[0-9]+)");
+
+    private static int freePort() throws IOException {
+        try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+            return free.getLocalPort();
+        }
+    }
 
     private static String dashboard(Path log) {
         Matcher m = DASHBOARD.matcher(read(log));
@@ -273,10 +288,7 @@ class ServeITCase {
     void aSyncWithWebUiShowsTheFlinkDashboardWhileItRuns() throws Exception {
         table("slow", 3000);
         connection("slow", "", slow);
-        int port;
-        try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
-            port = free.getLocalPort();
-        }
+        int port = freePort();
         Path log = dir.resolve("sync.log");
         Process sync = new ProcessBuilder(BackflowCli.processCommand("sync", "--connection", connections.resolve("slow.yaml").toString(),
                 "--web-ui=127.0.0.1:" + port)).redirectErrorStream(true).redirectOutput(log.toFile()).start();

@@ -80,6 +80,17 @@ public final class SyncCommand {
         return run(configured, fullResync, out, runId -> {}, new Configuration());
     }
 
+    /** The Flink settings of Flink's Prometheus reporter on {@code port} of every interface, for {@code --prometheus}. */
+    public static Configuration prometheus(String port) {
+        if (!port.matches("[0-9]{1,5}") || Integer.parseInt(port) > 65_535) {
+            throw new io.backflow.job.BadInputException("--prometheus: '" + port + "' is not a port (for example 9249)");
+        }
+        Configuration c = new Configuration();
+        c.setString("metrics.reporter.prom.factory.class", "org.apache.flink.metrics.prometheus.PrometheusReporterFactory");
+        c.setString("metrics.reporter.prom.port", port);
+        return c;
+    }
+
     /**
      * The Flink settings that put an embedded sync's dashboard on {@code hostPort} ({@code [HOST:]PORT},
      * host 127.0.0.1 unless given), for {@code --web-ui}.

@@ -32,7 +32,7 @@ public final class Schedule {
         this.zone = zone;
     }
 
-    /** Every {@code interval}, counted from the end of the previous run's start. */
+    /** Every {@code interval}, counted from when the previous scheduled run started. */
     public static Schedule every(Duration interval) {
         return new Schedule("every " + Node.describe(interval), interval, null, null);
     }
