@@ -265,28 +265,41 @@ class ServeITCase {
             }
         }
         assertNotNull(jobId, "no running job named " + jobName);
+        List<String> expected = List.of("rowsRead", "rowsReadPerSecond", "estimatedRowsRemaining", "estimatedSecondsRemaining",
+                "rowsMappedPerSecond", "rowsInvalidPerSecond", "eventsDeliveredPerSecond", "eventsFailedPerSecond", "requestLatencyMs_p99");
+        // The dashboard's metric fetcher answers from its last fetch (every 2 s here), so the first
+        // answers may list no operator metrics yet: ask again until they are there.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(45);
         java.util.Set<String> names = new java.util.TreeSet<>();
         java.util.Set<String> metrics = new java.util.TreeSet<>();
-        for (JsonNode vertex : get(dashboard + "/jobs/" + jobId).get("vertices")) {
-            names.add(vertex.get("name").asText());
-            String vertexUrl = dashboard + "/jobs/" + jobId + "/vertices/" + vertex.get("id").asText() + "/metrics";
-            for (JsonNode m : get(vertexUrl)) {
-                String id = m.get("id").asText();
-                if (id.contains(".backflow.")) {
-                    metrics.add(id.substring(id.indexOf(".backflow.") + ".backflow.".length()));
+        while (true) {
+            names.clear();
+            metrics.clear();
+            for (JsonNode vertex : get(dashboard + "/jobs/" + jobId).get("vertices")) {
+                names.add(vertex.get("name").asText());
+                String vertexUrl = dashboard + "/jobs/" + jobId + "/vertices/" + vertex.get("id").asText() + "/metrics";
+                for (JsonNode m : get(vertexUrl)) {
+                    String id = m.get("id").asText();
+                    if (id.contains(".backflow.")) {
+                        metrics.add(id.substring(id.indexOf(".backflow.") + ".backflow.".length()));
+                    }
                 }
             }
+            if (metrics.containsAll(expected) || System.nanoTime() > deadline) {
+                break;
+            }
+            TimeUnit.MILLISECONDS.sleep(500);
         }
         assertTrue(names.toString().contains("Read warehouse") && names.toString().contains("Deliver to webhook"), names.toString());
-        for (String m : List.of("rowsRead", "rowsReadPerSecond", "estimatedRowsRemaining", "estimatedSecondsRemaining", "rowsMappedPerSecond",
-                "rowsInvalidPerSecond", "eventsDeliveredPerSecond", "eventsFailedPerSecond", "requestLatencyMs_p99")) {
+        for (String m : expected) {
             assertTrue(metrics.contains(m), m + " not in " + metrics);
         }
     }
 
     @Test
     void aSyncWithWebUiShowsTheFlinkDashboardWhileItRuns() throws Exception {
-        table("slow", 3000);
+        // Enough rows that the sync is still running while the dashboard's metrics are read (about 20 s).
+        table("slow", 10_000);
         connection("slow", "", slow);
         int port = freePort();
         Path log = dir.resolve("sync.log");

@@ -92,6 +92,12 @@ public final class SyncCommand {
     }
 
     /**
+     * How often the embedded dashboard asks the tasks for their metrics. Flink's 10 s suits long
+     * jobs; a sync may be over in less, and its first answers would show no metrics at all.
+     */
+    public static final java.time.Duration DASHBOARD_METRICS_REFRESH = java.time.Duration.ofSeconds(2);
+
+    /**
      * The Flink settings that put an embedded sync's dashboard on {@code hostPort} ({@code [HOST:]PORT},
      * host 127.0.0.1 unless given), for {@code --web-ui}.
      */
@@ -111,6 +117,7 @@ public final class SyncCommand {
         c.set(RestOptions.BIND_ADDRESS, host);
         c.set(RestOptions.BIND_PORT, port);
         c.set(RestOptions.PORT, Integer.parseInt(port));
+        c.set(org.apache.flink.configuration.MetricOptions.METRIC_FETCHER_UPDATE_INTERVAL, DASHBOARD_METRICS_REFRESH);
         return c;
     }
 
