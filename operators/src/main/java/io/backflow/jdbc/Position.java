@@ -1,5 +1,8 @@
 package io.backflow.jdbc;
 
+import java.io.DataInput;
+import java.io.DataOutput;
+import java.io.IOException;
 import java.io.Serializable;
 
 /**
@@ -44,6 +47,33 @@ public final class Position implements Serializable {
             encoded = e;
         }
         return e;
+    }
+
+    /**
+     * Writes {@code position} (may be null) for a record serializer: its values when it has them,
+     * so nothing is encoded as text on the way, else its text.
+     */
+    public static void write(Position position, DataOutput out) throws IOException {
+        if (position == null) {
+            out.writeByte(0);
+        } else if (position.values != null) {
+            out.writeByte(1);
+            ValueCodec.writeArray(position.values, out);
+        } else {
+            out.writeByte(2);
+            ValueCodec.writeString(position.encoded, out);
+        }
+    }
+
+    /** Reads what {@link #write} wrote. */
+    public static Position read(DataInput in) throws IOException {
+        byte form = in.readByte();
+        switch (form) {
+            case 0: return null;
+            case 1: return of(ValueCodec.readArray(in));
+            case 2: return ofEncoded(ValueCodec.readString(in));
+            default: throw new IOException("unknown position form " + form);
+        }
     }
 
     @Override

@@ -10,6 +10,7 @@ import java.io.Serializable;
  * Positions travel as {@link Position}s and are encoded only for the few records whose position
  * is stored (the last per split at a checkpoint, a failed row's key).
  */
+@org.apache.flink.api.common.typeinfo.TypeInfo(SyncRecordSerializer.Factory.class)
 public final class SyncRecord implements Serializable {
     private static final long serialVersionUID = 2L;
 
@@ -37,6 +38,12 @@ public final class SyncRecord implements Serializable {
         this.reason = reason;
         this.keyPosition = keyPosition;
         this.mark = mark;
+    }
+
+    /** Every field as given: for {@link SyncRecordSerializer}. */
+    static SyncRecord of(Kind kind, String splitId, Position position, String key, String messageId, byte[] payload, String reason,
+            Position keyPosition, MarkRow mark) {
+        return new SyncRecord(kind, splitId, position, key, messageId, payload, reason, keyPosition, mark);
     }
 
     /** An event: {@code payload} is its UTF-8 JSON, {@code key} the row's primary key as JSON. */

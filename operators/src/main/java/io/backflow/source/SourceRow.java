@@ -17,6 +17,7 @@ import java.util.Arrays;
  * delivered by the last run), {@link #AT_HIGH_WATER_MARK} when it equals the run's high-water mark
  * (the next run continues from there, so the ledger remembers which rows it delivered at it).
  */
+@org.apache.flink.api.common.typeinfo.TypeInfo(SourceRowSerializer.Factory.class)
 public final class SourceRow implements Serializable {
     private static final long serialVersionUID = 3L;
 
