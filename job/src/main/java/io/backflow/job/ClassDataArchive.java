@@ -14,7 +14,8 @@ import org.apache.commons.codec.digest.DigestUtils;
  * them instead of loading, verifying and linking Flink's classes again. Listing costs the first
  * run nothing noticeable, where recording a dynamic archive at exit added 9 s to it. The file is
  * named after the jar, the Flink jars and the JVM, so a rebuild or another Java makes a new one
- * instead of being refused. {@code BACKFLOW_CDS=off}, or any CDS flag of the user's, turns it off.
+ * instead of being refused. {@code BACKFLOW_CDS=off}, any CDS flag of the user's, or a flight
+ * recording or agent (see {@link #turnsArchivesOff}) turns it off.
  */
 public final class ClassDataArchive {
     /** The commands whose run is worth listing: they start Flink. */
@@ -30,9 +31,8 @@ public final class ClassDataArchive {
 
     /** The archive for this jar and JVM, or null when archives are off or no folder can hold one. */
     static ClassDataArchive forLaunch(Path jar, List<Path> classPath, List<String> jvmFlags) {
-        if ("off".equalsIgnoreCase(System.getenv("BACKFLOW_CDS"))
-                || jvmFlags.stream().anyMatch(f -> f.startsWith("-Xshare") || f.contains("SharedArchiveFile") || f.contains("ArchiveClassesAtExit")
-                        || f.contains("ClassList"))) {
+        if ("off".equalsIgnoreCase(System.getenv("BACKFLOW_CDS")) || jvmFlags.stream().anyMatch(ClassDataArchive::turnsArchivesOff)
+                || turnsArchivesOff(System.getenv().getOrDefault("JAVA_TOOL_OPTIONS", ""))) {
             return null;
         }
         String name = "backflow-" + key(classPath) + ".jsa";
@@ -54,6 +54,21 @@ public final class ClassDataArchive {
             }
         }
         return null;
+    }
+
+    /**
+     * A CDS flag of the user's, or a flight recording or agent: OpenJDK 17 crashes (SIGSEGV in
+     * {@code KlassFactory::check_shared_class_file_load_hook}) when a class-file-load hook, which
+     * JFR and agents install, meets classes mapped from an application archive.
+     */
+    static boolean turnsArchivesOff(String flags) {
+        for (String marker : List.of("-Xshare", "SharedArchiveFile", "ArchiveClassesAtExit", "ClassList", "FlightRecord", "-javaagent", "-agentlib",
+                "-agentpath", "-Xrun")) {
+            if (flags.contains(marker)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
