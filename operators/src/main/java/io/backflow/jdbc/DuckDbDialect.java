@@ -59,6 +59,10 @@ public class DuckDbDialect extends AnsiDialect {
     /** DuckDB will not compare UUID or HUGEINT columns with a VARCHAR or DECIMAL parameter. */
     @Override
     public String placeholder(int sqlType, String typeName) {
+        if (sqlType == Types.TIMESTAMP && "TIMESTAMP_NS".equalsIgnoreCase(typeName)) {
+            // A LocalDateTime parameter is bound as a TIMESTAMP, in microseconds; see bind.
+            return "CAST(? AS TIMESTAMP_NS)";
+        }
         if ((sqlType == Types.JAVA_OBJECT || sqlType == Types.OTHER)
                 && typeName != null
                 && SAFE_TYPE_NAME.matcher(typeName).matches()) {
@@ -78,5 +82,18 @@ public class DuckDbDialect extends AnsiDialect {
             values.append(values.length() == 0 ? "" : ", ").append("CAST(").append(c).append(" AS VARCHAR)");
         }
         return "md5(CAST(to_json(list_value(" + values + ")) AS VARCHAR))";
+    }
+
+    /**
+     * The driver binds a LocalDateTime as a microsecond TIMESTAMP: one with nanoseconds (from a
+     * TIMESTAMP_NS column) goes as text, which {@link #placeholder} casts back to TIMESTAMP_NS.
+     */
+    @Override
+    public void bind(java.sql.PreparedStatement statement, int index, Object value) throws SQLException {
+        if (value instanceof java.time.LocalDateTime && ((java.time.LocalDateTime) value).getNano() % 1000 != 0) {
+            statement.setString(index, value.toString());
+        } else {
+            super.bind(statement, index, value);
+        }
     }
 }

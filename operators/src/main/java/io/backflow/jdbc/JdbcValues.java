@@ -54,7 +54,13 @@ public final class JdbcValues {
                 long v = rs.getLong(index);
                 return rs.wasNull() ? null : v;
             }
-            case Types.REAL:
+            case Types.REAL: {
+                // Single precision, as the float's own decimal text: the PostgreSQL driver returns
+                // 0.7 for a float4 sent as text and 0.699999988079071 once the statement is
+                // server-prepared and the value comes in binary; the same row must read the same.
+                float v = rs.getFloat(index);
+                return rs.wasNull() ? null : Double.parseDouble(Float.toString(v));
+            }
             case Types.FLOAT:
             case Types.DOUBLE: {
                 double v = rs.getDouble(index);
@@ -71,7 +77,15 @@ public final class JdbcValues {
             case Types.DATE:
                 return rs.getObject(index, LocalDate.class);
             case Types.TIMESTAMP:
-                return rs.getObject(index, LocalDateTime.class);
+                try {
+                    return rs.getObject(index, LocalDateTime.class);
+                } catch (SQLException e) {
+                    // DuckDB's driver converts only TIMESTAMP (microseconds) to a LocalDateTime, not
+                    // TIMESTAMP_S, _MS or _NS. Its Timestamp for them is built in the JVM's zone,
+                    // which shifts wall times inside a DST gap; read against UTC, it is exact.
+                    java.sql.Timestamp t = rs.getTimestamp(index, java.util.Calendar.getInstance(java.util.TimeZone.getTimeZone("UTC")));
+                    return t == null ? null : LocalDateTime.ofInstant(t.toInstant(), ZoneOffset.UTC);
+                }
             case Types.TIMESTAMP_WITH_TIMEZONE: {
                 OffsetDateTime v = rs.getObject(index, OffsetDateTime.class);
                 return v == null ? null : v.toInstant();

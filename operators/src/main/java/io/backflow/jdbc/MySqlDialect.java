@@ -53,6 +53,12 @@ public class MySqlDialect implements SqlDialect {
         connection.setAutoCommit(false);
     }
 
+    /** A {@code FLOAT} column compares with its own value only as a float (see AnsiDialect). */
+    @Override
+    public String placeholder(int sqlType, String typeName) {
+        return sqlType == java.sql.Types.REAL ? "CAST(? AS FLOAT)" : "?";
+    }
+
     /** A stored function called from a SELECT can write. */
     @Override
     public boolean queriesCanWrite() {

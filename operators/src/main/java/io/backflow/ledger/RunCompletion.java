@@ -192,10 +192,21 @@ final class RunCompletion {
         Object[] hwm = io.backflow.jdbc.PositionCodec.decode(highWaterMark);
         Object[] start = io.backflow.jdbc.PositionCodec.decode(startPosition);
         if (hwm == null || start == null || hwm.length == 0 || start.length == 0 || hwm[0] == null || start[0] == null
-                || hwm[0].getClass() != start[0].getClass() || !(hwm[0] instanceof Comparable)) {
+                || hwm[0].getClass() != start[0].getClass() || !orderedAlikeEverywhere(hwm[0])) {
             return false;
         }
         return ((Comparable) hwm[0]).compareTo(start[0]) < 0;
+    }
+
+    /**
+     * True for values that Java orders as every database does: numbers and times. Text is ordered
+     * by the database's collation ('B' after 'a' in MariaDB's and ICU's, before it in Java's), so a
+     * text mark is never judged here; the planner takes the high-water mark among values at or
+     * after the start mark, so in the database's order it does not move back.
+     */
+    private static boolean orderedAlikeEverywhere(Object v) {
+        return v instanceof Long || v instanceof Double || v instanceof java.math.BigDecimal || v instanceof java.time.LocalDate
+                || v instanceof java.time.LocalDateTime || v instanceof java.time.Instant;
     }
 
     /**

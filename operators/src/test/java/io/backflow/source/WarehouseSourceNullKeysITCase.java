@@ -181,6 +181,7 @@ class WarehouseSourceNullKeysITCase {
         SyncPlan plan = source.plan();
         // 40 rows: the NULL cursors are in a FULL run's scope, the future cursor is not.
         assertEquals(40, plan.rowsWithNullKey());
+        assertEquals(-1, plan.rowsWithNullCursor(), "a FULL run reads NULL cursors, so it does not count them apart");
         WarehouseSplit nullKeys = plan.splits().get(plan.splits().size() - 1);
         assertEquals(SplitKind.NULL_KEYS, nullKeys.kind());
         assertEquals(40, nullKeys.estimatedRemaining());
@@ -237,6 +238,8 @@ class WarehouseSourceNullKeysITCase {
         Set<String> expectedNullKeys = names(3001, 3040, inScope);
         assertEquals(14, expectedNullKeys.size());
         assertEquals(14, plan.rowsWithNullKey());
+        // Rows 3004, 3014, 3024 and 3034 have a NULL cursor: no INCREMENTAL run reads them, so it counts them.
+        assertEquals(4, plan.rowsWithNullCursor());
         assertEquals(expectedNullKeys, new HashSet<>(nullKeyNames(got)));
         assertEquals(Map.of("incremental-0", 1, WarehouseSplit.NULL_KEYS_ID, 1), got.splitEnds());
     }

@@ -5,7 +5,7 @@ import java.util.WeakHashMap;
 import org.apache.flink.metrics.MetricGroup;
 
 /**
- * The enumerator's gauges (high-water mark, planned rows, rows with a NULL key). Flink keeps the
+ * The enumerator's gauges (high-water mark, planned rows, rows with a NULL key or cursor). Flink keeps the
  * coordinator's metric group across failovers while it creates a new enumerator, and refuses a
  * second gauge of the same name, so the gauges are registered once per group and read whichever
  * enumerator is current.
@@ -16,6 +16,7 @@ final class EnumeratorMetrics {
     volatile String highWaterMark;
     volatile long plannedRows = -1;
     volatile long rowsWithNullKey = -1;
+    volatile long rowsWithNullCursor = -1;
     volatile long lastSuccessfulSyncMillis = -1;
 
     private EnumeratorMetrics() {}
@@ -30,6 +31,7 @@ final class EnumeratorMetrics {
             group.gauge("highWaterMark", () -> m.highWaterMark == null ? "" : m.highWaterMark);
             group.gauge("plannedRows", () -> m.plannedRows);
             group.gauge("rowsWithNullKey", () -> m.rowsWithNullKey);
+            group.gauge("rowsWithNullCursor", () -> m.rowsWithNullCursor);
             // Epoch milliseconds (-1: never), so an alert can say "no successful sync for 2 hours".
             group.gauge("lastSuccessfulSyncTime", () -> m.lastSuccessfulSyncMillis);
             return m;

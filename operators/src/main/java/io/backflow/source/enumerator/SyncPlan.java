@@ -7,7 +7,7 @@ import java.util.List;
 /**
  * What a sync run will read: the high-water mark fixed at planning time (a one-value position, or
  * null), the splits (including the NULL_KEYS and RETRY_KEYS splits, if any), and how many rows in scope have a
- * NULL primary-key column.
+ * NULL primary-key column, or (INCREMENTAL) a NULL cursor.
  */
 public final class SyncPlan implements Serializable {
     private static final long serialVersionUID = 1L;
@@ -15,11 +15,25 @@ public final class SyncPlan implements Serializable {
     private final String highWaterMark;
     private final List<WarehouseSplit> splits;
     private final long rowsWithNullKey;
+    private final long rowsWithNullCursor;
 
     public SyncPlan(String highWaterMark, List<WarehouseSplit> splits, long rowsWithNullKey) {
+        this(highWaterMark, splits, rowsWithNullKey, -1);
+    }
+
+    public SyncPlan(String highWaterMark, List<WarehouseSplit> splits, long rowsWithNullKey, long rowsWithNullCursor) {
         this.highWaterMark = highWaterMark;
         this.splits = List.copyOf(splits);
         this.rowsWithNullKey = rowsWithNullKey;
+        this.rowsWithNullCursor = rowsWithNullCursor;
+    }
+
+    /**
+     * INCREMENTAL: rows whose cursor is NULL, which no INCREMENTAL run reads (a FULL run does), or
+     * -1 when not counted (FULL and resumed runs, a cursor declared NOT NULL).
+     */
+    public long rowsWithNullCursor() {
+        return rowsWithNullCursor;
     }
 
     public String highWaterMark() {

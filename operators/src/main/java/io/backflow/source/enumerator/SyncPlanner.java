@@ -74,7 +74,11 @@ public final class SyncPlanner {
                 WarehouseSplit retry = marked(WarehouseSplit.retryKeys(settings.syncType(), highWaterMark, settings.retryKeys()));
                 splits.add(settings.estimateRows() ? retry : retry.withProgress(null, -1, false));
             }
-            return new SyncPlan(highWaterMark, splits, nullKeys);
+            long nullCursors = -1;
+            if (settings.syncType() == SyncType.INCREMENTAL && settings.cursorColumn() != null && !sql.cursorNeverNull()) {
+                nullCursors = queryLong(connection, sql.countNullCursor());
+            }
+            return new SyncPlan(highWaterMark, splits, nullKeys, nullCursors);
         }
     }
 
@@ -92,7 +96,7 @@ public final class SyncPlanner {
     }
 
     private String highWaterMark(Connection connection, SplitSql sql) throws SQLException {
-        BoundQuery query = sql.maxSettledCursor();
+        BoundQuery query = sql.maxSettledCursor(settings.syncType() == SyncType.INCREMENTAL && settings.resumeSplits() == null ? settings.startMark() : null);
         try (PreparedStatement ps = query.prepare(connection, settings.dialect(), 0);
                 ResultSet rs = ps.executeQuery()) {
             rs.next();

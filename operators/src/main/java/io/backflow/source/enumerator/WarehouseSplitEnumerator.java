@@ -77,6 +77,7 @@ public final class WarehouseSplitEnumerator implements SplitEnumerator<Warehouse
         metrics.highWaterMark = highWaterMark;
         metrics.plannedRows = plan.estimatedRows();
         metrics.rowsWithNullKey = plan.rowsWithNullKey();
+        metrics.rowsWithNullCursor = plan.rowsWithNullCursor();
         int toRead = 0;
         for (WarehouseSplit split : plan.splits()) {
             // A resumed run lists its finished splits too, for the listener; they are not read again.
@@ -91,6 +92,10 @@ public final class WarehouseSplitEnumerator implements SplitEnumerator<Warehouse
         if (metrics.rowsWithNullKey > 0) {
             LOG.warn("Sync run {}: {} row(s) have a NULL primary-key column ({}); split {} reads them so they are reported invalid",
                     settings.runId(), metrics.rowsWithNullKey, settings.primaryKey(), WarehouseSplit.NULL_KEYS_ID);
+        }
+        if (plan.rowsWithNullCursor() > 0) {
+            LOG.warn("Sync run {}: {} row(s) have a NULL cursor ({}); INCREMENTAL syncs cannot read them, a FULL sync (--full-resync) sends them",
+                    settings.runId(), plan.rowsWithNullCursor(), settings.cursorColumn());
         }
         for (WarehouseSplit split : plan.splits()) {
             if (split.isRetryKeyScan() && !split.isFinished()) {

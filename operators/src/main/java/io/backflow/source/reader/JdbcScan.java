@@ -32,6 +32,10 @@ abstract class JdbcScan implements RowScan {
     /** The split's start mark and high-water mark as values, or null; see {@link #marks}. */
     private final Object startMark;
     private final Object highWaterMark;
+    /** The text marks as {@link #loose} spells them, once; null for other values. */
+    private final String looseStartMark;
+    private final String looseHighWaterMark;
+    private static final java.util.regex.Pattern MARKS = java.util.regex.Pattern.compile("\\p{M}+");
 
     protected JdbcScan(WarehouseSourceSettings settings, WarehouseSplit split, Connection connection, SplitSql sql, String startPosition) {
         this.settings = settings;
@@ -43,6 +47,8 @@ abstract class JdbcScan implements RowScan {
         boolean marked = split.kind() != io.backflow.source.split.SplitKind.RETRY_KEYS && sql.cursorIndex() >= 0;
         this.startMark = marked && split.startMark() != null ? io.backflow.jdbc.PositionCodec.decode(split.startMark())[0] : null;
         this.highWaterMark = marked && split.highWaterMark() != null ? io.backflow.jdbc.PositionCodec.decode(split.highWaterMark())[0] : null;
+        this.looseStartMark = loose(startMark);
+        this.looseHighWaterMark = loose(highWaterMark);
     }
 
     /**
@@ -55,13 +61,36 @@ abstract class JdbcScan implements RowScan {
         }
         Object cursor = values[sql.cursorIndex()];
         byte marks = 0;
-        if (startMark != null && JdbcValues.sameValue(cursor, startMark)) {
+        if (startMark != null && atMark(cursor, startMark, looseStartMark)) {
             marks |= SourceRow.AT_START_MARK;
         }
-        if (highWaterMark != null && JdbcValues.sameValue(cursor, highWaterMark)) {
+        if (highWaterMark != null && atMark(cursor, highWaterMark, looseHighWaterMark)) {
             marks |= SourceRow.AT_HIGH_WATER_MARK;
         }
         return marks;
+    }
+
+    /**
+     * Whether a row's cursor may equal a mark in the database. Text compares by the column's
+     * collation, which can call 'x', 'X' and 'x ' (MariaDB's _ci, PAD SPACE) or 'e' and 'é' equal,
+     * so text is matched loosely: taking a row for one at the mark when it is not only costs a
+     * look-up (a row is skipped only if its key was resolved at the mark with this very messageId)
+     * and 24 bytes in the ledger, while missing one sends it again on every sync.
+     */
+    private static boolean atMark(Object cursor, Object mark, String looseMark) {
+        if (cursor instanceof String && looseMark != null) {
+            return cursor.equals(mark) || loose((String) cursor).equals(looseMark);
+        }
+        return JdbcValues.sameValue(cursor, mark);
+    }
+
+    /** Text without accents, trailing spaces or case; null for other values. */
+    private static String loose(Object value) {
+        if (!(value instanceof String)) {
+            return null;
+        }
+        String decomposed = MARKS.matcher(java.text.Normalizer.normalize((String) value, java.text.Normalizer.Form.NFD)).replaceAll("");
+        return decomposed.stripTrailing().toLowerCase(java.util.Locale.ROOT);
     }
 
     /** Creates a scan over an open connection. */

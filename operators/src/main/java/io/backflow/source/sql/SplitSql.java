@@ -85,6 +85,20 @@ public final class SplitSql {
      * and the planner need not count them (a scan of the table on databases that do not use the
      * constraint to answer {@code IS NULL}, as PostgreSQL before 17).
      */
+    /**
+     * {@code SELECT COUNT(*)} of the rows whose cursor is NULL: no INCREMENTAL read can place them,
+     * so a run only counts and reports them.
+     */
+    public BoundQuery countNullCursor() {
+        requireCursor();
+        return new BoundQuery("SELECT COUNT(*) FROM " + settings.fromClause() + " WHERE " + quoted(cursorIndex) + " IS NULL", List.of());
+    }
+
+    /** True when the database declares the cursor column NOT NULL. */
+    public boolean cursorNeverNull() {
+        return columns.neverNull(cursorIndex);
+    }
+
     public boolean keyNeverNull() {
         for (int k : keyIndexes) {
             if (!columns.neverNull(k)) {
@@ -112,11 +126,25 @@ public final class SplitSql {
 
     /** {@code SELECT MAX(cursor)} over settled cursor values: the high-water mark. */
     public BoundQuery maxSettledCursor() {
+        return maxSettledCursor(null);
+    }
+
+    /**
+     * As {@link #maxSettledCursor()}, among values at or after {@code startMark} (encoded; null for
+     * none): the database, not Java, decides that the mark moves forward, because only it knows how
+     * its collation orders text (in MariaDB's and ICU's 'B' follows 'a'). NULL when no settled
+     * value is at or after the mark.
+     */
+    public BoundQuery maxSettledCursor(String startMark) {
         requireCursor();
         String cursor = quoted(cursorIndex);
         String settled = dialect.settledCursorPredicate(cursor, columns.type(cursorIndex), settings.highWaterMarkDelay());
-        return new BoundQuery("SELECT MAX(" + cursor + ") FROM " + settings.fromClause()
-                + " WHERE " + (settled == null ? cursor + " IS NOT NULL" : settled), List.of());
+        String where = settled == null ? cursor + " IS NOT NULL" : settled;
+        if (startMark == null) {
+            return new BoundQuery("SELECT MAX(" + cursor + ") FROM " + settings.fromClause() + " WHERE " + where, List.of());
+        }
+        return new BoundQuery("SELECT MAX(" + cursor + ") FROM " + settings.fromClause() + " WHERE " + where
+                + " AND " + cursor + " >= " + placeholder(cursorIndex), List.of(PositionCodec.decode(startMark)[0]));
     }
 
     /**
