@@ -145,8 +145,10 @@ public final class SyncCommand {
             }
             StreamExecutionEnvironment probe = StreamExecutionEnvironment.getExecutionEnvironment();
             String restorePath = probe.getConfiguration().getOptional(StateRecoveryOptions.SAVEPOINT_PATH).orElse(null);
+            // Not remote, and not under flink run (which gives the program its cluster's environment).
+            boolean embedded = !remote && probe instanceof LocalStreamEnvironment;
             String restUrl = remote ? "http://" + flinkOverrides.get(RestOptions.ADDRESS) + ":" + flinkOverrides.get(RestOptions.PORT)
-                    : probe instanceof LocalStreamEnvironment ? null : restUrl(probe.getConfiguration(), config);
+                    : embedded ? null : restUrl(probe.getConfiguration(), config);
 
             RunPlan plan = RunPlan.decide(config, ledger, fullResync, restorePath, fingerprint);
             // Rows the destination refused before are read again by key, whatever their cursor.
@@ -184,7 +186,8 @@ public final class SyncCommand {
                     conf.set(StateRecoveryOptions.SAVEPOINT_PATH, plan.savepoint());
                 }
                 conf.addAll(flinkOverrides);
-                env = remote ? new StreamExecutionEnvironment(conf) : StreamExecutionEnvironment.getExecutionEnvironment(conf);
+                env = remote ? new StreamExecutionEnvironment(conf)
+                        : embedded ? io.backflow.job.EmbeddedFlink.environment(conf) : StreamExecutionEnvironment.getExecutionEnvironment(conf);
                 SyncPipeline.build(env, config, store, runId, plan, retryKeys, delta, ledger.lastSucceededAt(config.name()));
                 client = env.executeAsync("Backflow sync " + config.name() + " (" + plan.type() + ")");
             } catch (Exception e) {

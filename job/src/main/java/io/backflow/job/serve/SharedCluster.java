@@ -26,9 +26,9 @@ final class SharedCluster implements AutoCloseable {
 
     /** Starts the cluster, its REST endpoint and dashboard where {@code webUi} binds them. */
     static SharedCluster start(Configuration webUi, int maxParallel) {
-        Configuration conf = new Configuration(webUi);
-        MiniCluster cluster = new MiniCluster(new MiniClusterConfiguration.Builder().setConfiguration(conf).setNumTaskManagers(1)
-                .setNumSlotsPerTaskManager(maxParallel * SLOTS_PER_SYNC).build());
+        Configuration conf = io.backflow.job.EmbeddedFlink.withClusterSettings(webUi);
+        MiniCluster cluster = io.backflow.job.EmbeddedFlink.miniCluster(new MiniClusterConfiguration.Builder().setConfiguration(conf)
+                .setNumTaskManagers(1).setNumSlotsPerTaskManager(maxParallel * SLOTS_PER_SYNC).build());
         try {
             cluster.start();
             return new SharedCluster(cluster, cluster.getRestAddress().get());
