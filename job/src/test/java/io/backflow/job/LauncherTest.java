@@ -1,0 +1,18 @@
+package io.backflow.job;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** A sync's JVM gets the documented collector and heap, and any choice of the user's wins over them. */
+class LauncherTest {
+    @Test
+    void theSerialCollectorAndADefaultHeapUnlessTheUserChose() {
+        assertEquals(List.of("-XX:+UseSerialGC", "-Xmx1g"), Launcher.memoryDefaults(List.of()));
+        assertEquals(List.of("-Xmx1g"), Launcher.memoryDefaults(List.of("-XX:+UseG1GC")));
+        assertEquals(List.of("-XX:+UseSerialGC"), Launcher.memoryDefaults(List.of("-Xmx4g")));
+        assertEquals(List.of("-XX:+UseSerialGC"), Launcher.memoryDefaults(List.of("-XX:MaxRAMPercentage=50")));
+        assertEquals(List.of(), Launcher.memoryDefaults(List.of("-XX:+UseParallelGC", "-XX:MaxHeapSize=2g")));
+    }
+}
