@@ -99,8 +99,19 @@ final class DestinationClient implements AutoCloseable {
         if (token != null) {
             b.header("Authorization", "Bearer " + token);
         }
-        return b.method(request.method(), bodyless ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(request.body()))
-                .build();
+        return b.method(request.method(), bodyless ? HttpRequest.BodyPublishers.noBody() : body(request.body())).build();
+    }
+
+    /**
+     * The body as it is, with its length: {@code ofByteArray} copies every body into fresh 16 KB
+     * buffers at each send (a tenth of a sync's allocations), while a wrapped array is written
+     * from where it lies; the length keeps the request out of chunked encoding.
+     */
+    static HttpRequest.BodyPublisher body(byte[] body) {
+        if (body.length == 0) {
+            return HttpRequest.BodyPublishers.noBody();
+        }
+        return HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.ofByteArrays(java.util.List.of(body)), body.length);
     }
 
     /** The access tokens of a destination with a token endpoint, or null. */

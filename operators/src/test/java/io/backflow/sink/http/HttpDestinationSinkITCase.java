@@ -294,6 +294,9 @@ class HttpDestinationSinkITCase {
             assertThat(r.header("X-Api-Key")).isEqualTo("secret-1");
             assertThat(r.header("X-Team")).isEqualTo("growth");
             assertThat(r.header("Authorization")).isNull();
+            // Sent with its length, not chunked: some APIs refuse chunked bodies.
+            assertThat(r.header("Content-Length")).isEqualTo(String.valueOf(r.body().length));
+            assertThat(r.header("Transfer-Encoding")).isNull();
         });
         assertThat(TestRecords.Totals.of(committed()).succeeded).isEqualTo(12);
     }
