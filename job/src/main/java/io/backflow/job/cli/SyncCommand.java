@@ -2,6 +2,7 @@ package io.backflow.job.cli;
 
 import io.backflow.diff.DeltaTable;
 import io.backflow.diff.SnapshotDiff;
+import io.backflow.job.EmbeddedFlink;
 import io.backflow.job.SyncFailedException;
 import io.backflow.job.SyncPipeline;
 import io.backflow.job.config.ConnectionConfig;
@@ -131,6 +132,26 @@ public final class SyncCommand {
             Configuration flinkOverrides) {
         // serve submits every sync to its one MiniCluster, through its REST endpoint.
         boolean remote = "remote".equals(flinkOverrides.get(DeploymentOptions.TARGET));
+        StreamExecutionEnvironment probe = StreamExecutionEnvironment.getExecutionEnvironment();
+        // Not remote, and not under flink run (which gives the program its cluster's environment):
+        // the sync's own cluster starts now, while the source and the ledger are checked.
+        EmbeddedFlink flink = null;
+        if (!remote && probe instanceof LocalStreamEnvironment && configured.enabled()) {
+            Configuration cluster = SyncPipeline.flinkConfiguration(configured);
+            cluster.addAll(flinkOverrides);
+            flink = EmbeddedFlink.start(cluster, configured.sync().parallelism());
+        }
+        try {
+            return run(configured, fullResync, out, onRecorded, flinkOverrides, remote, probe, flink);
+        } finally {
+            if (flink != null) {
+                flink.close();
+            }
+        }
+    }
+
+    private static int run(ConnectionConfig configured, boolean fullResync, PrintStream out, java.util.function.Consumer<String> onRecorded,
+            Configuration flinkOverrides, boolean remote, StreamExecutionEnvironment probe, EmbeddedFlink flink) {
         // From here on every name is the database's own spelling.
         SourceCheck.Result checked = SourceCheck.verify(configured);
         ConnectionConfig config = checked.config();
@@ -143,10 +164,8 @@ public final class SyncCommand {
             if (ledger.isDisabled(config.name())) {
                 throw new SyncFailedException("connection " + config.name() + " is disabled; enable it with: enable --connection " + config.file());
             }
-            StreamExecutionEnvironment probe = StreamExecutionEnvironment.getExecutionEnvironment();
             String restorePath = probe.getConfiguration().getOptional(StateRecoveryOptions.SAVEPOINT_PATH).orElse(null);
-            // Not remote, and not under flink run (which gives the program its cluster's environment).
-            boolean embedded = !remote && probe instanceof LocalStreamEnvironment;
+            boolean embedded = flink != null;
             String restUrl = remote ? "http://" + flinkOverrides.get(RestOptions.ADDRESS) + ":" + flinkOverrides.get(RestOptions.PORT)
                     : embedded ? null : restUrl(probe.getConfiguration(), config);
 
@@ -187,7 +206,7 @@ public final class SyncCommand {
                 }
                 conf.addAll(flinkOverrides);
                 env = remote ? new StreamExecutionEnvironment(conf)
-                        : embedded ? io.backflow.job.EmbeddedFlink.environment(conf) : StreamExecutionEnvironment.getExecutionEnvironment(conf);
+                        : embedded ? flink.environment(conf) : StreamExecutionEnvironment.getExecutionEnvironment(conf);
                 SyncPipeline.build(env, config, store, runId, plan, retryKeys, delta, ledger.lastSucceededAt(config.name()));
                 client = env.executeAsync("Backflow sync " + config.name() + " (" + plan.type() + ")");
             } catch (Exception e) {
