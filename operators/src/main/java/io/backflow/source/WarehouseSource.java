@@ -74,7 +74,8 @@ public final class WarehouseSource
     public SplitEnumerator<WarehouseSplit, WarehouseEnumeratorState> restoreEnumerator(
             SplitEnumeratorContext<WarehouseSplit> context, WarehouseEnumeratorState checkpoint) {
         SyncPlanner planner = new SyncPlanner(settings);
-        return new WarehouseSplitEnumerator(context, settings, planner::plan, checkpoint);
+        return new WarehouseSplitEnumerator(context, settings, () -> planner.plan(false), settings.estimateRows() ? planner::count : null,
+                checkpoint);
     }
 
     @Override

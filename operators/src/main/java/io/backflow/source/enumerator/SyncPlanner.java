@@ -13,8 +13,11 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import io.backflow.source.split.SplitKind;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Plans one sync run against the database, in one read-only transaction: fixes the high-water
@@ -36,6 +39,15 @@ public final class SyncPlanner {
      * else a new plan from the database.
      */
     public SyncPlan plan() throws SQLException {
+        return plan(settings.estimateRows());
+    }
+
+    /**
+     * As {@link #plan()}, counting the rows of each split now only when {@code countRows}: the
+     * split enumerator counts them after handing the splits out ({@link #count}), so the counts,
+     * a scan of the model each, do not hold back the first row.
+     */
+    public SyncPlan plan(boolean countRows) throws SQLException {
         if (settings.resumeSplits() != null) {
             return new SyncPlan(settings.resumeHighWaterMark(), settings.resumeSplits(), -1);
         }
@@ -52,7 +64,7 @@ public final class SyncPlanner {
                 WarehouseSplit whole = new WarehouseSplit("full-0", SyncType.FULL, null, null, highWaterMark, settings.startAfter(), -1, false);
                 splits.addAll(fullSplits(connection, sql, whole));
             }
-            if (settings.estimateRows()) {
+            if (countRows) {
                 List<WarehouseSplit> counted = new ArrayList<>();
                 for (WarehouseSplit split : splits) {
                     long rows = queryLong(connection, sql.count(split));
@@ -80,6 +92,24 @@ public final class SyncPlanner {
             }
             return new SyncPlan(highWaterMark, splits, nullKeys, nullCursors);
         }
+    }
+
+    /**
+     * The rows in scope of each keyset split of {@code splits} whose estimate is not known yet, by
+     * split id, in one read-only transaction.
+     */
+    public Map<String, Long> count(List<WarehouseSplit> splits) throws SQLException {
+        Map<String, Long> counts = new HashMap<>();
+        try (Connection connection = settings.endpoint().open()) {
+            settings.dialect().beginStreamingRead(connection);
+            SplitSql sql = new SplitSql(settings, ModelColumns.describe(connection, settings));
+            for (WarehouseSplit split : splits) {
+                if (split.kind() == SplitKind.KEYSET && split.estimatedRemaining() < 0 && !split.isFinished()) {
+                    counts.put(split.splitId(), queryLong(connection, sql.count(split)));
+                }
+            }
+        }
+        return counts;
     }
 
     /** The split with the run's start mark, if it has one. */

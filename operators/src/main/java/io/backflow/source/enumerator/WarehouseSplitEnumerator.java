@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import org.apache.flink.api.connector.source.SplitEnumerator;
@@ -29,6 +30,10 @@ public final class WarehouseSplitEnumerator implements SplitEnumerator<Warehouse
     private final SplitEnumeratorContext<WarehouseSplit> context;
     private final WarehouseSourceSettings settings;
     private final Callable<SyncPlan> planner;
+    /** Counts the planned splits' rows after they are handed out, or null (counted while planning, or not at all). */
+    private final SplitCounter counter;
+    /** The plan of this enumerator's run, once made here (not restored). */
+    private SyncPlan plan;
     private final Deque<WarehouseSplit> unassigned = new ArrayDeque<>();
     private final Set<Integer> waitingReaders = new LinkedHashSet<>();
     private boolean planned;
@@ -40,9 +45,19 @@ public final class WarehouseSplitEnumerator implements SplitEnumerator<Warehouse
             WarehouseSourceSettings settings,
             Callable<SyncPlan> planner,
             WarehouseEnumeratorState restored) {
+        this(context, settings, planner, null, restored);
+    }
+
+    public WarehouseSplitEnumerator(
+            SplitEnumeratorContext<WarehouseSplit> context,
+            WarehouseSourceSettings settings,
+            Callable<SyncPlan> planner,
+            SplitCounter counter,
+            WarehouseEnumeratorState restored) {
         this.context = context;
         this.settings = settings;
         this.planner = planner;
+        this.counter = counter;
         this.planned = restored.planned();
         this.highWaterMark = restored.highWaterMark();
         this.unassigned.addAll(restored.unassigned());
@@ -73,6 +88,7 @@ public final class WarehouseSplitEnumerator implements SplitEnumerator<Warehouse
         if (error != null) {
             throw new FlinkRuntimeException("Planning sync run " + settings.runId() + " of " + settings + " failed: " + error.getMessage(), error);
         }
+        this.plan = plan;
         highWaterMark = plan.highWaterMark();
         metrics.highWaterMark = highWaterMark;
         metrics.plannedRows = plan.estimatedRows();
@@ -87,8 +103,8 @@ public final class WarehouseSplitEnumerator implements SplitEnumerator<Warehouse
             }
         }
         planned = true;
-        LOG.info("{} sync run {} ({}): {} split(s) to read, {} row(s) estimated",
-                settings.resumeSplits() != null ? "Resuming" : "Planned", settings.runId(), settings.syncType(), toRead, metrics.plannedRows);
+        LOG.info("{} sync run {} ({}): {} split(s) to read, {}", settings.resumeSplits() != null ? "Resuming" : "Planned", settings.runId(),
+                settings.syncType(), toRead, metrics.plannedRows >= 0 ? metrics.plannedRows + " row(s) estimated" : "rows not counted yet");
         if (metrics.rowsWithNullKey > 0) {
             LOG.warn("Sync run {}: {} row(s) have a NULL primary-key column ({}); split {} reads them so they are reported invalid",
                     settings.runId(), metrics.rowsWithNullKey, settings.primaryKey(), WarehouseSplit.NULL_KEYS_ID);
@@ -108,6 +124,40 @@ public final class WarehouseSplitEnumerator implements SplitEnumerator<Warehouse
         for (int subtask : waiting) {
             serve(subtask);
         }
+        if (counter != null && settings.resumeSplits() == null && plan.estimatedRows() < 0) {
+            // Reading has begun; the counts only feed the progress metrics.
+            List<WarehouseSplit> splits = plan.splits();
+            context.callAsync(() -> counter.count(splits), this::onCounted);
+        }
+    }
+
+    /** The splits' row counts arrived: into the plan's total, the splits still unassigned, and every reader. */
+    private void onCounted(Map<String, Long> counts, Throwable error) {
+        if (error != null) {
+            LOG.warn("Sync run {}: could not count the rows to read, so progress has no estimate: {}", settings.runId(), error.getMessage());
+            return;
+        }
+        long total = 0;
+        for (WarehouseSplit split : plan.splits()) {
+            Long counted = counts.get(split.splitId());
+            long rows = counted != null ? counted : split.estimatedRemaining();
+            if (rows < 0) {
+                total = -1;
+                break;
+            }
+            total += rows;
+        }
+        metrics.plannedRows = total;
+        List<WarehouseSplit> waiting = new ArrayList<>(unassigned);
+        unassigned.clear();
+        for (WarehouseSplit split : waiting) {
+            Long counted = counts.get(split.splitId());
+            unassigned.add(counted == null ? split : split.withProgress(split.position(), counted, split.isFinished()));
+        }
+        for (int subtask : context.registeredReaders().keySet()) {
+            context.sendEventToSourceReader(subtask, new SplitRowCounts(counts));
+        }
+        LOG.info("Sync run {}: {} row(s) to read", settings.runId(), total);
     }
 
     @Override

@@ -48,6 +48,11 @@ public final class WarehouseReaderMetrics {
         }
     }
 
+    /** Rows more to read, learned after the split was added (its rows were counted late). */
+    public void rowsAdded(long rows) {
+        estimatedRemaining = Math.max(estimatedRemaining, 0) + rows;
+    }
+
     /** A row was emitted; {@code position} is its keyset position, or null to leave the gauge as is. */
     public void rowEmitted(Position position) {
         rowsRead.inc();

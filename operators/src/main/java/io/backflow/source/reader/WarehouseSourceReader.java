@@ -5,8 +5,10 @@ import io.backflow.source.WarehouseSourceSettings;
 import io.backflow.source.metrics.WarehouseReaderMetrics;
 import io.backflow.source.split.WarehouseSplit;
 import io.backflow.source.split.WarehouseSplitState;
+import io.backflow.source.enumerator.SplitRowCounts;
 import java.util.List;
 import java.util.Map;
+import org.apache.flink.api.connector.source.SourceEvent;
 import org.apache.flink.api.connector.source.SourceReaderContext;
 import org.apache.flink.connector.base.source.reader.SingleThreadMultiplexSourceReaderBase;
 
@@ -18,6 +20,8 @@ public final class WarehouseSourceReader
         extends SingleThreadMultiplexSourceReaderBase<SourceRow, SourceRow, WarehouseSplit, WarehouseSplitState> {
 
     private final WarehouseReaderMetrics metrics;
+    /** The states of this reader's unfinished splits, by id; used on the task thread only. */
+    private final Map<String, WarehouseSplitState> states = new java.util.HashMap<>();
 
     public WarehouseSourceReader(WarehouseSourceSettings settings, SourceReaderContext context) {
         this(settings, context, new WarehouseReaderMetrics(context.metricGroup()));
@@ -46,12 +50,31 @@ public final class WarehouseSourceReader
 
     @Override
     protected void onSplitFinished(Map<String, WarehouseSplitState> finishedSplitIds) {
+        states.keySet().removeAll(finishedSplitIds.keySet());
         context.sendSplitRequest();
     }
 
     @Override
     protected WarehouseSplitState initializedState(WarehouseSplit split) {
-        return new WarehouseSplitState(split);
+        WarehouseSplitState state = new WarehouseSplitState(split);
+        states.put(split.splitId(), state);
+        return state;
+    }
+
+    /** The enumerator counted the splits' rows after handing them out: the estimate of those this reader holds. */
+    @Override
+    public void handleSourceEvents(SourceEvent event) {
+        if (event instanceof SplitRowCounts) {
+            for (Map.Entry<String, Long> counted : ((SplitRowCounts) event).rowsBySplit().entrySet()) {
+                WarehouseSplitState state = states.get(counted.getKey());
+                long remaining = state == null ? -1 : state.rowsCounted(counted.getValue());
+                if (remaining >= 0) {
+                    metrics.rowsAdded(remaining);
+                }
+            }
+        } else {
+            super.handleSourceEvents(event);
+        }
     }
 
     @Override

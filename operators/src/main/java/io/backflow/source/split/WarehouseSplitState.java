@@ -11,6 +11,8 @@ public final class WarehouseSplitState {
     private Position position;
     private long estimatedRemaining;
     private boolean finished;
+    /** Rows emitted since this state was made (this run of the split, not before a restore). */
+    private long rowsEmitted;
 
     public WarehouseSplitState(WarehouseSplit split) {
         this.split = split;
@@ -30,6 +32,7 @@ public final class WarehouseSplitState {
     /** A row at {@code newPosition} was emitted. */
     public void rowEmitted(Position newPosition) {
         this.position = newPosition;
+        rowsEmitted++;
         if (estimatedRemaining > 0) {
             estimatedRemaining--;
         }
@@ -46,6 +49,18 @@ public final class WarehouseSplitState {
     }
 
     public long estimatedRemaining() {
+        return estimatedRemaining;
+    }
+
+    /**
+     * The split's rows were counted after it began: what remains is that count less the rows
+     * emitted since. Returns the new estimate, or -1 when the split already had one or is finished.
+     */
+    public long rowsCounted(long rows) {
+        if (finished || estimatedRemaining >= 0) {
+            return -1;
+        }
+        estimatedRemaining = Math.max(0, rows - rowsEmitted);
         return estimatedRemaining;
     }
 

@@ -36,6 +36,36 @@ class WarehouseSplitEnumeratorTest {
     }
 
     @Test
+    void rowsAreCountedAfterTheSplitsAreHandedOutAndTheCountsReachTheReadersAndTheWaitingSplits() {
+        TestingSplitEnumeratorContext<WarehouseSplit> context = new TestingSplitEnumeratorContext<>(2);
+        context.registerReader(0, "h");
+        context.registerReader(1, "h");
+        Callable<SyncPlan> planner = () -> new SyncPlan("[[\"long\",9]]", List.of(split("full-0"), split("full-1")), 0);
+        List<String> counted = new ArrayList<>();
+        List<Boolean> handedOutFirst = new ArrayList<>();
+        SplitCounter counter = splits -> {
+            handedOutFirst.add(context.getSplitAssignments().containsKey(0));
+            splits.forEach(s -> counted.add(s.splitId()));
+            return java.util.Map.of("full-0", 600L, "full-1", 400L);
+        };
+        WarehouseSplitEnumerator enumerator = new WarehouseSplitEnumerator(context, settings(), planner, counter, WarehouseEnumeratorState.unplanned());
+        enumerator.start();
+        enumerator.handleSplitRequest(0, "h");
+        context.triggerAllActions();
+        // The waiting reader got its split before any row was counted.
+        assertEquals(List.of(true), handedOutFirst);
+        assertEquals(List.of(split("full-0")), context.getSplitAssignments().get(0).getAssignedSplits());
+        assertEquals(List.of("full-0", "full-1"), counted);
+        for (int reader : List.of(0, 1)) {
+            assertEquals(java.util.Map.of("full-0", 600L, "full-1", 400L),
+                    ((SplitRowCounts) context.getSentEvents().get(reader).get(0)).rowsBySplit());
+        }
+        // The split still waiting carries its count to the reader that takes it.
+        enumerator.handleSplitRequest(1, "h");
+        assertEquals(400, context.getSplitAssignments().get(1).getAssignedSplits().get(0).estimatedRemaining());
+    }
+
+    @Test
     void plansOnceAndHandsOutOneSplitPerRequest() {
         TestingSplitEnumeratorContext<WarehouseSplit> context = new TestingSplitEnumeratorContext<>(2);
         context.registerReader(0, "h");
