@@ -172,11 +172,26 @@ public final class SnapshotDiff {
             String createSnapshot = " " + snapshot + " AS SELECT " + String.join(", ", k)
                     + ", CAST(NULL AS VARCHAR(32)) AS " + q(HASH) + " FROM " + model.from("m") + " WHERE 1 = 0";
             st.execute("CREATE TABLE IF NOT EXISTS" + createSnapshot);
-            if (!keyTypes(c, snapshot, k).equals(keyTypes(c, model.from("m"), k))) {
+            List<String> before = keyTypes(c, snapshot, k);
+            List<String> after = keyTypes(c, model.from("m"), k);
+            if (!before.equals(after)) {
                 // The key's type changed (the fingerprint made this run FULL): the old snapshot
-                // cannot be joined with the model any more. Without it every row is sent again.
+                // cannot be joined with the model any more, and every row is sent again. Keys an
+                // integer column widened to keep their values: they stay, without a hash, so keys the
+                // model lost since are still deleted in mirror mode. Other keys are forgotten.
+                boolean widened = widened(before, after);
+                String previous = dialect.quoteIdentifier(schema) + "." + dialect.quoteIdentifier(delta.snapshot() + "_prev");
+                if (widened) {
+                    st.execute("DROP TABLE IF EXISTS " + previous);
+                    st.execute("CREATE TABLE " + previous + " AS SELECT " + String.join(", ", k) + " FROM " + snapshot);
+                }
                 st.execute("DROP TABLE " + snapshot);
                 st.execute("CREATE TABLE" + createSnapshot);
+                if (widened) {
+                    st.execute("INSERT INTO " + snapshot + " (" + String.join(", ", k) + ", " + q(HASH) + ") SELECT " + String.join(", ", k)
+                            + ", NULL FROM " + previous);
+                    st.execute("DROP TABLE " + previous);
+                }
             }
             st.execute("DROP TABLE IF EXISTS " + deltaTable);
             st.execute("CREATE TABLE " + deltaTable + " AS " + deltaQuery(model, k, cols, snapshot, sourceElsewhere || !keyIsDeclaredUnique(c, keys)));
@@ -371,6 +386,34 @@ public final class SnapshotDiff {
                 }
             }
         }
+    }
+
+    /** Integer types by width, in the names PostgreSQL and DuckDB give them. */
+    private static final List<List<String>> INTEGER_WIDTHS = List.of(List.of("tinyint", "int1"), List.of("smallint", "int2"),
+            List.of("integer", "int4", "int"), List.of("bigint", "int8"));
+
+    /** True when each key column kept its type or became an integer type at least as wide as it was. */
+    static boolean widened(List<String> before, List<String> after) {
+        for (int i = 0; i < before.size(); i++) {
+            if (before.get(i).equals(after.get(i))) {
+                continue;
+            }
+            int from = integerWidth(before.get(i));
+            int to = integerWidth(after.get(i));
+            if (from < 0 || to < from) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static int integerWidth(String type) {
+        for (int i = 0; i < INTEGER_WIDTHS.size(); i++) {
+            if (INTEGER_WIDTHS.get(i).contains(type)) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     private static List<String> keyTypes(Connection c, String relation, List<String> k) throws SQLException {

@@ -112,6 +112,39 @@ public final class SnapshotUpdate {
         }
     }
 
+    /**
+     * The delta will never complete (its run is abandoned, not resumed): each key it inserted or
+     * updated may or may not have been delivered. Those keys stay in, or enter, the snapshot with no
+     * hash: the next diff sends them again, or deletes them (mirror mode) if the model lost them,
+     * instead of leaving at the destination a row the snapshot never knew.
+     */
+    public void forgetUnfinished(Connection c, DeltaTable delta) throws SQLException {
+        String table = delta.qualifiedTable(dialect);
+        String snapshot = delta.qualifiedSnapshot(dialect);
+        List<String> k = new ArrayList<>();
+        delta.keys().forEach(name -> k.add(dialect.quoteIdentifier(name)));
+        List<String> notNull = new ArrayList<>();
+        List<String> joins = new ArrayList<>();
+        for (String col : k) {
+            notNull.add("d." + col + " IS NOT NULL");
+            joins.add("d." + col + " = " + snapshot + "." + col);
+        }
+        String sent = "d." + q(OP) + " IN ('" + OP_INSERT + "', '" + OP_UPDATE + "') AND " + String.join(" AND ", notNull);
+        try (Statement st = c.createStatement()) {
+            st.executeUpdate("UPDATE " + snapshot + " SET " + q(HASH) + " = NULL WHERE EXISTS (SELECT 1 FROM " + table + " d WHERE " + sent
+                    + " AND " + String.join(" AND ", joins) + ")");
+            st.executeUpdate("INSERT INTO " + snapshot + " (" + String.join(", ", k) + ", " + q(HASH) + ") SELECT "
+                    + String.join(", ", prefixed(k)) + ", NULL FROM " + table + " d WHERE " + sent + " AND NOT EXISTS (SELECT 1 FROM "
+                    + snapshot + " WHERE " + String.join(" AND ", joins) + ")");
+        }
+    }
+
+    private static List<String> prefixed(List<String> k) {
+        List<String> out = new ArrayList<>();
+        k.forEach(col -> out.add("d." + col));
+        return out;
+    }
+
     /** Drops a delta table that no run needs any more. */
     public void drop(Connection c, DeltaTable delta) throws SQLException {
         try (Statement st = c.createStatement()) {

@@ -85,6 +85,25 @@ public class DuckDbDialect extends AnsiDialect {
     }
 
     /**
+     * Row hashes read TIMESTAMPTZ values as text, which DuckDB writes in the session's TimeZone (the
+     * process's TZ by default): the same instants must hash the same whatever zone the sync runs in.
+     * A DuckDB without ICU has no TimeZone setting and writes them in UTC already.
+     */
+    @Override
+    public void prepareBulkWork(Connection connection) throws SQLException {
+        boolean zoned;
+        try (Statement st = connection.createStatement();
+                java.sql.ResultSet rs = st.executeQuery("SELECT value FROM duckdb_settings() WHERE name = 'TimeZone'")) {
+            zoned = rs.next() && !"UTC".equals(rs.getString(1));
+        }
+        if (zoned) {
+            try (Statement st = connection.createStatement()) {
+                st.execute("SET TimeZone = 'UTC'");
+            }
+        }
+    }
+
+    /**
      * The driver binds a LocalDateTime as a microsecond TIMESTAMP: one with nanoseconds (from a
      * TIMESTAMP_NS column) goes as text, which {@link #placeholder} casts back to TIMESTAMP_NS.
      */

@@ -46,6 +46,13 @@ final class Deltas {
         }
     }
 
+    /** See {@link Ledger#abandonDelta}; nothing when the delta or its snapshot is gone. */
+    void abandon(Connection c, io.backflow.diff.DeltaTable delta) throws SQLException {
+        if (tableExists(c, delta.schema(), delta.table()) && tableExists(c, delta.schema(), delta.snapshot())) {
+            snapshots.forgetUnfinished(c, delta);
+        }
+    }
+
     /** The row log of {@code run} (a diff run), or null when its delta table is gone. */
     List<SnapshotUpdate.LogEntry> rowLog(Connection c, SyncRun run, String onlyStatus, int limit) throws SQLException {
         if (!tableExists(c, run.delta().schema(), run.delta().table())) {

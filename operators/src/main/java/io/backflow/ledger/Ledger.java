@@ -330,6 +330,22 @@ public final class Ledger implements AutoCloseable {
         return tx.run(c -> deltas.snapshotOf(c, connectionName));
     }
 
+    /**
+     * A stopped or failed diff run that will not be resumed (a full resync, a mapping change): the
+     * keys its delta inserted or updated may have reached the destination although the snapshot never
+     * took them. They enter the snapshot without a hash, so the next diff sends them again, or (in
+     * mirror mode) deletes them when the model no longer has them.
+     */
+    public void abandonDelta(String runId) {
+        SyncRun run = run(runId);
+        if (run != null && run.delta() != null) {
+            tx.run(c -> {
+                deltas.abandon(c, run.delta());
+                return null;
+            });
+        }
+    }
+
     /** A run that resumes {@code fromRun} reads the same delta, so its rows are resolved once across both. */
     public void shareDelta(String fromRun, String toRun) {
         tx.update("UPDATE " + runs + " SET delta = (SELECT delta FROM " + runs + " WHERE run_id = ?) WHERE run_id = ?", fromRun, toRun);

@@ -62,13 +62,17 @@ public record RunPlan(SyncType type, String startPosition, String reason, String
             Liveness.recordEnded(ledger, last, verdict);
             last = ledger.run(last.id());
         }
-        if (fullResync) {
-            ledger.resetPosition(config.name());
-            return fresh(SyncType.FULL, null, "full resync requested");
-        }
         // A FAILED run that read everything (the destination took none of it) is not resumed: its
         // position moved on and its rows are owed by key, like a PARTIAL run's.
         boolean unfinished = last != null && (last.status() == RunStatus.CANCELLED || last.status() == RunStatus.FAILED && !last.completed());
+        if (fullResync) {
+            if (unfinished) {
+                // What the stopped run delivered never reached the snapshot: its deletes would be lost.
+                ledger.abandonDelta(last.id());
+            }
+            ledger.resetPosition(config.name());
+            return fresh(SyncType.FULL, null, "full resync requested");
+        }
         if (restorePath != null) {
             if (!unfinished) {
                 throw new SyncFailedException("a savepoint was given (" + restorePath + ") but connection " + config.name()
@@ -80,7 +84,9 @@ public record RunPlan(SyncType type, String startPosition, String reason, String
         if (unfinished) {
             String change = Fingerprint.changeSince(last.fingerprint(), fingerprint);
             if (change != null) {
-                // What the stopped run delivered was made another way: start over.
+                // What the stopped run delivered was made another way: start over, knowing that
+                // the keys of its delta may be at the destination.
+                ledger.abandonDelta(last.id());
                 return fresh(SyncType.FULL, null, change + " since " + last.status().name().toLowerCase() + " run " + last.id()
                         + ", so this sync is FULL instead of resuming it");
             }
