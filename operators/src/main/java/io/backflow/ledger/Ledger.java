@@ -43,6 +43,7 @@ public final class Ledger implements AutoCloseable {
     private final Deltas deltas;
     private final Retention retention;
     private final RunQueries queries;
+    private final ContinuousRuns continuous;
 
     private Ledger(LedgerStore store) {
         this.tx = new LedgerTransactions(store);
@@ -59,6 +60,7 @@ public final class Ledger implements AutoCloseable {
         this.deltas = new Deltas(tables, failed, snapshots);
         this.retention = new Retention(tables, snapshots);
         this.queries = new RunQueries(tables);
+        this.continuous = new ContinuousRuns(tables, lock, failed, queries);
         tables.createIfMissing(tx);
     }
 
@@ -96,6 +98,21 @@ public final class Ledger implements AutoCloseable {
         return id;
     }
 
+    /**
+     * Records the run of a continuous job that follows {@code previousRunId} (which completed):
+     * INCREMENTAL from the committed position, retrying up to {@code maxRetryKeys} refused rows,
+     * with the previous run's job, client and fingerprint. Returns null while another sync holds
+     * the connection; asked again after a failover, returns the run it recorded then.
+     */
+    public io.backflow.source.RunSequence.NextRun startNextRun(String previousRunId, int maxRetryKeys) {
+        try {
+            return tx.run(c -> continuous.next(c, previousRunId, maxRetryKeys));
+        } catch (RunAlreadyRunningException e) {
+            // Another sync took the connection at the same moment.
+            return null;
+        }
+    }
+
     /** Asks a running run to stop ({@code STOP}) or to stop after delivering what it read ({@code DRAIN}). */
     public boolean requestStop(String runId, String mode) {
         return tx.update("UPDATE " + runs + " SET stop_request = ? WHERE run_id = ? AND status = 'RUNNING'", mode, runId) > 0;
@@ -116,6 +133,22 @@ public final class Ledger implements AutoCloseable {
             lock.release(c, runId);
             return n > 0;
         });
+    }
+
+    /**
+     * Asks the continuous job that ran {@code runId} to stop ({@code STOP} or {@code DRAIN}), even
+     * when that run has completed: between two runs the job has no RUNNING run.
+     */
+    public void requestJobStop(String runId, String mode) {
+        tx.update("UPDATE " + runs + " SET stop_request = ? WHERE run_id = ?", mode, runId);
+    }
+
+    /**
+     * Records that the continuous job {@code jobId} ended: its runs' client no longer carries
+     * {@code marker}, the sign that it may still run.
+     */
+    public void endContinuousJob(String jobId, String marker) {
+        tx.update("UPDATE " + runs + " SET client = REPLACE(client, ?, '') WHERE job_id = ?", marker, jobId);
     }
 
     /** Records the savepoint a run left behind, whatever its status. */

@@ -14,6 +14,21 @@ public final class LedgerMarkRows implements AlreadyDelivered {
     private final String connectionName;
     private final String mark;
 
+    /**
+     * Per run of a continuous job: the rows resolved at the run's own start mark, the position the
+     * ledger recorded it starting from (none for a FULL run).
+     */
+    public static io.backflow.mapping.AlreadyDeliveredByRun byRun(LedgerStore store, String connectionName) {
+        return runId -> () -> {
+            String mark;
+            try (Ledger ledger = store.open()) {
+                SyncRun run = ledger.run(runId);
+                mark = run == null || !"INCREMENTAL".equals(run.type()) ? null : run.startPosition();
+            }
+            return mark == null ? new RowVersions() : new LedgerMarkRows(store, connectionName, mark).load();
+        };
+    }
+
     /** @param mark the run's start mark: the connection's committed position when it was planned */
     public LedgerMarkRows(LedgerStore store, String connectionName, String mark) {
         this.store = store;

@@ -45,11 +45,13 @@ public class MappingOperator extends ProcessFunction<SourceRow, SyncRecord> {
     private transient String[] keyColumnsOf;
     private transient int[] keyIndexes;
     private final String runId;
-    private final AlreadyDelivered alreadyDelivered;
+    private final AlreadyDeliveredByRun alreadyDelivered;
 
     private transient EventMapper mapper;
     private transient MarkIdentity identity;
     private transient CompletableFuture<RowVersions> delivered;
+    /** The run {@link #delivered} was loaded for. */
+    private transient String deliveredRun;
     private transient Counter rowsAlreadyDelivered;
     private transient org.apache.flink.api.common.accumulators.LongCounter rowsReadSoFar;
     private transient boolean keyComplete;
@@ -67,9 +69,23 @@ public class MappingOperator extends ProcessFunction<SourceRow, SyncRecord> {
      *     run has no start mark (FULL, diff)
      */
     public MappingOperator(MappingSpec spec, String runId, AlreadyDelivered alreadyDelivered) {
+        this(spec, alreadyDelivered == null ? null : run -> alreadyDelivered, runId);
+    }
+
+    private MappingOperator(MappingSpec spec, AlreadyDeliveredByRun alreadyDelivered, String runId) {
         this.spec = spec;
         this.runId = runId;
         this.alreadyDelivered = alreadyDelivered;
+    }
+
+    /**
+     * The mapping of a continuous job, whose rows belong to one run after another.
+     *
+     * @param runId the run of rows that do not name one
+     * @param alreadyDelivered per run, what the run that committed its start mark resolved there
+     */
+    public static MappingOperator continuous(MappingSpec spec, String runId, AlreadyDeliveredByRun alreadyDelivered) {
+        return new MappingOperator(spec, alreadyDelivered, runId);
     }
 
     @Override
@@ -85,28 +101,27 @@ public class MappingOperator extends ProcessFunction<SourceRow, SyncRecord> {
         rowsReadSoFar = getRuntimeContext().getLongCounter(ROWS_READ_ACCUMULATOR);
         identity = new MarkIdentity(spec.connectionName());
         // Loaded in the background from the start, so the first row at the mark rarely waits.
-        delivered = alreadyDelivered == null ? null : CompletableFuture.supplyAsync(() -> {
-            try {
-                return alreadyDelivered.load();
-            } catch (Exception e) {
-                throw new CompletionException(e);
-            }
-        }, task -> {
-            Thread loader = new Thread(task, "backflow-mark-rows-" + spec.connectionName());
-            loader.setDaemon(true);
-            loader.start();
-        });
+        deliveredRun = null;
+        delivered = null;
+        if (alreadyDelivered != null) {
+            loadDelivered(runId);
+        }
         subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
         warned = 0;
     }
 
     @Override
     public void processElement(SourceRow row, Context ctx, Collector<SyncRecord> out) {
+        String run = row.runId() != null ? row.runId() : runId;
         if (row.isSplitEnd()) {
-            out.collect(SyncRecord.splitEnd(row.splitId(), row.positionValue()));
+            out.collect(SyncRecord.splitEnd(run, row.splitId(), row.positionValue()));
             return;
         }
-        MappedRow mapped = mapper.map(row, runId);
+        if (alreadyDelivered != null && !run.equals(deliveredRun)) {
+            // A continuous job's next run: it continues from another mark.
+            loadDelivered(run);
+        }
+        MappedRow mapped = mapper.map(row, run);
         Position keyPosition = keyPosition(row);
         MarkRow mark = row.atStartMark() || row.atHighWaterMark() ? identity.of(row.values(), keyPosition.encoded(), keyComplete, mapped) : null;
         if (row.atStartMark() && alreadyDelivered != null && deliveredAtMark().contains(mark)) {
@@ -116,7 +131,7 @@ public class MappingOperator extends ProcessFunction<SourceRow, SyncRecord> {
         rowsReadSoFar.add(1L);
         if (mapped.isEvent()) {
             rowsMapped.inc();
-            SyncRecord event = SyncRecord.event(row.splitId(), row.positionValue(), mapped.key(), mapped.messageId(), mapped.payload(), keyPosition);
+            SyncRecord event = SyncRecord.event(run, row.splitId(), row.positionValue(), mapped.key(), mapped.messageId(), mapped.payload(), keyPosition);
             out.collect(row.atHighWaterMark() ? event.atHighWaterMark(mark) : event);
             return;
         }
@@ -128,8 +143,25 @@ public class MappingOperator extends ProcessFunction<SourceRow, SyncRecord> {
         } else {
             LOG.debug("Connection {} subtask {}: invalid row {}: {}", spec.connectionName(), subtask, mapped.key(), mapped.reason());
         }
-        SyncRecord invalid = SyncRecord.invalid(row.splitId(), row.positionValue(), mapped.key(), mapped.reason(), keyPosition);
+        SyncRecord invalid = SyncRecord.invalid(run, row.splitId(), row.positionValue(), mapped.key(), mapped.reason(), keyPosition);
         out.collect(row.atHighWaterMark() ? invalid.atHighWaterMark(mark) : invalid);
+    }
+
+    /** Starts loading, off the task thread, what {@code run} skips at its start mark. */
+    private void loadDelivered(String run) {
+        AlreadyDelivered source = alreadyDelivered.of(run);
+        deliveredRun = run;
+        delivered = CompletableFuture.supplyAsync(() -> {
+            try {
+                return source == null ? new RowVersions() : source.load();
+            } catch (Exception e) {
+                throw new CompletionException(e);
+            }
+        }, task -> {
+            Thread loader = new Thread(task, "backflow-mark-rows-" + spec.connectionName());
+            loader.setDaemon(true);
+            loader.start();
+        });
     }
 
     /** What the last run resolved at the mark; waits for the load started in {@link #open}. */

@@ -26,9 +26,16 @@ public final class SyncRecord implements Serializable {
     private final String reason;
     private final Position keyPosition;
     private final MarkRow mark;
+    private final String runId;
 
     private SyncRecord(Kind kind, String splitId, Position position, String key, String messageId, byte[] payload, String reason,
             Position keyPosition, MarkRow mark) {
+        this(null, kind, splitId, position, key, messageId, payload, reason, keyPosition, mark);
+    }
+
+    private SyncRecord(String runId, Kind kind, String splitId, Position position, String key, String messageId, byte[] payload, String reason,
+            Position keyPosition, MarkRow mark) {
+        this.runId = runId;
         this.kind = kind;
         this.splitId = splitId;
         this.position = position;
@@ -41,9 +48,25 @@ public final class SyncRecord implements Serializable {
     }
 
     /** Every field as given: for {@link SyncRecordSerializer}. */
-    static SyncRecord of(Kind kind, String splitId, Position position, String key, String messageId, byte[] payload, String reason,
+    static SyncRecord of(String runId, Kind kind, String splitId, Position position, String key, String messageId, byte[] payload, String reason,
             Position keyPosition, MarkRow mark) {
-        return new SyncRecord(kind, splitId, position, key, messageId, payload, reason, keyPosition, mark);
+        return new SyncRecord(runId, kind, splitId, position, key, messageId, payload, reason, keyPosition, mark);
+    }
+
+    /** An event of the sync run {@code runId} (null: the job's run). */
+    public static SyncRecord event(String runId, String splitId, Position position, String key, String messageId, byte[] payload,
+            Position keyPosition) {
+        return new SyncRecord(runId, Kind.EVENT, splitId, position, key, messageId, payload, null, keyPosition, null);
+    }
+
+    /** An invalid row of the sync run {@code runId} (null: the job's run). */
+    public static SyncRecord invalid(String runId, String splitId, Position position, String key, String reason, Position keyPosition) {
+        return new SyncRecord(runId, Kind.INVALID, splitId, position, key, null, null, reason, keyPosition, null);
+    }
+
+    /** The end of a split of the sync run {@code runId} (null: the job's run). */
+    public static SyncRecord splitEnd(String runId, String splitId, Position position) {
+        return new SyncRecord(runId, Kind.SPLIT_END, splitId, position, null, null, null, null, null, null);
     }
 
     /** An event: {@code payload} is its UTF-8 JSON, {@code key} the row's primary key as JSON. */
@@ -89,9 +112,14 @@ public final class SyncRecord implements Serializable {
      * the ledger remembers {@code mark}, so the next run does not resolve it again.
      */
     public SyncRecord atHighWaterMark(MarkRow mark) {
-        return new SyncRecord(kind, splitId, position, key, messageId, payload, reason, keyPosition, mark);
+        return new SyncRecord(runId, kind, splitId, position, key, messageId, payload, reason, keyPosition, mark);
     }
 
+    /**
+     * The sync run the record belongs to, or null for the job's run: a continuous job reads one
+     * run after another, and the sink reports each record to its own run.
+     */
+    public String runId() { return runId; }
     public Kind kind() { return kind; }
     public String splitId() { return splitId; }
     public String position() { return Position.encoded(position); }

@@ -14,7 +14,9 @@ import org.apache.flink.core.memory.DataInputView;
 import org.apache.flink.core.memory.DataOutputView;
 
 /**
- * Serializes {@link SyncRecord}s when the mapping and the sink are not chained. Version 1.
+ * Serializes {@link SyncRecord}s when the mapping and the sink are not chained. Records only
+ * travel between the tasks of one job and are never kept in state (the sinks keep their own entry
+ * types), so the format may change between builds: this one starts with the run id.
  */
 public final class SyncRecordSerializer extends TypeSerializerSingleton<SyncRecord> {
     private static final long serialVersionUID = 1L;
@@ -31,6 +33,7 @@ public final class SyncRecordSerializer extends TypeSerializerSingleton<SyncReco
 
     @Override
     public void serialize(SyncRecord r, DataOutputView out) throws IOException {
+        ValueCodec.writeString(r.runId(), out);
         out.writeByte(r.kind().ordinal());
         ValueCodec.writeString(r.splitId(), out);
         Position.write(r.positionValue(), out);
@@ -50,6 +53,7 @@ public final class SyncRecordSerializer extends TypeSerializerSingleton<SyncReco
 
     @Override
     public SyncRecord deserialize(DataInputView in) throws IOException {
+        String runId = ValueCodec.readString(in);
         int kind = in.readByte();
         if (kind < 0 || kind >= KINDS.length) {
             throw new IOException("unknown record kind " + kind);
@@ -62,7 +66,7 @@ public final class SyncRecordSerializer extends TypeSerializerSingleton<SyncReco
         String reason = ValueCodec.readString(in);
         Position keyPosition = Position.read(in);
         MarkRow mark = in.readBoolean() ? new MarkRow(in.readLong(), in.readLong(), in.readLong()) : null;
-        return SyncRecord.of(KINDS[kind], splitId, position, key, messageId, payload, reason, keyPosition, mark);
+        return SyncRecord.of(runId, KINDS[kind], splitId, position, key, messageId, payload, reason, keyPosition, mark);
     }
 
     @Override

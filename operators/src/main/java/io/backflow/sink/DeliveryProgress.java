@@ -19,9 +19,15 @@ import java.util.concurrent.atomic.AtomicLong;
  * splits are recorded by the task thread; deliveries and failures arrive from HTTP threads, hence
  * the atomics. {@link #drain} is only called once every request has been answered, so the counts
  * it returns balance: {@code read == succeeded + failed + invalid}.
+ *
+ * <p>Everything it holds belongs to one run. A continuous job reads one run after another, but
+ * plans a run only once the previous one is committed, so by the time a record of the next run
+ * arrives the previous run's progress has been drained; {@link #accept} checks that.
  */
 public final class DeliveryProgress {
     // Task thread only.
+    /** The run of the records accepted since the last drain, or null: the writer's own run. */
+    private String runId;
     private long read;
     private long invalid;
     private final Map<String, Position> positions = new LinkedHashMap<>();
@@ -40,6 +46,7 @@ public final class DeliveryProgress {
      * it and a destination would fail the whole task on it.
      */
     public boolean accept(SyncRecord record, long maxEventBytes) {
+        run(record.runId());
         // The row's position counts as reached: by the time it is committed (after the flush
         // that precedes every committable) the row is resolved.
         position(record.splitId(), record.positionValue());
@@ -67,6 +74,27 @@ public final class DeliveryProgress {
             resolvedAtMark(record.mark());
         }
         return false;
+    }
+
+    /**
+     * The records from now on belong to {@code run} (null: the writer's own run).
+     *
+     * @throws IllegalStateException when the previous run still has progress to commit: two runs
+     *     never overlap, so that would be a bug, and mixing their counts would corrupt the ledger
+     */
+    public void run(String run) {
+        if (run == null || run.equals(runId)) {
+            return;
+        }
+        if (runId != null && !isEmpty()) {
+            throw new IllegalStateException("a record of sync run " + run + " arrived while run " + runId + " still has progress to commit");
+        }
+        runId = run;
+    }
+
+    private boolean isEmpty() {
+        return read == 0 && invalid == 0 && positions.isEmpty() && finishedSplits.isEmpty() && succeeded.get() == 0 && failed.get() == 0
+                && errors.isEmpty();
     }
 
     public void position(String splitId, String position) {
@@ -105,8 +133,12 @@ public final class DeliveryProgress {
         failed.incrementAndGet();
     }
 
-    /** Returns everything resolved so far and starts over. */
-    public DeliveryCommittable drain(String runId, int subtask, long commitId) {
+    /**
+     * Returns everything resolved so far and starts over; the committable is for the run of the
+     * records accepted, or {@code defaultRunId} when they named none.
+     */
+    public DeliveryCommittable drain(String defaultRunId, int subtask, long commitId) {
+        String runId = this.runId != null ? this.runId : defaultRunId;
         List<RowError> drained = new ArrayList<>();
         for (RowError e; (e = errors.poll()) != null; ) {
             drained.add(e);

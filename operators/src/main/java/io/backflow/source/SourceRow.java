@@ -26,6 +26,7 @@ public final class SourceRow implements Serializable {
     /** Flag: the row's cursor equals the split's high-water mark. */
     public static final byte AT_HIGH_WATER_MARK = 2;
 
+    private final String runId;
     private final String splitId;
     private final String[] columns;
     private final Object[] values;
@@ -33,7 +34,8 @@ public final class SourceRow implements Serializable {
     private final boolean splitEnd;
     private final byte marks;
 
-    private SourceRow(String splitId, String[] columns, Object[] values, Position position, boolean splitEnd, byte marks) {
+    private SourceRow(String runId, String splitId, String[] columns, Object[] values, Position position, boolean splitEnd, byte marks) {
+        this.runId = runId;
         this.splitId = splitId;
         this.columns = columns;
         this.values = values;
@@ -47,12 +49,12 @@ public final class SourceRow implements Serializable {
     }
 
     public static SourceRow row(String splitId, String[] columns, Object[] values, Position position) {
-        return new SourceRow(splitId, columns, values, position, false, (byte) 0);
+        return new SourceRow(null, splitId, columns, values, position, false, (byte) 0);
     }
 
     /** A row with {@link #AT_START_MARK} and/or {@link #AT_HIGH_WATER_MARK} set in {@code marks}. */
     public static SourceRow row(String splitId, String[] columns, Object[] values, Position position, byte marks) {
-        return new SourceRow(splitId, columns, values, position, false, marks);
+        return new SourceRow(null, splitId, columns, values, position, false, marks);
     }
 
     /** Emitted after the last row of a split, so the ledger can tell a finished split from a stopped one. */
@@ -61,7 +63,28 @@ public final class SourceRow implements Serializable {
     }
 
     public static SourceRow splitEnd(String splitId, Position lastPosition) {
-        return new SourceRow(splitId, new String[0], new Object[0], lastPosition, true, (byte) 0);
+        return new SourceRow(null, splitId, new String[0], new Object[0], lastPosition, true, (byte) 0);
+    }
+
+    /**
+     * A row of split {@code splitId} of sync run {@code runId} (null: the job's run), with
+     * {@link #AT_START_MARK} and/or {@link #AT_HIGH_WATER_MARK} set in {@code marks}.
+     */
+    public static SourceRow of(String runId, String splitId, String[] columns, Object[] values, Position position, byte marks) {
+        return new SourceRow(runId, splitId, columns, values, position, false, marks);
+    }
+
+    /** The end marker of split {@code splitId} of sync run {@code runId} (null: the job's run). */
+    public static SourceRow splitEnd(String runId, String splitId, Position lastPosition) {
+        return new SourceRow(runId, splitId, new String[0], new Object[0], lastPosition, true, (byte) 0);
+    }
+
+    /**
+     * The sync run the row was read for (a continuous job reads one run after another), or null
+     * when the reader did not say: then it is the job's run.
+     */
+    public String runId() {
+        return runId;
     }
 
     /** True when the row's cursor equals the mark its run continues from. */

@@ -16,7 +16,9 @@ import org.apache.flink.core.memory.DataOutputView;
 
 /**
  * Serializes {@link SourceRow}s when the reader and the mapping are not chained (a user's
- * {@code pipeline.operator-chaining.enabled: false}, or a rescale between them). Version 1.
+ * {@code pipeline.operator-chaining.enabled: false}, or a rescale between them). Rows only travel
+ * between the tasks of one job and are never kept in state, so the format may change between
+ * builds: this one writes the run id after the split id.
  */
 public final class SourceRowSerializer extends TypeSerializerSingleton<SourceRow> {
     private static final long serialVersionUID = 1L;
@@ -32,7 +34,7 @@ public final class SourceRowSerializer extends TypeSerializerSingleton<SourceRow
         if (row == null || row.isSplitEnd()) {
             return row;
         }
-        return SourceRow.row(row.splitId(), row.columns(), ValueCodec.copy(row.values()), row.positionValue(), marks(row));
+        return SourceRow.of(row.runId(), row.splitId(), row.columns(), ValueCodec.copy(row.values()), row.positionValue(), marks(row));
     }
 
     @Override
@@ -42,6 +44,7 @@ public final class SourceRowSerializer extends TypeSerializerSingleton<SourceRow
 
     @Override
     public void serialize(SourceRow row, DataOutputView out) throws IOException {
+        ValueCodec.writeString(row.runId(), out);
         ValueCodec.writeString(row.splitId(), out);
         out.writeBoolean(row.isSplitEnd());
         Position.write(row.positionValue(), out);
@@ -59,18 +62,19 @@ public final class SourceRowSerializer extends TypeSerializerSingleton<SourceRow
 
     @Override
     public SourceRow deserialize(DataInputView in) throws IOException {
+        String runId = ValueCodec.readString(in);
         String splitId = ValueCodec.readString(in);
         boolean splitEnd = in.readBoolean();
         Position position = Position.read(in);
         if (splitEnd) {
-            return SourceRow.splitEnd(splitId, position);
+            return SourceRow.splitEnd(runId, splitId, position);
         }
         byte marks = in.readByte();
         String[] columns = new String[in.readInt()];
         for (int i = 0; i < columns.length; i++) {
             columns[i] = ValueCodec.readString(in);
         }
-        return SourceRow.row(splitId, columns, ValueCodec.readArray(in), position, marks);
+        return SourceRow.of(runId, splitId, columns, ValueCodec.readArray(in), position, marks);
     }
 
     @Override

@@ -57,7 +57,8 @@ public final class WarehouseSource
 
     @Override
     public Boundedness getBoundedness() {
-        return Boundedness.BOUNDED;
+        // A continuous job plans one run after another until it is stopped.
+        return settings.continuous() ? Boundedness.CONTINUOUS_UNBOUNDED : Boundedness.BOUNDED;
     }
 
     @Override
@@ -74,8 +75,9 @@ public final class WarehouseSource
     public SplitEnumerator<WarehouseSplit, WarehouseEnumeratorState> restoreEnumerator(
             SplitEnumeratorContext<WarehouseSplit> context, WarehouseEnumeratorState checkpoint) {
         SyncPlanner planner = new SyncPlanner(settings);
-        return new WarehouseSplitEnumerator(context, settings, () -> planner.plan(false), settings.estimateRows() ? planner::count : null,
-                checkpoint);
+        // Rows are counted after each run's splits are out (SplitCounter), not while planning.
+        return new WarehouseSplitEnumerator(context, settings, () -> planner.plan(false), next -> new SyncPlanner(next).plan(false),
+                settings.estimateRows() ? planner::count : null, checkpoint);
     }
 
     @Override

@@ -53,6 +53,9 @@ public final class WarehouseSourceBuilder {
     private List<WarehouseSplit> resumeSplits;
     private List<String> retryKeys = List.of();
     private String startMark;
+    private String resumedRunId;
+    private Duration every;
+    private RunSequence runSequence;
 
     WarehouseSourceBuilder() {}
 
@@ -144,6 +147,27 @@ public final class WarehouseSourceBuilder {
     /** The sync run this source reads for; handed to the plan listener. */
     public WarehouseSourceBuilder runId(String runId) {
         this.runId = runId;
+        return this;
+    }
+
+    /**
+     * This run continues {@code runId} from its savepoint: splits restored with that run (or with
+     * none, from an older savepoint) are read for this source's run.
+     */
+    public WarehouseSourceBuilder resumes(String runId) {
+        this.resumedRunId = runId;
+        return this;
+    }
+
+    /**
+     * Makes the source unbounded: after this run, the enumerator asks {@code runs} to record the
+     * next run once the previous one completed and at least {@code every} after the previous start,
+     * plans it (INCREMENTAL from the committed position) and hands its splits out, for as long as
+     * the job runs.
+     */
+    public WarehouseSourceBuilder continuous(Duration every, RunSequence runs) {
+        this.every = every;
+        this.runSequence = runs;
         return this;
     }
 
@@ -258,6 +282,9 @@ public final class WarehouseSourceBuilder {
         if (runId == null || runId.isBlank()) {
             throw new IllegalArgumentException("runId is required");
         }
+        if (every != null && (every.isNegative() || every.isZero() || runSequence == null || cursorColumn == null)) {
+            throw new IllegalArgumentException("a continuous source needs a positive interval, a run sequence and a cursorColumn");
+        }
         validateStartAfter();
         validateStartMark();
         validateResume();
@@ -281,7 +308,10 @@ public final class WarehouseSourceBuilder {
                 resume ? resumeSplits : null,
                 keys,
                 startMark,
-                lastSuccessfulSync));
+                lastSuccessfulSync,
+                resumedRunId,
+                every,
+                runSequence));
     }
 
     private void validateStartAfter() {

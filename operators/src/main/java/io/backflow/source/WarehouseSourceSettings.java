@@ -33,6 +33,9 @@ public final class WarehouseSourceSettings implements Serializable {
     private final List<String> retryKeys;
     private final String startMark;
     private final long lastSuccessfulSyncMillis;
+    private final String resumedRunId;
+    private final Duration every;
+    private final RunSequence runSequence;
 
     WarehouseSourceSettings(
             JdbcEndpoint endpoint,
@@ -53,7 +56,10 @@ public final class WarehouseSourceSettings implements Serializable {
             List<WarehouseSplit> resumeSplits,
             List<String> retryKeys,
             String startMark,
-            java.time.Instant lastSuccessfulSync) {
+            java.time.Instant lastSuccessfulSync,
+            String resumedRunId,
+            Duration every,
+            RunSequence runSequence) {
         this.endpoint = endpoint;
         this.table = table;
         this.query = query;
@@ -73,6 +79,48 @@ public final class WarehouseSourceSettings implements Serializable {
         this.retryKeys = List.copyOf(retryKeys);
         this.startMark = startMark;
         this.lastSuccessfulSyncMillis = lastSuccessfulSync == null ? -1 : lastSuccessfulSync.toEpochMilli();
+        this.resumedRunId = resumedRunId;
+        this.every = every;
+        this.runSequence = runSequence;
+    }
+
+    /**
+     * The settings the enumerator plans a continuous job's next run with: the same model, for
+     * {@code runId}, INCREMENTAL from {@code startMark} (FULL when null) with {@code retryKeys}.
+     */
+    public WarehouseSourceSettings nextRun(String runId, SyncType type, String startMark, List<String> retryKeys) {
+        boolean incremental = type == SyncType.INCREMENTAL;
+        return new WarehouseSourceSettings(endpoint, table, query, primaryKey, cursorColumn, type, null, highWaterMarkDelay(), fetchSize,
+                pageSize, splits, runId, planListener, estimateRows, null, null, incremental ? retryKeys : List.of(),
+                incremental ? startMark : null, null, null, every, runSequence);
+    }
+
+    /**
+     * The run this job's run continues from a savepoint, or null: the restored splits (and the
+     * enumerator's restored run) of that run belong to {@link #runId()} now.
+     */
+    public String resumedRunId() {
+        return resumedRunId;
+    }
+
+    /** True for a continuous job: one run after another, a new one every {@link #every()}. */
+    public boolean continuous() {
+        return every != null;
+    }
+
+    /** How often a continuous job starts a run (once the previous one completed), or null for a single run. */
+    public Duration every() {
+        return every;
+    }
+
+    /** Where a continuous job records its runs, or null for a single run. */
+    public RunSequence runSequence() {
+        return runSequence;
+    }
+
+    /** The run a restored split or state belongs to: {@code runId}, or this job's run for none or the resumed one. */
+    public String ownRun(String runId) {
+        return runId == null || runId.equals(resumedRunId) ? this.runId : runId;
     }
 
     /** When this connection's last successful sync finished, in epoch milliseconds; -1 for never or not told. */
@@ -192,6 +240,7 @@ public final class WarehouseSourceSettings implements Serializable {
                 + (cursorColumn == null ? "" : ", cursor=" + cursorColumn)
                 + ", " + syncType + ", run=" + runId
                 + (resumeSplits == null ? "" : ", resuming " + resumeSplits.size() + " split(s)")
-                + (retryKeys.isEmpty() ? "" : ", retrying " + retryKeys.size() + " key(s)") + "}";
+                + (retryKeys.isEmpty() ? "" : ", retrying " + retryKeys.size() + " key(s)")
+                + (every == null ? "" : ", continuous every " + every) + "}";
     }
 }

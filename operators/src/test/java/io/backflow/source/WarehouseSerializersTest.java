@@ -86,14 +86,14 @@ class WarehouseSerializersTest {
     @Test
     void unknownVersionsAreRefusedWithAClearMessage() {
         IOException e = assertThrows(IOException.class, () -> WarehouseSplitSerializer.INSTANCE.deserialize(99, new byte[0]));
-        assertEquals("unknown WarehouseSplit serializer version 99 (this build reads 1 to 4)", e.getMessage());
-        assertThrows(IOException.class, () -> WarehouseEnumeratorStateSerializer.INSTANCE.deserialize(2, new byte[0]));
+        assertEquals("unknown WarehouseSplit serializer version 99 (this build reads 1 to 5)", e.getMessage());
+        assertThrows(IOException.class, () -> WarehouseEnumeratorStateSerializer.INSTANCE.deserialize(3, new byte[0]));
     }
 
     @Test
     void version1SplitsAndStatesStillDecodeAsKeysetSplits() throws IOException {
         WarehouseSplitSerializer s = WarehouseSplitSerializer.INSTANCE;
-        assertEquals(4, s.getVersion());
+        assertEquals(5, s.getVersion());
         WarehouseSplit full = s.deserialize(1, Base64.getDecoder().decode(V1_FULL_SPLIT));
         assertEquals(V1_FULL, full);
         assertEquals(SplitKind.KEYSET, full.kind());
@@ -144,7 +144,7 @@ class WarehouseSerializersTest {
                 assertThrows(IllegalArgumentException.class, () -> WarehouseSplitSerializer.fromBase64("AAA=")).getMessage());
         assertTrue(assertThrows(IllegalArgumentException.class, () -> WarehouseSplitSerializer.fromBase64("not base64!"))
                 .getMessage().startsWith("split descriptor is not Base64"));
-        assertEquals("split descriptor is unreadable: unknown WarehouseSplit serializer version 7 (this build reads 1 to 4)",
+        assertEquals("split descriptor is unreadable: unknown WarehouseSplit serializer version 7 (this build reads 1 to 5)",
                 assertThrows(IllegalArgumentException.class, () -> WarehouseSplitSerializer.fromBase64("AAAAB0FBQUE=")).getMessage());
     }
 
@@ -179,7 +179,7 @@ class WarehouseSerializersTest {
         assertEquals(split, descriptorBack);
         assertEquals(keys, descriptorBack.withProgress(WarehouseSplit.rowsEmittedPosition(3), 0, true).retryKeys());
         // Descriptors name the version they were written with.
-        assertEquals(4, Base64.getDecoder().decode(WarehouseSplitSerializer.toBase64(split))[3]);
+        assertEquals(5, Base64.getDecoder().decode(WarehouseSplitSerializer.toBase64(split))[3]);
 
         // Without a high-water mark (an INCREMENTAL run with no new rows) and without progress.
         WarehouseSplit fresh = WarehouseSplit.retryKeys(SyncType.INCREMENTAL, null, keys.subList(0, 1));
@@ -247,6 +247,36 @@ class WarehouseSerializersTest {
         assertThrows(IllegalStateException.class, V1_FULL::rowsEmitted);
         assertThrows(IllegalArgumentException.class, () -> WarehouseSplit.rowsEmitted("[[\"string\",\"x\"]]"));
         assertThrows(IllegalArgumentException.class, () -> WarehouseSplit.rowsEmitted(WarehouseSplit.rowsEmittedPosition(-1)));
+    }
+
+    @Test
+    void runIdsRoundTripInVersion5AndOlderSplitsAndStatesHaveNone() throws IOException {
+        WarehouseSplit incremental = new WarehouseSplit("incremental-0", SyncType.INCREMENTAL, null, null, HWM, null, -1, false)
+                .withStartMark(HWM).withRunId("run-12");
+        WarehouseSplit back = roundTrip(incremental);
+        assertEquals(incremental, back);
+        assertEquals("run-12", back.runId());
+        assertEquals(incremental, WarehouseSplitSerializer.fromBase64(WarehouseSplitSerializer.toBase64(incremental)));
+        // Progress keeps the run.
+        assertEquals("run-12", incremental.withProgress(HWM, 0, true).runId());
+        // Version 5 appends the run id to version 4, whose splits have none.
+        byte[] v5 = WarehouseSplitSerializer.INSTANCE.serialize(incremental.withRunId(null));
+        WarehouseSplit v4 = WarehouseSplitSerializer.INSTANCE.deserialize(4, java.util.Arrays.copyOf(v5, v5.length - 4));
+        assertEquals(incremental.withRunId(null), v4);
+        assertEquals(null, v4.runId());
+
+        // Enumerator states of version 2 name the current run and the job's first run; version 1 names neither.
+        WarehouseEnumeratorStateSerializer states = WarehouseEnumeratorStateSerializer.INSTANCE;
+        assertEquals(2, states.getVersion());
+        WarehouseEnumeratorState state = new WarehouseEnumeratorState(true, HWM, List.of(incremental), "run-12", "run-10");
+        WarehouseEnumeratorState stateBack = states.deserialize(states.getVersion(), states.serialize(state));
+        assertEquals(state, stateBack);
+        assertEquals("run-12", stateBack.runId());
+        assertEquals("run-10", stateBack.jobRunId());
+        WarehouseEnumeratorState v1 = states.deserialize(1, Base64.getDecoder().decode(V1_STATE));
+        assertEquals(null, v1.runId());
+        assertEquals(null, v1.jobRunId());
+        assertTrue(v1.planned());
     }
 
     static byte[] concat(byte[] a, byte[] b) {

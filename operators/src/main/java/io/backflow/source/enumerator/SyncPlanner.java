@@ -49,7 +49,8 @@ public final class SyncPlanner {
      */
     public SyncPlan plan(boolean countRows) throws SQLException {
         if (settings.resumeSplits() != null) {
-            return new SyncPlan(settings.resumeHighWaterMark(), settings.resumeSplits(), -1);
+            // The ledger's descriptors name the run that planned them; they are read for this one.
+            return new SyncPlan(settings.resumeHighWaterMark(), ofThisRun(settings.resumeSplits()), -1);
         }
         try (Connection connection = settings.endpoint().open()) {
             settings.dialect().beginStreamingRead(connection);
@@ -90,7 +91,7 @@ public final class SyncPlanner {
             if (settings.syncType() == SyncType.INCREMENTAL && settings.cursorColumn() != null && !sql.cursorNeverNull()) {
                 nullCursors = queryLong(connection, sql.countNullCursor());
             }
-            return new SyncPlan(highWaterMark, splits, nullKeys, nullCursors);
+            return new SyncPlan(highWaterMark, ofThisRun(splits), nullKeys, nullCursors);
         }
     }
 
@@ -110,6 +111,15 @@ public final class SyncPlanner {
             }
         }
         return counts;
+    }
+
+    /** The splits, each carrying this run's id: a continuous job's rows say which run they belong to. */
+    private List<WarehouseSplit> ofThisRun(List<WarehouseSplit> splits) {
+        List<WarehouseSplit> out = new ArrayList<>(splits.size());
+        for (WarehouseSplit split : splits) {
+            out.add(split.withRunId(settings.runId()));
+        }
+        return out;
     }
 
     /** The split with the run's start mark, if it has one. */

@@ -10,14 +10,15 @@ import org.apache.flink.core.memory.DataInputDeserializer;
 import org.apache.flink.core.memory.DataOutputSerializer;
 
 /**
- * Writes {@link WarehouseEnumeratorState} into checkpoints. Version 1; each split is stored with
- * its own serializer version, so split format changes (split version 2 added the NULL_KEYS kind)
- * stay readable here without a new state version.
+ * Writes {@link WarehouseEnumeratorState} into checkpoints. Version 2 appends the current run and
+ * the job's first run to version 1, which is still read (as a state without runs: the restoring
+ * job's own run). Each split is stored with its own serializer version, so split format changes
+ * (split version 2 added the NULL_KEYS kind) stay readable here without a new state version.
  */
 public final class WarehouseEnumeratorStateSerializer implements SimpleVersionedSerializer<WarehouseEnumeratorState> {
     public static final WarehouseEnumeratorStateSerializer INSTANCE = new WarehouseEnumeratorStateSerializer();
 
-    private static final int VERSION = 1;
+    private static final int VERSION = 2;
 
     @Override
     public int getVersion() {
@@ -37,13 +38,15 @@ public final class WarehouseEnumeratorStateSerializer implements SimpleVersioned
             out.writeInt(bytes.length);
             out.write(bytes);
         }
+        WarehouseSplitSerializer.writeString(out, state.runId());
+        WarehouseSplitSerializer.writeString(out, state.jobRunId());
         return out.getCopyOfBuffer();
     }
 
     @Override
     public WarehouseEnumeratorState deserialize(int version, byte[] serialized) throws IOException {
-        if (version != 1) {
-            throw new IOException("unknown WarehouseEnumeratorState serializer version " + version + " (this build reads 1)");
+        if (version < 1 || version > VERSION) {
+            throw new IOException("unknown WarehouseEnumeratorState serializer version " + version + " (this build reads 1 to " + VERSION + ")");
         }
         DataInputDeserializer in = new DataInputDeserializer(serialized);
         boolean planned = in.readBoolean();
@@ -56,6 +59,8 @@ public final class WarehouseEnumeratorStateSerializer implements SimpleVersioned
             in.readFully(bytes);
             unassigned.add(WarehouseSplitSerializer.INSTANCE.deserialize(splitVersion, bytes));
         }
-        return new WarehouseEnumeratorState(planned, highWaterMark, unassigned);
+        String runId = version >= 2 ? WarehouseSplitSerializer.readString(in) : null;
+        String jobRunId = version >= 2 ? WarehouseSplitSerializer.readString(in) : null;
+        return new WarehouseEnumeratorState(planned, highWaterMark, unassigned, runId, jobRunId);
     }
 }

@@ -1,5 +1,6 @@
 package io.backflow.source.enumerator;
 
+import io.backflow.source.RunSequence;
 import io.backflow.source.SyncPlanListener;
 import io.backflow.source.WarehouseSourceSettings;
 import io.backflow.source.split.WarehouseSplit;
@@ -11,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.connector.source.SplitEnumerator;
 import org.apache.flink.api.connector.source.SplitEnumeratorContext;
 import org.apache.flink.util.FlinkRuntimeException;
@@ -23,44 +25,94 @@ import org.slf4j.LoggerFactory;
  * and tells a reader there is no more work once every split is out. Splits of a failed reader come
  * back and go to the next reader that asks. A run resumed from explicit splits is "planned" from
  * those splits, and announced the same way, once.
+ *
+ * <p>In a continuous job ({@link WarehouseSourceSettings#continuous()}) readers are never told
+ * there is no more work: they wait. Once every split of the current run is out, the enumerator
+ * asks the {@link RunSequence} (the ledger) whether that run completed, and when it has and the
+ * interval since the previous start has passed, has the next run recorded, plans it, announces it
+ * like the first and hands its splits out. A run is never planned while the previous one still
+ * has a row unacknowledged, so two runs never overlap.
  */
 public final class WarehouseSplitEnumerator implements SplitEnumerator<WarehouseSplit, WarehouseEnumeratorState> {
     private static final Logger LOG = LoggerFactory.getLogger(WarehouseSplitEnumerator.class);
+    /** How often a continuous job asks the ledger about its run, at most. */
+    static final long MAX_POLL_MS = 1_000;
+
+    /** Plans a continuous job's next run from its settings; {@link SyncPlanner} in a job. */
+    @FunctionalInterface
+    public interface RunPlanner {
+        SyncPlan plan(WarehouseSourceSettings settings) throws Exception;
+    }
 
     private final SplitEnumeratorContext<WarehouseSplit> context;
     private final WarehouseSourceSettings settings;
     private final Callable<SyncPlan> planner;
-    /** Counts the planned splits' rows after they are handed out, or null (counted while planning, or not at all). */
+    private final RunPlanner nextPlanner;
+    /** Counts each new plan's rows after its splits are handed out, or null (counted while planning, or not at all). */
     private final SplitCounter counter;
-    /** The plan of this enumerator's run, once made here (not restored). */
-    private SyncPlan plan;
     private final Deque<WarehouseSplit> unassigned = new ArrayDeque<>();
     private final Set<Integer> waitingReaders = new LinkedHashSet<>();
     private boolean planned;
     private String highWaterMark;
+    /** The run whose splits are handed out now. */
+    private String currentRun;
     private EnumeratorMetrics metrics = EnumeratorMetrics.of(null);
+    /** A continuous job's ledger call is under way: no second one. */
+    private boolean stepping;
+    private long nextRunAtNanos;
+    private String reportedEnded;
 
     public WarehouseSplitEnumerator(
             SplitEnumeratorContext<WarehouseSplit> context,
             WarehouseSourceSettings settings,
             Callable<SyncPlan> planner,
             WarehouseEnumeratorState restored) {
-        this(context, settings, planner, null, restored);
+        this(context, settings, planner, s -> new SyncPlanner(s).plan(), null, restored);
     }
 
     public WarehouseSplitEnumerator(
             SplitEnumeratorContext<WarehouseSplit> context,
             WarehouseSourceSettings settings,
             Callable<SyncPlan> planner,
+            RunPlanner nextPlanner,
+            WarehouseEnumeratorState restored) {
+        this(context, settings, planner, nextPlanner, null, restored);
+    }
+
+    public WarehouseSplitEnumerator(
+            SplitEnumeratorContext<WarehouseSplit> context,
+            WarehouseSourceSettings settings,
+            Callable<SyncPlan> planner,
+            RunPlanner nextPlanner,
             SplitCounter counter,
             WarehouseEnumeratorState restored) {
         this.context = context;
         this.settings = settings;
         this.planner = planner;
+        this.nextPlanner = nextPlanner;
         this.counter = counter;
-        this.planned = restored.planned();
         this.highWaterMark = restored.highWaterMark();
-        this.unassigned.addAll(restored.unassigned());
+        boolean sameJob = restored.jobRunId() != null && restored.jobRunId().equals(settings.runId());
+        String restoredRun = sameJob ? restored.runId() : settings.ownRun(restored.runId());
+        if (restored.planned() && (sameJob || restoredRun.equals(settings.runId()))) {
+            // A failover goes on with its run; a new job takes over the run it resumes.
+            this.planned = true;
+            this.currentRun = restoredRun;
+            for (WarehouseSplit split : restored.unassigned()) {
+                unassigned.add(sameJob ? split : split.withRunId(settings.ownRun(split.runId())));
+            }
+        } else {
+            // Fresh, or a savepoint whose run had completed (a continuous job stopped between
+            // runs): this job's own run is planned.
+            this.planned = false;
+            this.currentRun = settings.runId();
+            if (restored.planned()) {
+                LOG.info("Restored state belongs to run {}, which is over; run {} plans afresh", restored.runId(), settings.runId());
+                this.highWaterMark = null;
+            }
+        }
+        // After a restore the run may have completed already: the next one may start at once.
+        this.nextRunAtNanos = System.nanoTime() + (restored.planned() ? 0 : everyNanos());
     }
 
     @Override
@@ -72,14 +124,25 @@ public final class WarehouseSplitEnumerator implements SplitEnumerator<Warehouse
             // Planning queries can take a while on a big model: keep them off the coordinator thread.
             context.callAsync(this::planAndRecord, this::onPlanned);
         }
+        if (settings.continuous()) {
+            long pollMs = Math.max(50, Math.min(MAX_POLL_MS, settings.every().toMillis()));
+            context.callAsync(() -> null, (ignored, error) -> step(), pollMs, pollMs);
+        }
+    }
+
+    private long everyNanos() {
+        return settings.continuous() ? settings.every().toNanos() : 0;
     }
 
     /** Plans and tells the listener (the ledger) off the coordinator thread: both do JDBC work. */
     private SyncPlan planAndRecord() throws Exception {
-        SyncPlan plan = planner.call();
+        return announce(settings.runId(), planner.call());
+    }
+
+    private SyncPlan announce(String runId, SyncPlan plan) {
         SyncPlanListener listener = settings.planListener();
         if (listener != null) {
-            listener.planned(settings.runId(), plan.highWaterMark(), plan.splits());
+            listener.planned(runId, plan.highWaterMark(), plan.splits());
         }
         return plan;
     }
@@ -88,7 +151,13 @@ public final class WarehouseSplitEnumerator implements SplitEnumerator<Warehouse
         if (error != null) {
             throw new FlinkRuntimeException("Planning sync run " + settings.runId() + " of " + settings + " failed: " + error.getMessage(), error);
         }
-        this.plan = plan;
+        boolean resumed = settings.resumeSplits() != null;
+        accept(settings.runId(), plan, resumed ? "Resuming" : "Planned", settings.retryKeys().size(), !resumed);
+    }
+
+    /** Makes {@code plan} of {@code runId} the current run and hands its splits to waiting readers. */
+    private void accept(String runId, SyncPlan plan, String verb, int retryKeys, boolean countLater) {
+        currentRun = runId;
         highWaterMark = plan.highWaterMark();
         metrics.highWaterMark = highWaterMark;
         metrics.plannedRows = plan.estimatedRows();
@@ -103,11 +172,11 @@ public final class WarehouseSplitEnumerator implements SplitEnumerator<Warehouse
             }
         }
         planned = true;
-        LOG.info("{} sync run {} ({}): {} split(s) to read, {}", settings.resumeSplits() != null ? "Resuming" : "Planned", settings.runId(),
-                settings.syncType(), toRead, metrics.plannedRows >= 0 ? metrics.plannedRows + " row(s) estimated" : "rows not counted yet");
+        LOG.info("{} sync run {} ({}): {} split(s) to read, {}", verb, runId, plan.splits().isEmpty() ? settings.syncType()
+                : plan.splits().get(0).syncType(), toRead, metrics.plannedRows >= 0 ? metrics.plannedRows + " row(s) estimated" : "rows not counted yet");
         if (metrics.rowsWithNullKey > 0) {
             LOG.warn("Sync run {}: {} row(s) have a NULL primary-key column ({}); split {} reads them so they are reported invalid",
-                    settings.runId(), metrics.rowsWithNullKey, settings.primaryKey(), WarehouseSplit.NULL_KEYS_ID);
+                    runId, metrics.rowsWithNullKey, settings.primaryKey(), WarehouseSplit.NULL_KEYS_ID);
         }
         if (plan.rowsWithNullCursor() > 0) {
             LOG.warn("Sync run {}: {} row(s) have a NULL cursor ({}); INCREMENTAL syncs cannot read them, a FULL sync (--full-resync) sends them",
@@ -115,8 +184,7 @@ public final class WarehouseSplitEnumerator implements SplitEnumerator<Warehouse
         }
         for (WarehouseSplit split : plan.splits()) {
             if (split.isRetryKeyScan() && !split.isFinished()) {
-                LOG.info("Sync run {}: split {} retries {} key(s) the destination rejected before",
-                        settings.runId(), split.splitId(), split.retryKeys().size());
+                LOG.info("Sync run {}: split {} retries {} key(s) the destination rejected before", runId, split.splitId(), retryKeys);
             }
         }
         List<Integer> waiting = new ArrayList<>(waitingReaders);
@@ -124,21 +192,24 @@ public final class WarehouseSplitEnumerator implements SplitEnumerator<Warehouse
         for (int subtask : waiting) {
             serve(subtask);
         }
-        if (counter != null && settings.resumeSplits() == null && plan.estimatedRows() < 0) {
+        if (countLater && counter != null && plan.estimatedRows() < 0) {
             // Reading has begun; the counts only feed the progress metrics.
             List<WarehouseSplit> splits = plan.splits();
-            context.callAsync(() -> counter.count(splits), this::onCounted);
+            context.callAsync(() -> counter.count(splits), (counts, countError) -> onCounted(runId, splits, counts, countError));
         }
     }
 
-    /** The splits' row counts arrived: into the plan's total, the splits still unassigned, and every reader. */
-    private void onCounted(Map<String, Long> counts, Throwable error) {
+    /** A run's row counts arrived: into its total, its splits still unassigned, and every reader. */
+    private void onCounted(String runId, List<WarehouseSplit> splits, Map<String, Long> counts, Throwable error) {
+        if (!runId.equals(currentRun)) {
+            return;
+        }
         if (error != null) {
-            LOG.warn("Sync run {}: could not count the rows to read, so progress has no estimate: {}", settings.runId(), error.getMessage());
+            LOG.warn("Sync run {}: could not count the rows to read, so progress has no estimate: {}", runId, error.getMessage());
             return;
         }
         long total = 0;
-        for (WarehouseSplit split : plan.splits()) {
+        for (WarehouseSplit split : splits) {
             Long counted = counts.get(split.splitId());
             long rows = counted != null ? counted : split.estimatedRemaining();
             if (rows < 0) {
@@ -157,7 +228,58 @@ public final class WarehouseSplitEnumerator implements SplitEnumerator<Warehouse
         for (int subtask : context.registeredReaders().keySet()) {
             context.sendEventToSourceReader(subtask, new SplitRowCounts(counts));
         }
-        LOG.info("Sync run {}: {} row(s) to read", settings.runId(), total);
+        LOG.info("Sync run {}: {} row(s) to read", runId, total);
+    }
+
+    /** What one continuous step found: the current run's progress, and the next run if one was planned. */
+    private record Step(String run, RunSequence.Progress progress, RunSequence.NextRun next, SyncPlan plan) {}
+
+    /** Continuous jobs, on the coordinator thread at each poll: asks the ledger once every split is out. */
+    private void step() {
+        if (stepping || !planned || !unassigned.isEmpty()) {
+            return;
+        }
+        stepping = true;
+        String run = currentRun;
+        boolean due = System.nanoTime() - nextRunAtNanos >= 0;
+        context.callAsync(() -> nextStep(run, due), this::onStep);
+    }
+
+    /** Off the coordinator thread: the ledger's answer, and (when it is time) the next run, recorded and planned. */
+    private Step nextStep(String run, boolean due) throws Exception {
+        RunSequence runs = settings.runSequence();
+        RunSequence.Progress progress = runs.progress(run);
+        if (progress.state() != RunSequence.State.COMPLETED || !due) {
+            return new Step(run, progress, null, null);
+        }
+        RunSequence.NextRun next = runs.startAfter(run);
+        if (next == null) {
+            return new Step(run, progress, null, null);
+        }
+        SyncPlan plan = nextPlanner.plan(settings.nextRun(next.runId(), next.type(), next.startMark(), next.retryKeys()));
+        return new Step(run, progress, next, announce(next.runId(), plan));
+    }
+
+    private void onStep(Step step, Throwable error) {
+        stepping = false;
+        if (error != null) {
+            // The ledger or the warehouse did not answer: the current run stands, the next poll asks again.
+            LOG.warn("Continuous sync after run {}: {}; trying again", currentRun, error.getMessage());
+            settings.runSequence().close();
+            return;
+        }
+        if (step.progress().succeededAtMillis() > 0) {
+            metrics.lastSuccessfulSyncMillis = step.progress().succeededAtMillis();
+        }
+        if (step.progress().state() == RunSequence.State.ENDED && !step.run().equals(reportedEnded)) {
+            reportedEnded = step.run();
+            LOG.warn("Sync run {} ended {} outside this job; no further run starts until the job is restarted", step.run(),
+                    step.progress().status());
+        }
+        if (step.next() != null) {
+            nextRunAtNanos = System.nanoTime() + everyNanos();
+            accept(step.next().runId(), step.plan(), "Continuous: planned", step.next().retryKeys().size(), true);
+        }
     }
 
     @Override
@@ -178,6 +300,9 @@ public final class WarehouseSplitEnumerator implements SplitEnumerator<Warehouse
         if (split != null) {
             LOG.debug("Assigning {} to subtask {}", split, subtask);
             context.assignSplit(split, subtask);
+        } else if (settings.continuous()) {
+            // The next run's splits go to the readers waiting then.
+            waitingReaders.add(subtask);
         } else {
             context.signalNoMoreSplits(subtask);
         }
@@ -199,12 +324,15 @@ public final class WarehouseSplitEnumerator implements SplitEnumerator<Warehouse
     @Override
     public WarehouseEnumeratorState snapshotState(long checkpointId) {
         return planned
-                ? new WarehouseEnumeratorState(true, highWaterMark, new ArrayList<>(unassigned))
-                : WarehouseEnumeratorState.unplanned();
+                ? new WarehouseEnumeratorState(true, highWaterMark, new ArrayList<>(unassigned), currentRun, settings.runId())
+                : new WarehouseEnumeratorState(false, null, List.of(), currentRun, settings.runId());
     }
 
     @Override
     public void close() {
+        if (settings.runSequence() != null) {
+            settings.runSequence().close();
+        }
         io.backflow.jdbc.JdbcDrivers.releaseOwnDrivers();
     }
 }

@@ -112,6 +112,11 @@ abstract class JdbcScan implements RowScan {
     }
 
     @Override
+    public String runId() {
+        return split.runId();
+    }
+
+    @Override
     public String splitId() {
         return split.splitId();
     }
@@ -127,7 +132,7 @@ abstract class JdbcScan implements RowScan {
         rows = statement.executeQuery();
         ModelColumns rowColumns = ModelColumns.of(rows.getMetaData());
         if (!rowColumns.sameNames(sql.columns())) {
-            throw new SQLException("the columns of the model changed during split " + split.splitId() + " of run " + settings.runId());
+            throw new SQLException("the columns of the model changed during split " + split.splitId() + " of run " + (split.runId() != null ? split.runId() : settings.runId()));
         }
         types = rowColumns.types();
     }

@@ -49,7 +49,7 @@ final class NullKeyScan extends JdbcScan {
             Object[] values = values();
             emitted++;
             position = Position.ofEncoded(WarehouseSplit.rowsEmittedPosition(emitted));
-            sink.accept(SourceRow.row(split.splitId(), columns, values, position, marks(values)));
+            sink.accept(SourceRow.of(split.runId(), split.splitId(), columns, values, position, marks(values)));
         }
         return false;
     }

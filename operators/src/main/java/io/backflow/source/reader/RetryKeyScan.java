@@ -59,7 +59,7 @@ final class RetryKeyScan extends JdbcScan {
                 execute(sql.retryKeys(split, chunk));
             }
             if (rows.next()) {
-                sink.accept(SourceRow.row(split.splitId(), columns, values(), position));
+                sink.accept(SourceRow.of(split.runId(), split.splitId(), columns, values(), position, (byte) 0));
                 read++;
             } else {
                 closeQuery();

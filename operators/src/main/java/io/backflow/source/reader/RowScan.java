@@ -10,6 +10,9 @@ interface RowScan extends AutoCloseable {
 
     String splitId();
 
+    /** The sync run the split is read for, or null for the job's run. */
+    String runId();
+
     /** The position of the last row read, or the split's start position. */
     Position position();
 

@@ -57,6 +57,6 @@ final class SplitScan extends JdbcScan {
             at[i] = values[positionIndexes[i]];
         }
         position = Position.of(at);
-        return SourceRow.row(split.splitId(), columns, values, position, marks(values));
+        return SourceRow.of(split.runId(), split.splitId(), columns, values, position, marks(values));
     }
 }

@@ -22,6 +22,7 @@ public final class WarehouseSourceReader
     private final WarehouseReaderMetrics metrics;
     /** The states of this reader's unfinished splits, by id; used on the task thread only. */
     private final Map<String, WarehouseSplitState> states = new java.util.HashMap<>();
+    private final WarehouseSourceSettings settings;
 
     public WarehouseSourceReader(WarehouseSourceSettings settings, SourceReaderContext context) {
         this(settings, context, new WarehouseReaderMetrics(context.metricGroup()));
@@ -30,6 +31,7 @@ public final class WarehouseSourceReader
     private WarehouseSourceReader(WarehouseSourceSettings settings, SourceReaderContext context, WarehouseReaderMetrics metrics) {
         super(() -> new WarehouseSplitReader(settings), new WarehouseRecordEmitter(metrics), context.getConfiguration(), context);
         this.metrics = metrics;
+        this.settings = settings;
     }
 
     @Override
@@ -42,10 +44,14 @@ public final class WarehouseSourceReader
 
     @Override
     public void addSplits(List<WarehouseSplit> splits) {
+        List<WarehouseSplit> own = new java.util.ArrayList<>(splits.size());
         for (WarehouseSplit split : splits) {
-            metrics.splitAdded(split);
+            // A split restored from an older savepoint, or of the run this job resumes, is this job's run's.
+            WarehouseSplit mine = split.withRunId(settings.ownRun(split.runId()));
+            metrics.splitAdded(mine);
+            own.add(mine);
         }
-        super.addSplits(splits);
+        super.addSplits(own);
     }
 
     @Override

@@ -45,20 +45,21 @@ final class WarehouseSplitReader implements SplitReader<SourceRow, WarehouseSpli
             try {
                 current = open(next);
             } catch (SQLException e) {
-                throw failure(next.splitId(), e);
+                throw failure(next.splitId(), next.runId(), e);
             }
         }
         String splitId = current.splitId();
+        String runId = current.runId();
         try {
             boolean done = current.read(Math.min(settings.fetchSize(), MAX_BATCH), row -> batch.add(splitId, row));
             if (done) {
-                batch.add(splitId, SourceRow.splitEnd(splitId, current.position()));
+                batch.add(splitId, SourceRow.splitEnd(current.runId(), splitId, current.position()));
                 batch.addFinishedSplit(splitId);
                 closeCurrent();
             }
         } catch (SQLException | RuntimeException e) {
             closeCurrent();
-            throw failure(splitId, e);
+            throw failure(splitId, runId, e);
         }
         return batch.build();
     }
@@ -74,8 +75,8 @@ final class WarehouseSplitReader implements SplitReader<SourceRow, WarehouseSpli
         }
     }
 
-    private IOException failure(String splitId, Exception e) {
-        return new IOException("Reading split " + splitId + " of run " + settings.runId() + " from "
+    private IOException failure(String splitId, String runId, Exception e) {
+        return new IOException("Reading split " + splitId + " of run " + (runId != null ? runId : settings.runId()) + " from "
                 + settings.endpoint().redactedUrl() + " failed: " + e.getMessage(), e);
     }
 

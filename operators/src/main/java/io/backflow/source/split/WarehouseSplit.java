@@ -35,7 +35,7 @@ import org.apache.flink.api.connector.source.SourceSplit;
  * bounds.
  */
 public final class WarehouseSplit implements SourceSplit, Serializable {
-    private static final long serialVersionUID = 4L;
+    private static final long serialVersionUID = 5L;
 
     /** The id of the split that reads rows with a NULL key. */
     public static final String NULL_KEYS_ID = "null-keys";
@@ -55,6 +55,7 @@ public final class WarehouseSplit implements SourceSplit, Serializable {
     private final boolean finished;
     private final List<String> retryKeys;
     private final String startMark;
+    private final String runId;
 
     /** A {@link SplitKind#KEYSET} split. */
     public WarehouseSplit(
@@ -126,6 +127,30 @@ public final class WarehouseSplit implements SourceSplit, Serializable {
             boolean finished,
             List<String> retryKeys,
             String startMark) {
+        this(splitId, kind, syncType, rangeStart, rangeEnd, highWaterMark, cursorAfter, position, estimatedRemaining, finished, retryKeys,
+                startMark, null);
+    }
+
+    /**
+     * A split of any kind, of the sync run {@code runId}.
+     *
+     * @param runId the ledger run whose rows this split reads; null for splits of version 4 and
+     *     before, which belong to the run of the job that restores them
+     */
+    public WarehouseSplit(
+            String splitId,
+            SplitKind kind,
+            SyncType syncType,
+            Long rangeStart,
+            Long rangeEnd,
+            String highWaterMark,
+            String cursorAfter,
+            String position,
+            long estimatedRemaining,
+            boolean finished,
+            List<String> retryKeys,
+            String startMark,
+            String runId) {
         this.splitId = Objects.requireNonNull(splitId, "splitId");
         this.kind = Objects.requireNonNull(kind, "kind");
         this.syncType = Objects.requireNonNull(syncType, "syncType");
@@ -161,6 +186,7 @@ public final class WarehouseSplit implements SourceSplit, Serializable {
         this.finished = finished;
         this.retryKeys = List.copyOf(retryKeys);
         this.startMark = startMark;
+        this.runId = runId;
     }
 
     /**
@@ -209,7 +235,22 @@ public final class WarehouseSplit implements SourceSplit, Serializable {
     /** This split, continuing the run that ended at {@code mark} (see {@link #startMark()}). */
     public WarehouseSplit withStartMark(String mark) {
         return new WarehouseSplit(splitId, kind, syncType, rangeStart, rangeEnd, highWaterMark, cursorAfter, position, estimatedRemaining,
-                finished, retryKeys, mark);
+                finished, retryKeys, mark, runId);
+    }
+
+    /**
+     * The sync run this split reads for, or null for a split written before version 5. A
+     * continuous job reads one run after another, so the run travels with its splits (and from
+     * them with every row) rather than being fixed for the job.
+     */
+    public String runId() {
+        return runId;
+    }
+
+    /** This split, read for the sync run {@code run}. */
+    public WarehouseSplit withRunId(String run) {
+        return new WarehouseSplit(splitId, kind, syncType, rangeStart, rangeEnd, highWaterMark, cursorAfter, position, estimatedRemaining,
+                finished, retryKeys, startMark, run);
     }
 
     /** True for the split that reads rows with a NULL key. */
@@ -322,7 +363,7 @@ public final class WarehouseSplit implements SourceSplit, Serializable {
     /** This split advanced to a new position. */
     public WarehouseSplit withProgress(String newPosition, long newEstimatedRemaining, boolean nowFinished) {
         return new WarehouseSplit(splitId, kind, syncType, rangeStart, rangeEnd, highWaterMark, cursorAfter, newPosition, newEstimatedRemaining, nowFinished, retryKeys,
-                startMark);
+                startMark, runId);
     }
 
     @Override
@@ -342,18 +383,19 @@ public final class WarehouseSplit implements SourceSplit, Serializable {
                 && estimatedRemaining == that.estimatedRemaining
                 && finished == that.finished
                 && retryKeys.equals(that.retryKeys)
-                && Objects.equals(startMark, that.startMark);
+                && Objects.equals(startMark, that.startMark)
+                && Objects.equals(runId, that.runId);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(splitId, kind, syncType, rangeStart, rangeEnd, highWaterMark, cursorAfter, position, estimatedRemaining, finished, retryKeys, startMark);
+        return Objects.hash(splitId, kind, syncType, rangeStart, rangeEnd, highWaterMark, cursorAfter, position, estimatedRemaining, finished, retryKeys, startMark, runId);
     }
 
     /** Without positions or retry keys: keys can be personal data. */
     @Override
     public String toString() {
-        return "WarehouseSplit{" + splitId + ", " + syncType
+        return "WarehouseSplit{" + splitId + ", " + syncType + (runId == null ? "" : ", run " + runId)
                 + (kind == SplitKind.NULL_KEYS ? ", null keys" : "")
                 + (kind == SplitKind.RETRY_KEYS ? ", " + retryKeys.size() + " retry key(s)" : "")
                 + (rangeStart == null && rangeEnd == null ? "" : ", range=[" + rangeStart + ", " + rangeEnd + ")")

@@ -16,14 +16,15 @@ import org.apache.flink.core.memory.DataOutputSerializer;
  *
  * <p>Version 2 appends the split's kind and its {@code cursorAfter} bound to the version 1
  * fields; version 3 appends the retry keys (a count, then each key); version 4 appends the
- * start mark. Version 1 bytes are still read, as {@link SplitKind#KEYSET} splits, version 2 bytes
+ * start mark; version 5 appends the run id. Version 1 bytes are still read, as {@link SplitKind#KEYSET} splits, version 2 bytes
  * as splits without retry keys, and version 1 to 3 bytes as splits without a start mark, which
- * keep the exclusive bounds they were planned with.
+ * keep the exclusive bounds they were planned with; bytes before version 5 have no run id (the
+ * restoring job gives them its run).
  */
 public final class WarehouseSplitSerializer implements SimpleVersionedSerializer<WarehouseSplit> {
     public static final WarehouseSplitSerializer INSTANCE = new WarehouseSplitSerializer();
 
-    private static final int VERSION = 4;
+    private static final int VERSION = 5;
 
     @Override
     public int getVersion() {
@@ -48,6 +49,7 @@ public final class WarehouseSplitSerializer implements SimpleVersionedSerializer
             writeString(out, key);
         }
         writeString(out, split.startMark());
+        writeString(out, split.runId());
         return out.getCopyOfBuffer();
     }
 
@@ -84,8 +86,9 @@ public final class WarehouseSplitSerializer implements SimpleVersionedSerializer
             retryKeys = Arrays.asList(keys);
         }
         String startMark = version >= 4 ? readString(in) : null;
+        String runId = version >= 5 ? readString(in) : null;
         return new WarehouseSplit(splitId, kind, syncType, rangeStart, rangeEnd, highWaterMark, cursorAfter, position, estimatedRemaining, finished,
-                retryKeys, startMark);
+                retryKeys, startMark, runId);
     }
 
     /**

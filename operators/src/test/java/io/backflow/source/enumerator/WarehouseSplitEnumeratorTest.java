@@ -48,7 +48,8 @@ class WarehouseSplitEnumeratorTest {
             splits.forEach(s -> counted.add(s.splitId()));
             return java.util.Map.of("full-0", 600L, "full-1", 400L);
         };
-        WarehouseSplitEnumerator enumerator = new WarehouseSplitEnumerator(context, settings(), planner, counter, WarehouseEnumeratorState.unplanned());
+        WarehouseSplitEnumerator enumerator = new WarehouseSplitEnumerator(context, settings(), planner, next -> null, counter,
+                WarehouseEnumeratorState.unplanned());
         enumerator.start();
         enumerator.handleSplitRequest(0, "h");
         context.triggerAllActions();
@@ -120,7 +121,8 @@ class WarehouseSplitEnumeratorTest {
         context.triggerAllActions();
         enumerator.handleSplitRequest(0, "h");
         enumerator.handleSplitRequest(0, "h");
-        assertEquals(List.of(split("full-2")), context.getSplitAssignments().get(0).getAssignedSplits());
+        // A state of version 1 names no run: its splits are the job's run's.
+        assertEquals(List.of(split("full-2").withRunId("run-7")), context.getSplitAssignments().get(0).getAssignedSplits());
         assertTrue(context.getSplitAssignments().get(0).hasReceivedNoMoreSplitsSignal());
         assertTrue(PLANS.isEmpty());
     }
@@ -131,17 +133,22 @@ class WarehouseSplitEnumeratorTest {
         WarehouseSplit done = split("full-0").withProgress("[[\"long\",3]]", -1, true);
         WarehouseSplit middle = split("full-1").withProgress("[[\"long\",5]]", -1, false);
         WarehouseSplit nullKeys = WarehouseSplit.nullKeys(SyncType.FULL, hwm, null, -1).withProgress(WarehouseSplit.rowsEmittedPosition(2), -1, false);
+        // The ledger's descriptors may name the run that planned them; the resuming run reads them as its own.
+        WarehouseSplit doneBefore = done.withRunId("run-3");
         List<String> announced = new java.util.concurrent.CopyOnWriteArrayList<>();
         List<List<WarehouseSplit>> announcedSplits = new java.util.concurrent.CopyOnWriteArrayList<>();
         WarehouseSource source = WarehouseSource.builder()
                 .endpoint(new JdbcEndpoint("jdbc:duckdb:", null, null))
                 .table("t").primaryKey(List.of("id")).runId("run-8")
-                .resumeSplits(hwm, List.of(done, middle, nullKeys))
+                .resumeSplits(hwm, List.of(doneBefore, middle, nullKeys))
                 .planListener((run, h, splits) -> {
                     announced.add(run + " " + h);
                     announcedSplits.add(splits);
                 })
                 .build();
+        done = done.withRunId("run-8");
+        middle = middle.withRunId("run-8");
+        nullKeys = nullKeys.withRunId("run-8");
         assertEquals(List.of(done, middle, nullKeys), source.plan().splits());
 
         TestingSplitEnumeratorContext<WarehouseSplit> context = new TestingSplitEnumeratorContext<>(2);
