@@ -22,8 +22,9 @@ import org.slf4j.LoggerFactory;
 public final class Main {
     static final String USAGE = String.join("\n",
             "usage: backflow <command> [options]",
-            "  sync     --connection FILE [--full-resync] [--web-ui[=[HOST:]PORT]] [--prometheus[=PORT]]   run one sync (exit 0 done, 1 failed, 2 bad input, 3 stopped,"
-                    + " 4 some rows failed); --web-ui: the Flink dashboard on 127.0.0.1:8081 or where given",
+            "  sync     --connection FILE [--full-resync] [--continuous] [--web-ui[=[HOST:]PORT]] [--prometheus[=PORT]]   run one sync (exit 0 done, 1 failed,"
+                    + " 2 bad input, 3 stopped, 4 some rows failed); --continuous: one long-running job that starts a run at every tick of the file's"
+                    + " schedule: {every: ...} until stopped; --web-ui: the Flink dashboard on 127.0.0.1:8081 or where given",
             "  stop     --connection FILE [--drain]         stop its running sync with a savepoint (--drain: deliver what was read first)",
             "  disable  --connection FILE                   switch a connection off, draining its running sync",
             "  enable   --connection FILE                   switch it back on",
@@ -61,7 +62,7 @@ public final class Main {
         try {
             switch (args[0]) {
                 case "sync": {
-                    Args a = Args.parse(args, Set.of("--connection"), Set.of("--full-resync"), Set.of("--web-ui", "--prometheus"));
+                    Args a = Args.parse(args, Set.of("--connection"), Set.of("--full-resync", "--continuous"), Set.of("--web-ui", "--prometheus"));
                     ConnectionConfig config = load(a);
                     org.apache.flink.configuration.Configuration flink = new org.apache.flink.configuration.Configuration();
                     if (a.value("--web-ui") != null) {
@@ -70,7 +71,7 @@ public final class Main {
                                 + flink.get(org.apache.flink.configuration.RestOptions.PORT) + " (while the sync runs)");
                     }
                     flink.addAll(prometheus(a));
-                    return SyncCommand.run(config, a.flag("--full-resync"), out, runId -> {}, flink);
+                    return SyncCommand.run(config, a.flag("--full-resync"), a.flag("--continuous"), out, runId -> {}, flink);
                 }
                 case "stop": {
                     Args a = Args.parse(args, Set.of("--connection"), Set.of("--drain"));

@@ -14,6 +14,7 @@ import java.util.List;
 import io.backflow.ledger.LedgerCommitter;
 import io.backflow.ledger.LedgerMarkRows;
 import io.backflow.ledger.LedgerPlanListener;
+import io.backflow.ledger.LedgerRunSequence;
 import io.backflow.ledger.LedgerStore;
 import io.backflow.mapping.EventType;
 import io.backflow.mapping.MappingOperator;
@@ -83,6 +84,19 @@ public final class SyncPipeline {
     /** As above; {@code lastSucceededAt} feeds the {@code lastSuccessfulSyncTime} gauge (null: never). */
     public static void build(StreamExecutionEnvironment env, ConnectionConfig config, LedgerStore ledger, String runId, RunPlan plan,
             List<String> retryKeys, DeltaTable delta, java.time.Instant lastSucceededAt) {
+        build(env, config, ledger, runId, plan, retryKeys, delta, lastSucceededAt, null);
+    }
+
+    /**
+     * As above; with {@code every}, a continuous job: after {@code runId}, the source starts and
+     * reads an INCREMENTAL run every {@code every} (once the one before completed) until the job is
+     * stopped, recording each in the ledger like a sync. Null: one run.
+     */
+    public static void build(StreamExecutionEnvironment env, ConnectionConfig config, LedgerStore ledger, String runId, RunPlan plan,
+            List<String> retryKeys, DeltaTable delta, java.time.Instant lastSucceededAt, java.time.Duration every) {
+        if (every != null && delta != null) {
+            throw new IllegalArgumentException("a diff run cannot be continuous");
+        }
         int parallelism = config.sync().parallelism();
         // A diff run reads its delta table from start to end, like a FULL run reads the model.
         SyncType type = delta != null ? SyncType.FULL : plan.type();
@@ -95,8 +109,10 @@ public final class SyncPipeline {
                 .highWaterMarkDelay(s.cursorDelay())
                 .fetchSize(s.fetchSize())
                 .pageSize(s.pageSize())
-                .splits(type == SyncType.FULL ? parallelism : 1)
+                // A continuous job may plan a FULL run later (a connection without a committed position).
+                .splits(type == SyncType.FULL || every != null ? parallelism : 1)
                 .runId(runId)
+                .resumes(plan.resumedFrom())
                 .lastSuccessfulSync(lastSucceededAt)
                 .planListener(new LedgerPlanListener(ledger));
         if (delta != null) {
@@ -108,6 +124,10 @@ public final class SyncPipeline {
         }
         if (s.cursor() != null && delta == null) {
             source.cursorColumn(s.cursor());
+        }
+        if (every != null) {
+            source.continuous(every, new LedgerRunSequence(ledger, config.name(), io.backflow.job.cli.SyncCommand.MAX_RETRY_KEYS,
+                    config.state().retention()));
         }
         if (plan.splits() != null) {
             // Continue a stopped run's splits from the positions the ledger committed.
@@ -133,10 +153,13 @@ public final class SyncPipeline {
                 .uid(SOURCE_UID)
                 .setParallelism(parallelism);
 
+        MappingOperator mapping = every != null
+                // Each run of a continuous job skips, at its start mark, what the run before resolved there.
+                ? MappingOperator.continuous(mappingSpec(config), runId, LedgerMarkRows.byRun(ledger, config.name()))
+                : new MappingOperator(delta != null ? mappingSpec(config, DeltaColumns.OP, delta.table()) : mappingSpec(config), runId,
+                        startsAtMark(plan, delta) ? new LedgerMarkRows(ledger, config.name(), startPosition) : null);
         DataStream<SyncRecord> events = rows
-                .process(new MappingOperator(delta != null ? mappingSpec(config, DeltaColumns.OP, delta.table()) : mappingSpec(config), runId,
-                                startsAtMark(plan, delta) ? new LedgerMarkRows(ledger, config.name(), startPosition) : null),
-                        TypeInformation.of(SyncRecord.class))
+                .process(mapping, TypeInformation.of(SyncRecord.class))
                 .name("Map to " + config.mapping().eventType().name().toLowerCase())
                 .uid(MAPPING_UID)
                 .setParallelism(parallelism);

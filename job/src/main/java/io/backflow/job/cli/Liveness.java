@@ -38,6 +38,12 @@ final class Liveness {
 
     /** Marks a client whose Flink cluster lives inside its own process ({@code serve}'s). */
     private static final String EMBEDDED = " embedded";
+    /**
+     * Marks the runs of a continuous job while it may still run; cleared when it ends
+     * ({@link io.backflow.ledger.Ledger#endContinuousJob}). Between two runs no run is RUNNING, and
+     * this is how {@code stop} and {@code sync} still find the job.
+     */
+    static final String CONTINUOUS = " continuous";
 
     /** This process, as the ledger's {@code client} column records it. */
     static String self(String restUrl) {
@@ -49,7 +55,20 @@ final class Liveness {
      *     the job cannot outlive it
      */
     static String self(String restUrl, boolean embeddedCluster) {
-        return ProcessHandle.current().pid() + "@" + hostName() + (embeddedCluster ? EMBEDDED : "") + (restUrl == null ? "" : " rest=" + restUrl);
+        return self(restUrl, embeddedCluster, false);
+    }
+
+    /** @param continuous true for a continuous job's runs (see {@link #CONTINUOUS}) */
+    static String self(String restUrl, boolean embeddedCluster, boolean continuous) {
+        return ProcessHandle.current().pid() + "@" + hostName() + (continuous ? CONTINUOUS : "") + (embeddedCluster ? EMBEDDED : "")
+                + (restUrl == null ? "" : " rest=" + restUrl);
+    }
+
+    /** True when {@code run} belongs to a continuous job that has not reported its end. */
+    static boolean continuousJob(SyncRun run) {
+        String client = run.client();
+        int rest = client == null ? -1 : client.indexOf(" rest=");
+        return client != null && (rest < 0 ? client : client.substring(0, rest)).contains(CONTINUOUS) && run.jobId() != null;
     }
 
     static Verdict check(SyncRun run) {
@@ -74,7 +93,7 @@ final class Liveness {
             }
         }
         // The process decides: a job on a cluster embedded in it ended with it.
-        String head = (rest > 0 ? client.substring(0, rest) : client).replace(EMBEDDED, "");
+        String head = (rest > 0 ? client.substring(0, rest) : client).replace(EMBEDDED, "").replace(CONTINUOUS, "");
         int at = head.indexOf('@');
         if (at > 0 && head.substring(at + 1).equals(hostName())) {
             try {

@@ -45,12 +45,21 @@ public record RunPlan(SyncType type, String startPosition, String reason, String
      * ({@code flink run -s}), or null.
      */
     public static RunPlan decide(ConnectionConfig config, Ledger ledger, boolean fullResync, String restorePath, String fingerprint) {
+        return decide(config, ledger, fullResync, restorePath, fingerprint, false);
+    }
+
+    /**
+     * As above; {@code continuous} for the first run of a continuous job, which may restore a
+     * savepoint taken between two runs: nothing was in flight then, so its run is a fresh one.
+     */
+    public static RunPlan decide(ConnectionConfig config, Ledger ledger, boolean fullResync, String restorePath, String fingerprint,
+            boolean continuous) {
         boolean diff = config.source().changeDetection() == ConnectionConfig.ChangeDetection.DIFF;
-        return decideRun(config, ledger, fullResync, restorePath, fingerprint, diff).asDiff(diff);
+        return decideRun(config, ledger, fullResync, restorePath, fingerprint, diff, continuous).asDiff(diff);
     }
 
     private static RunPlan decideRun(ConnectionConfig config, Ledger ledger, boolean fullResync, String restorePath, String fingerprint,
-            boolean diff) {
+            boolean diff, boolean continuous) {
         List<SyncRun> recent = ledger.runs(config.name(), 1);
         SyncRun last = recent.isEmpty() ? null : recent.get(0);
         if (last != null && last.status() == RunStatus.RUNNING) {
@@ -61,6 +70,13 @@ public record RunPlan(SyncType type, String startPosition, String reason, String
             }
             Liveness.recordEnded(ledger, last, verdict);
             last = ledger.run(last.id());
+        } else if (last != null && Liveness.continuousJob(last)) {
+            // Between two runs a continuous job has no RUNNING run, but it runs on.
+            Liveness.Verdict verdict = Liveness.check(last);
+            if (verdict.alive()) {
+                throw new SyncFailedException("connection " + config.name() + " runs continuously in Flink job " + last.jobId() + " ("
+                        + verdict.detail() + "); stop it with: stop --connection " + config.file());
+            }
         }
         // A FAILED run that read everything (the destination took none of it) is not resumed: its
         // position moved on and its rows are owed by key, like a PARTIAL run's.
@@ -73,7 +89,7 @@ public record RunPlan(SyncType type, String startPosition, String reason, String
             ledger.resetPosition(config.name());
             return fresh(SyncType.FULL, null, "full resync requested");
         }
-        if (restorePath != null) {
+        if (restorePath != null && !(continuous && !unfinished)) {
             if (!unfinished) {
                 throw new SyncFailedException("a savepoint was given (" + restorePath + ") but connection " + config.name()
                         + " has no stopped or failed run to resume" + (last == null ? "" : "; its last run " + last.id() + " " + last.status()));

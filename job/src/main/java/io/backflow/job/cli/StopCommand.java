@@ -30,6 +30,9 @@ public final class StopCommand {
 
     static int stop(ConnectionConfig config, Ledger ledger, boolean drain, PrintStream out) {
         List<SyncRun> recent = ledger.runs(config.name(), 1);
+        if (!recent.isEmpty() && recent.get(0).status().isFinal() && Liveness.continuousJob(recent.get(0))) {
+            return stopBetweenRuns(config, ledger, recent.get(0), drain, out);
+        }
         if (recent.isEmpty() || recent.get(0).status().isFinal()) {
             out.println("Nothing to stop: connection " + config.name() + " has no running sync"
                     + (recent.isEmpty() ? "." : " (its last run " + recent.get(0).id() + " is " + recent.get(0).status() + ")."));
@@ -85,6 +88,54 @@ public final class StopCommand {
             }
         }
         throw new SyncFailedException("sync " + run.id() + " did not stop within " + timeoutMs / 1000 + "s; it is still asked to");
+    }
+
+    /**
+     * Stops a continuous job that is between two runs (its last run completed, the next one has not
+     * started): through the ledger when its process is alive to hear, else through Flink's REST API.
+     */
+    private static int stopBetweenRuns(ConnectionConfig config, Ledger ledger, SyncRun last, boolean drain, PrintStream out) {
+        Liveness.Verdict verdict = Liveness.check(last);
+        if (!verdict.alive()) {
+            out.println("Nothing to stop: connection " + config.name() + " ran continuously in Flink job " + last.jobId() + ", which is gone ("
+                    + verdict.detail() + "); its last run " + last.id() + " is " + last.status() + ".");
+            return 0;
+        }
+        int rest = last.client().indexOf(" rest=");
+        if (rest > 0 && !verdict.detail().startsWith("process")) {
+            String url = last.client().substring(rest + 6);
+            try {
+                String savepoint = new FlinkRest(url).stopWithSavepoint(last.jobId(), drain, config.sync().savepointDir(), Duration.ofMinutes(10));
+                ledger.endContinuousJob(last.jobId(), Liveness.CONTINUOUS);
+                out.println("Stopped the continuous sync (Flink job " + last.jobId() + ") between runs; savepoint " + savepoint
+                        + " (not needed: nothing was in flight)");
+                return 0;
+            } catch (IOException e) {
+                throw new SyncFailedException("could not stop Flink job " + last.jobId() + ": " + e.getMessage(), e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new SyncFailedException("interrupted while stopping Flink job " + last.jobId());
+            }
+        }
+        ledger.requestJobStop(last.id(), drain ? "DRAIN" : "STOP");
+        out.println("Asked the continuous sync of " + config.name() + " (Flink job " + last.jobId() + ") to stop" + (drain ? " with drain" : "")
+                + "; waiting for it");
+        long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!Liveness.continuousJob(ledger.run(last.id()))) {
+                SyncRun now = ledger.runs(config.name(), 1).get(0);
+                out.println("Stopped the continuous sync; its last run " + now.id() + " is " + now.status()
+                        + (now.savepoint() == null ? "" : " with savepoint " + now.savepoint()));
+                return 0;
+            }
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        throw new SyncFailedException("the continuous sync of " + config.name() + " did not stop within 10 minutes; it is still asked to");
     }
 
     /** Switches a connection off and drains its running sync, if any. */

@@ -46,7 +46,7 @@ public final class SyncCommand {
     public static final int EXIT_PARTIAL = 4;
     private static final long POLL_MS = 200;
     /** Failed rows one sync retries at most; the rest wait for the next one. */
-    static final int MAX_RETRY_KEYS = 10_000;
+    public static final int MAX_RETRY_KEYS = 10_000;
     private static final int MAX_STOP_ATTEMPTS = 5;
     private static final long PROGRESS_EVERY_MS = 2_000;
 
@@ -130,6 +130,19 @@ public final class SyncCommand {
      */
     public static int run(ConnectionConfig configured, boolean fullResync, PrintStream out, java.util.function.Consumer<String> onRecorded,
             Configuration flinkOverrides) {
+        return run(configured, fullResync, false, out, onRecorded, flinkOverrides);
+    }
+
+    /**
+     * As above; {@code continuous} runs the connection as one long-running job that starts a run
+     * at every tick of its {@code every:} schedule until it is stopped (see {@link ContinuousFollow}).
+     * {@code onRecorded} is then told each run's id as it starts.
+     */
+    public static int run(ConnectionConfig configured, boolean fullResync, boolean continuous, PrintStream out,
+            java.util.function.Consumer<String> onRecorded, Configuration flinkOverrides) {
+        if (continuous && io.backflow.job.config.ContinuousMode.problem(configured) != null) {
+            throw new io.backflow.job.BadInputException(configured.file() + ": " + io.backflow.job.config.ContinuousMode.problem(configured));
+        }
         // serve submits every sync to its one MiniCluster, through its REST endpoint.
         boolean remote = "remote".equals(flinkOverrides.get(DeploymentOptions.TARGET));
         StreamExecutionEnvironment probe = StreamExecutionEnvironment.getExecutionEnvironment();
@@ -142,7 +155,7 @@ public final class SyncCommand {
             flink = EmbeddedFlink.start(cluster, configured.sync().parallelism());
         }
         try {
-            return run(configured, fullResync, out, onRecorded, flinkOverrides, remote, probe, flink);
+            return run(configured, fullResync, continuous, out, onRecorded, flinkOverrides, remote, probe, flink);
         } finally {
             if (flink != null) {
                 flink.close();
@@ -150,8 +163,9 @@ public final class SyncCommand {
         }
     }
 
-    private static int run(ConnectionConfig configured, boolean fullResync, PrintStream out, java.util.function.Consumer<String> onRecorded,
-            Configuration flinkOverrides, boolean remote, StreamExecutionEnvironment probe, EmbeddedFlink flink) {
+    private static int run(ConnectionConfig configured, boolean fullResync, boolean continuous, PrintStream out,
+            java.util.function.Consumer<String> onRecorded, Configuration flinkOverrides, boolean remote, StreamExecutionEnvironment probe,
+            EmbeddedFlink flink) {
         // From here on every name is the database's own spelling.
         SourceCheck.Result checked = SourceCheck.verify(configured);
         ConnectionConfig config = checked.config();
@@ -169,7 +183,7 @@ public final class SyncCommand {
             String restUrl = remote ? "http://" + flinkOverrides.get(RestOptions.ADDRESS) + ":" + flinkOverrides.get(RestOptions.PORT)
                     : embedded ? null : restUrl(probe.getConfiguration(), config);
 
-            RunPlan plan = RunPlan.decide(config, ledger, fullResync, restorePath, fingerprint);
+            RunPlan plan = RunPlan.decide(config, ledger, fullResync, restorePath, fingerprint, continuous);
             // Rows the destination refused before are read again by key, whatever their cursor.
             List<String> retryKeys = plan.resumedFrom() == null && plan.type() == SyncType.INCREMENTAL
                     ? ledger.failedKeys(config.name(), MAX_RETRY_KEYS) : List.of();
@@ -177,7 +191,7 @@ public final class SyncCommand {
             String runId;
             try {
                 runId = ledger.startRun(config.name(), plan.type().name(), plan.startPosition(), reason, plan.resumedFrom(),
-                        Liveness.self(restUrl, remote), fingerprint);
+                        Liveness.self(restUrl, remote, continuous), fingerprint);
             } catch (io.backflow.ledger.RunAlreadyRunningException e) {
                 throw new SyncFailedException(e.getMessage() + "; stop it with: stop --connection " + config.file());
             }
@@ -207,8 +221,9 @@ public final class SyncCommand {
                 conf.addAll(flinkOverrides);
                 env = remote ? new StreamExecutionEnvironment(conf)
                         : embedded ? flink.environment(conf) : StreamExecutionEnvironment.getExecutionEnvironment(conf);
-                SyncPipeline.build(env, config, store, runId, plan, retryKeys, delta, ledger.lastSucceededAt(config.name()));
-                client = env.executeAsync("Backflow sync " + config.name() + " (" + plan.type() + ")");
+                java.time.Duration every = continuous ? config.schedule().every() : null;
+                SyncPipeline.build(env, config, store, runId, plan, retryKeys, delta, ledger.lastSucceededAt(config.name()), every);
+                client = env.executeAsync("Backflow sync " + config.name() + " (" + (continuous ? "CONTINUOUS" : plan.type()) + ")");
             } catch (Exception e) {
                 String failure = "could not start the Flink job: " + rootMessage(e);
                 ledger.finishRun(runId, RunStatus.FAILED, failure);
@@ -220,6 +235,11 @@ public final class SyncCommand {
                 out.println("Submitted Flink job " + jobId + " for sync " + runId
                         + "; follow it in the Flink dashboard or with: history --connection " + config.file());
                 return 0;
+            }
+            if (continuous) {
+                out.println("Continuous sync of " + config.name() + " in Flink job " + jobId + ": a run " + config.schedule()
+                        + " once the one before has completed, until stopped");
+                return new ContinuousFollow(config, ledger, store, jobId, client, restUrl, out, onRecorded).follow(runId);
             }
             return follow(config, ledger, store, runId, jobId, client, restUrl, started, out);
         }
@@ -360,7 +380,7 @@ public final class SyncCommand {
      * Rows the running job has read so far, from the mapping's accumulator (the cluster learns it
      * with each TaskManager heartbeat), or 0 when the job cannot say yet.
      */
-    private static long rowsReadSoFar(JobClient client) {
+    static long rowsReadSoFar(JobClient client) {
         try {
             Object n = client.getAccumulators().get(1, TimeUnit.SECONDS).get(io.backflow.mapping.MappingOperator.ROWS_READ_ACCUMULATOR);
             return n instanceof Number ? ((Number) n).longValue() : 0;
@@ -369,7 +389,7 @@ public final class SyncCommand {
         }
     }
 
-    private static String savepointOf(CompletableFuture<String> stop) {
+    static String savepointOf(CompletableFuture<String> stop) {
         if (stop == null) {
             return null;
         }

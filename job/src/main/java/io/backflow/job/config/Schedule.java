@@ -50,6 +50,11 @@ public final class Schedule {
         }
     }
 
+    /** The interval of an {@code every:} schedule, or null for cron and manual schedules. */
+    public Duration every() {
+        return every;
+    }
+
     public boolean manual() {
         return every == null && cron == null;
     }

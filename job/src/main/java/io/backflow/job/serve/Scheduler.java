@@ -1,6 +1,8 @@
 package io.backflow.job.serve;
 
+import io.backflow.job.cli.StopCommand;
 import io.backflow.job.cli.SyncCommand;
+import io.backflow.job.config.ContinuousMode;
 import io.backflow.job.config.ConnectionConfig;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -68,6 +70,14 @@ final class Scheduler {
         for (ConnectionDirectory.Loaded l : changes.loaded()) {
             String name = l.config() != null ? l.config().name() : l.file().getFileName().toString().replaceFirst("\\.ya?ml$", "");
             ConnectionState s = connections.computeIfAbsent(name, ConnectionState::new);
+            if (l.config() != null && ContinuousMode.scheduled(l.config()) && ContinuousMode.problem(l.config()) != null) {
+                l = new ConnectionDirectory.Loaded(l.file(), null, l.file() + ": " + ContinuousMode.problem(l.config()));
+            }
+            if (s.running && s.config != null && ContinuousMode.scheduled(s.config)) {
+                // The job runs with the file as it was: stop it with a savepoint, and the next tick starts it anew.
+                print(name, "file changed: the continuous sync stops with a savepoint and starts again with it");
+                restart(s.config);
+            }
             boolean newSchedule = s.config == null || l.config() == null || !s.config.schedule().toString().equals(l.config().schedule().toString());
             s.file = l.file();
             s.config = l.config();
@@ -81,6 +91,19 @@ final class Scheduler {
                         + (s.nextDue == null ? "" : ", next run " + s.nextDue.toOffsetDateTime()));
             }
         }
+    }
+
+    /** Stops a running continuous sync with a savepoint, off the scheduler's thread (a stop waits for the savepoint). */
+    private void restart(ConnectionConfig config) {
+        Thread stopper = new Thread(() -> {
+            try (PrintStream log = new PrintStream(new PrefixedLines(out, "[" + config.name() + "] "), true, java.nio.charset.StandardCharsets.UTF_8)) {
+                StopCommand.stop(config, false, log);
+            } catch (RuntimeException e) {
+                print(config.name(), "could not stop the continuous sync: " + SyncCommand.rootMessage(e));
+            }
+        }, "backflow-serve-restart-" + config.name());
+        stopper.setDaemon(true);
+        stopper.start();
     }
 
     /** Starts the runs that are due or triggered, as far as free slots allow. */

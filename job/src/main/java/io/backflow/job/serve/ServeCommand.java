@@ -43,7 +43,9 @@ public final class ServeCommand {
         try (SharedCluster cluster = SharedCluster.start(webUi, maxParallel)) {
             out.println("backflow serve: Flink dashboard on " + cluster.restUrl());
             Scheduler scheduler = new Scheduler(new ConnectionDirectory(dir, new ConfigLoader()),
-                    (config, fullResync, log, onRecorded) -> SyncCommand.run(config, fullResync, log, onRecorded, cluster.submitTo()), maxParallel,
+                    // A schedule under a minute runs as one continuous job rather than one job per tick.
+                    (config, fullResync, log, onRecorded) -> SyncCommand.run(config, fullResync,
+                            io.backflow.job.config.ContinuousMode.scheduled(config), log, onRecorded, cluster.submitTo()), maxParallel,
                     out, Clock.systemDefaultZone());
             return serve(dir, address, token, maxParallel, scheduler, out);
         }
