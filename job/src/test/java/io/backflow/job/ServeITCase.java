@@ -48,6 +48,8 @@ class ServeITCase {
     Path connections;
     final List<Process> processes = new ArrayList<>();
     final HttpClient http = HttpClient.newHttpClient();
+    /** serve's --max-parallel; a continuous connection holds one slot for as long as it runs. */
+    int maxParallel = 2;
 
     @BeforeEach
     void start() throws Exception {
@@ -94,7 +96,7 @@ class ServeITCase {
     /** Starts serve on a free port and returns its API's base URL. */
     private String serve(Path log, String... extra) throws Exception {
         List<String> command = BackflowCli.processCommand("serve", "--connections", connections.toString(), "--listen", "127.0.0.1:0",
-                "--max-parallel", "2");
+                "--max-parallel", String.valueOf(maxParallel));
         command.addAll(List.of(extra));
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().put("BACKFLOW_SERVE_TOKEN", TOKEN);
@@ -182,6 +184,8 @@ class ServeITCase {
         table("slow", 2000);
         connection("hourly", "schedule: {every: 3s}", fast);
         connection("often", "schedule: {every: 2s}", fast);
+        // Both schedules are under a minute: each is one continuous job holding a slot, and two more run the others.
+        maxParallel = 4;
         connection("manual", "", fast);
         connection("slow", "schedule: manual", slow);
         Path log = dir.resolve("serve.log");
@@ -342,5 +346,57 @@ class ServeITCase {
         second.destroy();
         assertTrue(second.waitFor(60, TimeUnit.SECONDS));
         assertEquals(0, second.exitValue(), read(secondLog));
+    }
+
+    @Test
+    void aScheduleUnderAMinuteIsOneContinuousJobThatStopsOnSigtermAndResumes() throws Exception {
+        table("ticks", 30);
+        connection("ticks", "schedule: {every: 1s}", fast);
+        // A diff connection (no cursor) cannot run continuously: its file is refused in one line naming the field.
+        Databases.execute(db, "CREATE TABLE nocursor (id BIGINT PRIMARY KEY, user_id VARCHAR(20), amount NUMERIC(10,2))");
+        Files.writeString(connections.resolve("nocursor.yaml"), Files.readString(connections.resolve("ticks.yaml"))
+                .replace("table: ticks", "table: nocursor").replace("  cursor: updated_at\n", ""));
+        Path log = dir.resolve("serve-1.log");
+        String api = serve(log);
+        JsonNode refused = json("GET", api + "/connections/nocursor", null, 200);
+        assertTrue(refused.get("error").asText().contains("source.change_detection: diff cannot run continuously"), refused.toString());
+
+        await(() -> byConnection(fast).getOrDefault("ticks", Map.of()).size() == 30, Duration.ofSeconds(90), "the first run: " + read(log));
+        insert("ticks", 31, 40);
+        await(() -> byConnection(fast).getOrDefault("ticks", Map.of()).size() == 40, Duration.ofSeconds(60), "a later tick: " + read(log));
+        insert("ticks", 41, 55);
+        await(() -> byConnection(fast).getOrDefault("ticks", Map.of()).size() == 55, Duration.ofSeconds(60), "another tick: " + read(log));
+        JsonNode state = json("GET", api + "/connections/ticks", null, 200);
+        assertTrue(state.get("running").asBoolean(), state.toString());
+        JsonNode runs = json("GET", api + "/connections/ticks/runs?limit=1000", null, 200);
+        assertTrue(runs.size() >= 3, "one run per tick: " + runs);
+        // One Flink job ran them all.
+        assertEquals(1, Pattern.compile("Continuous sync of ticks in Flink job").matcher(read(log)).results().count(), read(log));
+
+        // SIGTERM stops the job with a savepoint; serve exits 3.
+        Process first = processes.get(0);
+        first.destroy();
+        assertTrue(first.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(3, first.exitValue(), read(log));
+        assertTrue(read(log).contains("Continuous sync of ticks ended"), read(log));
+
+        // Started again, it resumes and goes on: rows inserted meanwhile arrive, each once.
+        insert("ticks", 56, 70);
+        Path again = dir.resolve("serve-2.log");
+        String api2 = serve(again);
+        await(() -> byConnection(fast).getOrDefault("ticks", Map.of()).size() == 70, Duration.ofSeconds(90), "after the restart: " + read(again));
+        Process second = processes.get(1);
+        second.destroy();
+        assertTrue(second.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(once(1, 70), byConnection(fast).get("ticks"));
+        long succeeded = 0;
+        for (JsonNode run : BackflowCli.history(connections.resolve("ticks.yaml"))) {
+            assertTrue(!run.get("status").asText().equals("RUNNING"), run.toString());
+            assertEquals(run.get("read").asLong(), run.get("succeeded").asLong() + run.get("failed").asLong() + run.get("invalid").asLong(),
+                    run.toString());
+            succeeded += run.get("succeeded").asLong();
+        }
+        assertEquals(70, succeeded, "the runs' counts add up to what arrived");
+        assertTrue(api2.startsWith("http://"));
     }
 }
