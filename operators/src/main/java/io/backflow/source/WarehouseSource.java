@@ -75,8 +75,9 @@ public final class WarehouseSource
     public SplitEnumerator<WarehouseSplit, WarehouseEnumeratorState> restoreEnumerator(
             SplitEnumeratorContext<WarehouseSplit> context, WarehouseEnumeratorState checkpoint) {
         SyncPlanner planner = new SyncPlanner(settings);
-        // Rows are counted after each run's splits are out (SplitCounter), not while planning.
-        return new WarehouseSplitEnumerator(context, settings, () -> planner.plan(false), next -> new SyncPlanner(next).plan(false),
+        // The first run's rows are counted after its splits are out (SplitCounter), not while planning;
+        // a continuous job's later runs are small deltas, counted with their plan.
+        return new WarehouseSplitEnumerator(context, settings, () -> planner.plan(false), next -> new SyncPlanner(next).plan(),
                 settings.estimateRows() ? planner::count : null, checkpoint);
     }
 

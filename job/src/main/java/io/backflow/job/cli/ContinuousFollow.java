@@ -22,7 +22,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Follows a continuous job until it ends: prints each run as it starts and as it ends (the ledger
+ * Follows a continuous job until it ends: prints each run that read rows as it ends (the ledger
  * records the runs; the job's enumerator starts them), prints progress, and turns a stop request
  * into a stop-with-savepoint. A stop request may come from a signal, from {@code stop} (through
  * the ledger, on the job's running run or, between runs, on its last one), or from
@@ -175,7 +175,6 @@ final class ContinuousFollow {
             SyncRun run = ours.get(i);
             if (announced.add(run.id())) {
                 current = run.id();
-                out.println("Sync " + run.id() + " of " + config.name() + ": " + run.type() + " (" + run.reason() + ")");
                 onRunStarted.accept(run.id());
             }
             report(run);
@@ -183,9 +182,13 @@ final class ContinuousFollow {
         return current;
     }
 
-    /** Prints one line for a run that ended, once. */
+    /** Prints one line for a run that ended, once; a tick that found nothing new, only in the log. */
     private void report(SyncRun run) {
         if (run == null || run.status() == RunStatus.RUNNING || !reported.add(run.id())) {
+            return;
+        }
+        if (run.read() == 0 && run.status() == RunStatus.SUCCEEDED) {
+            LOG.debug("Sync {} {} SUCCEEDED: nothing new", run.id(), run.type());
             return;
         }
         String summary = String.format("Sync %s %s %s: read %d, succeeded %d, failed %d, invalid %d", run.id(), run.type(), run.status(),

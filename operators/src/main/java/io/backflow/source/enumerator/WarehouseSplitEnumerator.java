@@ -61,6 +61,7 @@ public final class WarehouseSplitEnumerator implements SplitEnumerator<Warehouse
     private boolean stepping;
     private long nextRunAtNanos;
     private String reportedEnded;
+    private long warnedNullCursors = -1;
 
     public WarehouseSplitEnumerator(
             SplitEnumeratorContext<WarehouseSplit> context,
@@ -172,15 +173,27 @@ public final class WarehouseSplitEnumerator implements SplitEnumerator<Warehouse
             }
         }
         planned = true;
-        LOG.info("{} sync run {} ({}): {} split(s) to read, {}", verb, runId, plan.splits().isEmpty() ? settings.syncType()
-                : plan.splits().get(0).syncType(), toRead, metrics.plannedRows >= 0 ? metrics.plannedRows + " row(s) estimated" : "rows not counted yet");
+        // A continuous job's quiet ticks (nothing new) would fill the log with one line a tick.
+        boolean quietTick = settings.continuous() && metrics.plannedRows == 0 && !runId.equals(settings.runId());
+        if (!quietTick || LOG.isDebugEnabled()) {
+            String line = String.format("%s sync run %s (%s): %d split(s) to read, %s", verb, runId,
+                    plan.splits().isEmpty() ? settings.syncType() : plan.splits().get(0).syncType(), toRead,
+                    metrics.plannedRows >= 0 ? metrics.plannedRows + " row(s) estimated" : "rows not counted yet");
+            if (quietTick) {
+                LOG.debug("{}", line);
+            } else {
+                LOG.info("{}", line);
+            }
+        }
         if (metrics.rowsWithNullKey > 0) {
             LOG.warn("Sync run {}: {} row(s) have a NULL primary-key column ({}); split {} reads them so they are reported invalid",
                     runId, metrics.rowsWithNullKey, settings.primaryKey(), WarehouseSplit.NULL_KEYS_ID);
         }
-        if (plan.rowsWithNullCursor() > 0) {
+        if (plan.rowsWithNullCursor() > 0 && plan.rowsWithNullCursor() != warnedNullCursors) {
+            // Once per count: a continuous job plans a run every tick.
+            warnedNullCursors = plan.rowsWithNullCursor();
             LOG.warn("Sync run {}: {} row(s) have a NULL cursor ({}); INCREMENTAL syncs cannot read them, a FULL sync (--full-resync) sends them",
-                    settings.runId(), plan.rowsWithNullCursor(), settings.cursorColumn());
+                    runId, plan.rowsWithNullCursor(), settings.cursorColumn());
         }
         for (WarehouseSplit split : plan.splits()) {
             if (split.isRetryKeyScan() && !split.isFinished()) {
