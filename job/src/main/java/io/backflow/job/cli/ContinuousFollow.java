@@ -134,6 +134,8 @@ final class ContinuousFollow {
         boolean drained = "DRAIN".equals(stopMode);
         current = announceAndReport(ours(), current);
         SyncRun last = ledger.run(current);
+        // First: once the run below is final, a new sync must not find this job still said to run.
+        ledger.endContinuousJob(jobId, Liveness.CONTINUOUS);
         if (failure != null) {
             ledger.finishRun(current, RunStatus.FAILED, SyncCommand.rootMessage(failure));
         } else if (last.status() == RunStatus.RUNNING) {
@@ -147,7 +149,6 @@ final class ContinuousFollow {
             out.println("Stopped between runs" + (savepoint == null ? "" : " (savepoint " + savepoint + ", not needed)")
                     + ": the next sync starts a new run from the committed position");
         }
-        ledger.endContinuousJob(jobId, Liveness.CONTINUOUS);
         report(ledger.run(current));
         SyncRun done = ledger.run(current);
         out.println("Continuous sync of " + config.name() + " ended after " + announced.size() + " run(s); last run " + done.id() + " "
