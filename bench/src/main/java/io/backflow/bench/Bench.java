@@ -23,14 +23,15 @@ import org.postgresql.PGConnection;
  * and time to first event, with the raw {@code COPY ... TO STDOUT} rate for scale.
  *
  * <p>{@code java -jar bench/target/backflow-bench.jar [--rows 1000000] [--runs 3] [--jar job/target/backflow.jar] [--jvm "-Xmx1g"]
- * [--compare other/backflow.jar] [--latency-ms 0] [--batch 500] [--in-flight 4] [--log-dir DIR]}: {@code --log-dir} keeps each
+ * [--compare other/backflow.jar] [--latency-ms 0] [--batch 500] [--in-flight 4] [--log-dir DIR] [--incremental N]}: {@code --log-dir} keeps each
  * process's output in a file there; {@code --compare} adds a second build of
  * Backflow to every run, for before/after; {@code --latency-ms} makes the receiver answer that much later, and the table then
- * also shows the bound parallelism x in-flight x batch / latency that Backflow's rate is held to.
+ * also shows the bound parallelism x in-flight x batch / latency that Backflow's rate is held to. {@code --incremental N}
+ * measures INCREMENTAL syncs of N changed rows instead ({@link IncrementalBench}).
  */
 public final class Bench {
     /** {@code delivering}: seconds from the first event's arrival to the last's. */
-    private record Sample(double seconds, long events, double cpuSeconds, long peakRss, double firstEvent, double delivering) {}
+    record Sample(double seconds, long events, double cpuSeconds, long peakRss, double firstEvent, double delivering) {}
 
     /** Where each process's output goes (one file per process), or null to discard it. */
     private static Path logDir;
@@ -39,11 +40,16 @@ public final class Bench {
     public static void main(String[] args) throws Exception {
         Map<String, String> a = new LinkedHashMap<>(Map.of("--rows", "1000000", "--runs", "3", "--jar", "job/target/backflow.jar", "--jvm", "",
                 "--compare", "", "--latency-ms", "0", "--batch", "500", "--in-flight", "4", "--log-dir", ""));
+        a.put("--incremental", "0");
         for (int i = 0; i + 1 < args.length; i += 2) {
             a.put(args[i], args[i + 1]);
         }
-        long rows = Long.parseLong(a.get("--rows").replace("_", ""));
         logDir = a.get("--log-dir").isEmpty() ? null : Files.createDirectories(Path.of(a.get("--log-dir")));
+        if (Long.parseLong(a.get("--incremental").replace("_", "")) > 0) {
+            IncrementalBench.run(a);
+            return;
+        }
+        long rows = Long.parseLong(a.get("--rows").replace("_", ""));
         int runs = Integer.parseInt(a.get("--runs"));
         Path jar = Path.of(a.get("--jar")).toAbsolutePath();
         Path compare = a.get("--compare").isEmpty() ? null : Path.of(a.get("--compare")).toAbsolutePath();
@@ -81,7 +87,7 @@ public final class Bench {
             // (README, "Start-up"); the timed runs are the ones a user has from then on.
             for (Path j : compare == null ? List.of(jar) : List.of(jar, compare)) {
                 Path warm = work.resolve("warmup-" + Integer.toHexString(j.hashCode()) + ".yaml");
-                Files.writeString(warm, connectionYaml(url, receiver.url(), a));
+                Files.writeString(warm, connectionYaml(url, "orders", receiver.url(), a));
                 System.out.println("bench: warm-up run of " + j);
                 run(receiver, rows, backflowCommand(j, warm, a.get("--jvm"), 0));
                 awaitArchive(j.getParent());
@@ -92,7 +98,7 @@ public final class Bench {
             for (int r = 1; r <= runs; r++) {
                 loop.add(run(receiver, rows, List.of(java(), "-cp", self, HandWrittenLoop.class.getName(), url, "postgres", receiver.url())));
                 Path conn = work.resolve("bench" + r + ".yaml");
-                Files.writeString(conn, connectionYaml(url, receiver.url(), a));
+                Files.writeString(conn, connectionYaml(url, "orders", receiver.url(), a));
                 backflow.add(run(receiver, rows, backflowCommand(jar, conn, a.get("--jvm"), r)));
                 if (compare != null) {
                     // Its own connection name: each build keeps its own ledger rows and runs FULL.
@@ -108,7 +114,7 @@ public final class Bench {
             double[] stopSeconds = new double[runs];
             for (int r = 1; r <= runs; r++) {
                 Path conn = work.resolve("stop" + r + ".yaml");
-                Files.writeString(conn, connectionYaml(url, receiver.url(), a) + "  savepoint_dir: " + work.resolve("savepoints").toUri() + "\n");
+                Files.writeString(conn, connectionYaml(url, "orders", receiver.url(), a) + "  savepoint_dir: " + work.resolve("savepoints").toUri() + "\n");
                 stopSeconds[r - 1] = stopAfter(receiver, rows / 3, backflowCommand(jar, conn, a.get("--jvm"), r));
             }
             System.out.println();
@@ -135,12 +141,12 @@ public final class Bench {
         }
     }
 
-    private static String connectionYaml(String url, String receiverUrl, Map<String, String> a) {
+    static String connectionYaml(String url, String table, String receiverUrl, Map<String, String> a) {
         return String.join("\n",
                 "source:",
                 "  url: " + url,
                 "  user: postgres",
-                "  table: orders",
+                "  table: " + table,
                 "  primary_key: id",
                 "  cursor: updated_at",
                 "mapping:",
@@ -160,7 +166,7 @@ public final class Bench {
     }
 
     /** Waits (at most two minutes) while the launcher's background class-data dump is under way next to the jar. */
-    private static void awaitArchive(Path dir) throws Exception {
+    static void awaitArchive(Path dir) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
         while (System.nanoTime() < deadline) {
             try (java.util.stream.Stream<Path> files = Files.list(dir)) {
@@ -172,7 +178,7 @@ public final class Bench {
         }
     }
 
-    private static List<String> backflowCommand(Path jar, Path conn, String jvmFlags, int run) {
+    static List<String> backflowCommand(Path jar, Path conn, String jvmFlags, int run) {
         List<String> command = new ArrayList<>(List.of(java()));
         // JVM flags for Backflow (the launcher hands them on to the JVM that runs the sync).
         for (String flag : jvmFlags.trim().split("\\s+")) {
@@ -184,11 +190,11 @@ public final class Bench {
         return command;
     }
 
-    private static String java() {
+    static String java() {
         return ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     }
 
-    private static Sample run(Receiver receiver, long rows, List<String> command) throws Exception {
+    static Sample run(Receiver receiver, long rows, List<String> command) throws Exception {
         receiver.reset();
         double cpu0 = ProcessStats.childrenCpuSeconds();
         long start = System.nanoTime();
@@ -245,7 +251,7 @@ public final class Bench {
                 range(first, "%.1f"), range(java.util.Arrays.stream(eps).map(e -> e / copyRate).toArray(), "%.2f"));
     }
 
-    private static String range(double[] v, String format) {
+    static String range(double[] v, String format) {
         double min = java.util.Arrays.stream(v).min().orElse(0);
         double max = java.util.Arrays.stream(v).max().orElse(0);
         String lo = String.format(Locale.ROOT, format, min);
