@@ -118,10 +118,27 @@ public final class ClassDataArchive {
                     .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
             if (dump.waitFor() == 0 && Files.isRegularFile(partial)) {
                 Files.move(partial, archive, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                removeStale(archive);
             }
         } finally {
             Files.deleteIfExists(partial);
             Files.deleteIfExists(classList);
+        }
+    }
+
+    /**
+     * Deletes the archives of earlier builds next to {@code current}: a rebuilt jar makes a new one
+     * (about 90 MB), and nothing maps the old ones any more.
+     */
+    static void removeStale(Path current) {
+        try (java.nio.file.DirectoryStream<Path> archives = Files.newDirectoryStream(current.getParent(), "backflow-*.jsa")) {
+            for (Path other : archives) {
+                if (!other.getFileName().equals(current.getFileName())) {
+                    Files.deleteIfExists(other);
+                }
+            }
+        } catch (IOException e) {
+            // Only disk space: the next dump tries again.
         }
     }
 

@@ -1,5 +1,6 @@
 package io.backflow.job;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -31,5 +32,17 @@ class ClassDataArchiveTest {
             assertNull(ClassDataArchive.forLaunch(jar, classPath, List.of("-Xmx1g", flag)), flag);
         }
         assertFalse(ClassDataArchive.turnsArchivesOff("-XX:+UseG1GC -Xss2m"));
+    }
+
+    @Test
+    void aNewArchiveRemovesTheArchivesOfEarlierBuilds() throws Exception {
+        Path current = Files.writeString(dir.resolve("backflow-2222.jsa"), "new");
+        Files.writeString(dir.resolve("backflow-1111.jsa"), "old");
+        Files.writeString(dir.resolve("backflow.jar"), "jar");
+        ClassDataArchive.removeStale(current);
+        try (var left = Files.list(dir)) {
+            assertEquals(java.util.Set.of("backflow-2222.jsa", "backflow.jar"),
+                    left.map(p -> p.getFileName().toString()).collect(java.util.stream.Collectors.toSet()));
+        }
     }
 }
