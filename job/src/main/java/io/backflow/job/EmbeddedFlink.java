@@ -58,6 +58,7 @@ public final class EmbeddedFlink implements AutoCloseable {
      * failure to start surfaces when the job is submitted.
      */
     public static EmbeddedFlink start(Configuration conf, int slots) {
+        warmUpHttp();
         Configuration c = withClusterSettings(conf);
         if (!c.contains(RestOptions.BIND_PORT)) {
             c.set(RestOptions.BIND_PORT, "0");
@@ -78,6 +79,24 @@ public final class EmbeddedFlink implements AutoCloseable {
             t.setDaemon(true);
             t.start();
         }));
+    }
+
+    /**
+     * Initialises the JDK's TLS context and HTTP client in the background: the sink builds its
+     * client while the task starts, before the first row moves, and a cold JVM takes 0.3-0.5 s
+     * for that (the default SSLContext reads the trust store even for http URLs).
+     */
+    private static void warmUpHttp() {
+        Thread warm = new Thread(() -> {
+            try {
+                javax.net.ssl.SSLContext.getDefault();
+                java.net.http.HttpClient.newBuilder().build();
+            } catch (Exception | LinkageError e) {
+                // Only a head start: the sink initialises them itself.
+            }
+        }, "backflow-http-warm-up");
+        warm.setDaemon(true);
+        warm.start();
     }
 
     /** An environment whose job runs on this cluster. */
