@@ -118,7 +118,8 @@ public final class ClassDataArchive {
                     .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
             if (dump.waitFor() == 0 && Files.isRegularFile(partial)) {
                 Files.move(partial, archive, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-                removeStale(archive);
+                Path jar = Path.of(args[3].split(java.io.File.pathSeparator)[0]).toAbsolutePath();
+                removeStale(archive, archive.getParent().equals(jar.getParent()) ? java.time.Duration.ZERO : SHARED_FOLDER_KEEPS);
             }
         } finally {
             Files.deleteIfExists(partial);
@@ -127,13 +128,20 @@ public final class ClassDataArchive {
     }
 
     /**
-     * Deletes the archives of earlier builds next to {@code current}: a rebuilt jar makes a new one
-     * (about 90 MB), and nothing maps the old ones any more.
+     * How long another archive in {@code ~/.cache/backflow} is kept: installs with other jars or
+     * JVMs share that folder and would otherwise delete each other's archive at every launch.
      */
-    static void removeStale(Path current) {
+    static final java.time.Duration SHARED_FOLDER_KEEPS = java.time.Duration.ofDays(7);
+
+    /**
+     * Deletes the other archives next to {@code current} untouched for {@code olderThan}: a rebuilt
+     * jar makes a new one (about 90 MB), and nothing maps the old ones any more.
+     */
+    static void removeStale(Path current, java.time.Duration olderThan) {
+        java.time.Instant before = java.time.Instant.now().minus(olderThan);
         try (java.nio.file.DirectoryStream<Path> archives = Files.newDirectoryStream(current.getParent(), "backflow-*.jsa")) {
             for (Path other : archives) {
-                if (!other.getFileName().equals(current.getFileName())) {
+                if (!other.getFileName().equals(current.getFileName()) && !Files.getLastModifiedTime(other).toInstant().isAfter(before)) {
                     Files.deleteIfExists(other);
                 }
             }

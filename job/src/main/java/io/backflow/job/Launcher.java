@@ -110,7 +110,9 @@ public final class Launcher {
         if (jvmFlags.stream().noneMatch(f -> f.startsWith("-XX:+Use") && f.endsWith("GC"))) {
             out.add("-XX:+UseSerialGC");
         }
-        if (jvmFlags.stream().noneMatch(f -> f.startsWith("-Xmx") || f.startsWith("-XX:MaxHeapSize") || f.startsWith("-XX:MaxRAM"))) {
+        // An initial heap of the user's above the default maximum would stop the JVM from starting.
+        if (jvmFlags.stream().noneMatch(f -> f.startsWith("-Xmx") || f.startsWith("-Xms") || f.startsWith("-XX:MaxHeapSize")
+                || f.startsWith("-XX:InitialHeapSize") || f.startsWith("-XX:MinHeapSize") || f.startsWith("-XX:MaxRAM"))) {
             out.add("-Xmx" + DEFAULT_HEAP);
         }
         return out;

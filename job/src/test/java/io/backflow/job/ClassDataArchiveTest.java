@@ -39,7 +39,10 @@ class ClassDataArchiveTest {
         Path current = Files.writeString(dir.resolve("backflow-2222.jsa"), "new");
         Files.writeString(dir.resolve("backflow-1111.jsa"), "old");
         Files.writeString(dir.resolve("backflow.jar"), "jar");
-        ClassDataArchive.removeStale(current);
+        // In a folder shared by installs (~/.cache/backflow) another archive stays for a week.
+        ClassDataArchive.removeStale(current, ClassDataArchive.SHARED_FOLDER_KEEPS);
+        assertTrue(Files.exists(dir.resolve("backflow-1111.jsa")));
+        ClassDataArchive.removeStale(current, java.time.Duration.ZERO);
         try (var left = Files.list(dir)) {
             assertEquals(java.util.Set.of("backflow-2222.jsa", "backflow.jar"),
                     left.map(p -> p.getFileName().toString()).collect(java.util.stream.Collectors.toSet()));

@@ -14,5 +14,7 @@ class LauncherTest {
         assertEquals(List.of("-XX:+UseSerialGC"), Launcher.memoryDefaults(List.of("-Xmx4g")));
         assertEquals(List.of("-XX:+UseSerialGC"), Launcher.memoryDefaults(List.of("-XX:MaxRAMPercentage=50")));
         assertEquals(List.of(), Launcher.memoryDefaults(List.of("-XX:+UseParallelGC", "-XX:MaxHeapSize=2g")));
+        // -Xms2g with the default -Xmx1g would not start.
+        assertEquals(List.of("-XX:+UseSerialGC"), Launcher.memoryDefaults(List.of("-Xms2g")));
     }
 }

@@ -80,6 +80,9 @@ public final class JdbcValues {
                 try {
                     return rs.getObject(index, LocalDateTime.class);
                 } catch (SQLException e) {
+                    if (!rs.getClass().getName().startsWith("org.duckdb.")) {
+                        throw e;
+                    }
                     // DuckDB's driver converts only TIMESTAMP (microseconds) to a LocalDateTime, not
                     // TIMESTAMP_S, _MS or _NS. Its Timestamp for them is built in the JVM's zone,
                     // which shifts wall times inside a DST gap; read against UTC, it is exact.

@@ -23,6 +23,7 @@ public final class LedgerRunSequence implements RunSequence {
     private transient Ledger ledger;
     private transient Instant nextPurge;
     private transient String waitingFor;
+    private transient boolean disposed;
 
     public LedgerRunSequence(LedgerStore store, String connectionName, int maxRetryKeys, Duration retention) {
         this.store = store;
@@ -31,7 +32,12 @@ public final class LedgerRunSequence implements RunSequence {
         this.retention = retention;
     }
 
+    // Callers hold the lock, so close() and dispose() wait for a call under way instead of closing
+    // the ledger under it, and a disposed sequence never opens a connection again.
     private synchronized Ledger ledger() {
+        if (disposed) {
+            throw new IllegalStateException("the run sequence of connection " + connectionName + " was disposed with its enumerator");
+        }
         if (ledger == null) {
             ledger = store.open();
         }
@@ -39,7 +45,7 @@ public final class LedgerRunSequence implements RunSequence {
     }
 
     @Override
-    public Progress progress(String runId) {
+    public synchronized Progress progress(String runId) {
         SyncRun run = ledger().run(runId);
         if (run == null) {
             return new Progress(State.ENDED, -1, "unknown to the ledger");
@@ -53,7 +59,7 @@ public final class LedgerRunSequence implements RunSequence {
     }
 
     @Override
-    public NextRun startAfter(String previousRunId) {
+    public synchronized NextRun startAfter(String previousRunId) {
         Ledger l = ledger();
         if (l.isDisabled(connectionName)) {
             waiting("connection " + connectionName + " is disabled; no run starts until it is enabled");
@@ -87,5 +93,16 @@ public final class LedgerRunSequence implements RunSequence {
             ledger.close();
             ledger = null;
         }
+    }
+
+    @Override
+    public LedgerRunSequence copy() {
+        return new LedgerRunSequence(store, connectionName, maxRetryKeys, retention);
+    }
+
+    @Override
+    public synchronized void dispose() {
+        disposed = true;
+        close();
     }
 }

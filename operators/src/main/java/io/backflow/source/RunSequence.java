@@ -50,4 +50,17 @@ public interface RunSequence extends Serializable {
 
     /** Releases what the calls opened; the next call opens it again. */
     void close();
+
+    /**
+     * A sequence of its own for one split enumerator: Flink reuses the source, and so its
+     * sequence, when it recreates a coordinator, while the old enumerator's calls may still run.
+     */
+    default RunSequence copy() {
+        return this;
+    }
+
+    /** Releases what the calls opened, for good: a later call fails instead of opening it again. */
+    default void dispose() {
+        close();
+    }
 }

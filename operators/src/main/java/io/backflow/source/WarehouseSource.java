@@ -1,5 +1,6 @@
 package io.backflow.source;
 
+import io.backflow.source.enumerator.SplitCounter;
 import io.backflow.source.enumerator.SyncPlan;
 import io.backflow.source.enumerator.SyncPlanner;
 import io.backflow.source.enumerator.WarehouseEnumeratorState;
@@ -9,6 +10,8 @@ import io.backflow.source.reader.WarehouseSourceReader;
 import io.backflow.source.split.WarehouseSplit;
 import io.backflow.source.split.WarehouseSplitSerializer;
 import java.sql.SQLException;
+import java.util.List;
+import java.util.Map;
 import org.apache.flink.api.connector.source.Boundedness;
 import org.apache.flink.api.connector.source.Source;
 import org.apache.flink.api.connector.source.SourceReader;
@@ -77,8 +80,19 @@ public final class WarehouseSource
         SyncPlanner planner = new SyncPlanner(settings);
         // The first run's rows are counted after its splits are out (SplitCounter), not while planning;
         // a continuous job's later runs are small deltas, counted with their plan.
-        return new WarehouseSplitEnumerator(context, settings, () -> planner.plan(false), next -> new SyncPlanner(next).plan(),
-                settings.estimateRows() ? planner::count : null, checkpoint);
+        SplitCounter counter = !settings.estimateRows() ? null : new SplitCounter() {
+            @Override
+            public Map<String, Long> count(List<WarehouseSplit> splits) throws Exception {
+                return planner.count(splits);
+            }
+
+            @Override
+            public void cancel() {
+                planner.cancelCount();
+            }
+        };
+        return new WarehouseSplitEnumerator(context, settings, () -> planner.plan(false), next -> new SyncPlanner(next, false).plan(),
+                counter, checkpoint);
     }
 
     @Override

@@ -81,6 +81,11 @@ public record RunPlan(SyncType type, String startPosition, String reason, String
         // A FAILED run that read everything (the destination took none of it) is not resumed: its
         // position moved on and its rows are owed by key, like a PARTIAL run's.
         boolean unfinished = last != null && (last.status() == RunStatus.CANCELLED || last.status() == RunStatus.FAILED && !last.completed());
+        if (fullResync && restorePath != null) {
+            // The savepoint holds the splits of the run it was taken in, and a full resync is a new run.
+            throw new SyncFailedException("a savepoint (" + restorePath + ") resumes the run it was taken in; --full-resync starts a new one:"
+                    + " run without -s to resync, or without --full-resync to resume");
+        }
         if (fullResync) {
             if (unfinished) {
                 // What the stopped run delivered never reached the snapshot: its deletes would be lost.

@@ -8,4 +8,10 @@ import java.util.Map;
 @FunctionalInterface
 public interface SplitCounter {
     Map<String, Long> count(List<WarehouseSplit> splits) throws Exception;
+
+    /**
+     * Stops a count under way (the enumerator is closing): Flink's coordinator waits for its worker
+     * thread when it closes, and a JDBC query does not heed an interrupt.
+     */
+    default void cancel() {}
 }

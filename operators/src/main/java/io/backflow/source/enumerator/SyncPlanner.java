@@ -29,9 +29,22 @@ import java.util.Map;
  */
 public final class SyncPlanner {
     private final WarehouseSourceSettings settings;
+    /** Whether an INCREMENTAL plan counts the rows whose cursor is NULL. */
+    private final boolean countNullCursors;
+    /** The count query under way, for {@link #cancelCount}. */
+    private volatile PreparedStatement counting;
 
     public SyncPlanner(WarehouseSourceSettings settings) {
+        this(settings, true);
+    }
+
+    /**
+     * @param countNullCursors false for a continuous job's later runs: the count is a scan of the
+     *     model, the first run already reported it, and a tick can come every second
+     */
+    public SyncPlanner(WarehouseSourceSettings settings, boolean countNullCursors) {
         this.settings = settings;
+        this.countNullCursors = countNullCursors;
     }
 
     /**
@@ -88,7 +101,7 @@ public final class SyncPlanner {
                 splits.add(settings.estimateRows() ? retry : retry.withProgress(null, -1, false));
             }
             long nullCursors = -1;
-            if (settings.syncType() == SyncType.INCREMENTAL && settings.cursorColumn() != null && !sql.cursorNeverNull()) {
+            if (countNullCursors && settings.syncType() == SyncType.INCREMENTAL && settings.cursorColumn() != null && !sql.cursorNeverNull()) {
                 nullCursors = queryLong(connection, sql.countNullCursor());
             }
             return new SyncPlan(highWaterMark, ofThisRun(splits), nullKeys, nullCursors);
@@ -106,11 +119,32 @@ public final class SyncPlanner {
             SplitSql sql = new SplitSql(settings, ModelColumns.describe(connection, settings));
             for (WarehouseSplit split : splits) {
                 if (split.kind() == SplitKind.KEYSET && split.estimatedRemaining() < 0 && !split.isFinished()) {
-                    counts.put(split.splitId(), queryLong(connection, sql.count(split)));
+                    BoundQuery query = sql.count(split);
+                    try (PreparedStatement ps = query.prepare(connection, settings.dialect(), 0)) {
+                        counting = ps;
+                        try (ResultSet rs = ps.executeQuery()) {
+                            rs.next();
+                            counts.put(split.splitId(), rs.getLong(1));
+                        }
+                    } finally {
+                        counting = null;
+                    }
                 }
             }
         }
         return counts;
+    }
+
+    /** Cancels the count query under way, if any (see {@link SplitCounter#cancel}). */
+    public void cancelCount() {
+        PreparedStatement running = counting;
+        if (running != null) {
+            try {
+                running.cancel();
+            } catch (SQLException e) {
+                // The count only fed an estimate.
+            }
+        }
     }
 
     /** The splits, each carrying this run's id: a continuous job's rows say which run they belong to. */

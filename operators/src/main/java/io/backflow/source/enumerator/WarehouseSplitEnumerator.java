@@ -50,6 +50,8 @@ public final class WarehouseSplitEnumerator implements SplitEnumerator<Warehouse
     private final RunPlanner nextPlanner;
     /** Counts each new plan's rows after its splits are handed out, or null (counted while planning, or not at all). */
     private final SplitCounter counter;
+    /** This enumerator's own run sequence (continuous jobs), or null. */
+    private final RunSequence runs;
     private final Deque<WarehouseSplit> unassigned = new ArrayDeque<>();
     private final Set<Integer> waitingReaders = new LinkedHashSet<>();
     private boolean planned;
@@ -92,6 +94,7 @@ public final class WarehouseSplitEnumerator implements SplitEnumerator<Warehouse
         this.planner = planner;
         this.nextPlanner = nextPlanner;
         this.counter = counter;
+        this.runs = settings.runSequence() == null ? null : settings.runSequence().copy();
         this.highWaterMark = restored.highWaterMark();
         boolean sameJob = restored.jobRunId() != null && restored.jobRunId().equals(settings.runId());
         String restoredRun = sameJob ? restored.runId() : settings.ownRun(restored.runId());
@@ -260,7 +263,6 @@ public final class WarehouseSplitEnumerator implements SplitEnumerator<Warehouse
 
     /** Off the coordinator thread: the ledger's answer, and (when it is time) the next run, recorded and planned. */
     private Step nextStep(String run, boolean due) throws Exception {
-        RunSequence runs = settings.runSequence();
         RunSequence.Progress progress = runs.progress(run);
         if (progress.state() != RunSequence.State.COMPLETED || !due) {
             return new Step(run, progress, null, null);
@@ -278,7 +280,7 @@ public final class WarehouseSplitEnumerator implements SplitEnumerator<Warehouse
         if (error != null) {
             // The ledger or the warehouse did not answer: the current run stands, the next poll asks again.
             LOG.warn("Continuous sync after run {}: {}; trying again", currentRun, error.getMessage());
-            settings.runSequence().close();
+            runs.close();
             return;
         }
         if (step.progress().succeededAtMillis() > 0) {
@@ -343,8 +345,11 @@ public final class WarehouseSplitEnumerator implements SplitEnumerator<Warehouse
 
     @Override
     public void close() {
-        if (settings.runSequence() != null) {
-            settings.runSequence().close();
+        if (counter != null) {
+            counter.cancel();
+        }
+        if (runs != null) {
+            runs.dispose();
         }
         io.backflow.jdbc.JdbcDrivers.releaseOwnDrivers();
     }

@@ -79,13 +79,27 @@ abstract class JdbcScan implements RowScan {
      */
     private static boolean atMark(Object cursor, Object mark, String looseMark) {
         if (cursor instanceof String && looseMark != null) {
-            return cursor.equals(mark) || loose((String) cursor).equals(looseMark);
+            return cursor.equals(mark) || looselyEqual((String) cursor, looseMark);
         }
         return JdbcValues.sameValue(cursor, mark);
     }
 
+    /** {@code loose(text).equals(looseMark)}, without normalising ASCII text: every row of a text cursor comes here. */
+    static boolean looselyEqual(String text, String looseMark) {
+        int n = text.length();
+        while (n > 0 && Character.isWhitespace(text.charAt(n - 1))) {
+            n--;
+        }
+        for (int i = 0; i < n; i++) {
+            if (text.charAt(i) >= 0x80) {
+                return loose(text).equals(looseMark);
+            }
+        }
+        return n == looseMark.length() && text.regionMatches(true, 0, looseMark, 0, n);
+    }
+
     /** Text without accents, trailing spaces or case; null for other values. */
-    private static String loose(Object value) {
+    static String loose(Object value) {
         if (!(value instanceof String)) {
             return null;
         }

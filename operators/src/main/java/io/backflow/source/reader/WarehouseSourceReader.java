@@ -47,7 +47,8 @@ public final class WarehouseSourceReader
         List<WarehouseSplit> own = new java.util.ArrayList<>(splits.size());
         for (WarehouseSplit split : splits) {
             // A split restored from an older savepoint, or of the run this job resumes, is this job's run's.
-            WarehouseSplit mine = split.withRunId(settings.ownRun(split.runId()));
+            // A single run's job reads only its own run, whatever a restored split says.
+            WarehouseSplit mine = split.withRunId(settings.continuous() ? settings.ownRun(split.runId()) : settings.runId());
             metrics.splitAdded(mine);
             own.add(mine);
         }
