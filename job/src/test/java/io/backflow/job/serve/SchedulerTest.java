@@ -102,6 +102,15 @@ class SchedulerTest {
         assertEquals(n, syncs.started.size(), syncs.started.toString());
     }
 
+    /** Waits (at most 10 s) until the scheduler has seen the connection's run end. */
+    private static void awaitIdle(Scheduler s, String name) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (s.state(name).running && System.nanoTime() < deadline) {
+            TimeUnit.MILLISECONDS.sleep(5);
+        }
+        assertTrue(!s.state(name).running, name + " still running");
+    }
+
     private Scheduler scheduler(HeldSyncs syncs, int maxParallel, TestClock clock) throws Exception {
         Scheduler s = new Scheduler(new ConnectionDirectory(dir, new ConfigLoader()), syncs, maxParallel,
                 new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8), clock);
@@ -130,8 +139,8 @@ class SchedulerTest {
         syncs.finish("a");
         awaitStarted(syncs, 2);
         syncs.finish("a");
+        awaitIdle(s, "a");
         // The run after the long one counts the next tick from its own start.
-        Thread.sleep(50);
         s.tick();
         assertEquals(2, syncs.started.size(), "three missed ticks made one run, not three");
         clock.advance(Duration.ofSeconds(10));
@@ -180,7 +189,7 @@ class SchedulerTest {
         file("m", "schedule: {every: 5s}\n# changed");
         s.reload();
         clock.advance(Duration.ofSeconds(5));
-        Thread.sleep(50);
+        awaitIdle(s, "m");
         s.tick();
         awaitStarted(syncs, 2);
         syncs.finish("m");

@@ -31,9 +31,11 @@ class ContinuousEnumeratorTest {
         private static final long serialVersionUID = 1L;
         final Map<String, State> states = new ConcurrentHashMap<>();
         final List<String> started = new CopyOnWriteArrayList<>();
+        volatile int progressAsked;
 
         @Override
         public Progress progress(String runId) {
+            progressAsked++;
             State s = states.getOrDefault(runId, State.RUNNING);
             return new Progress(s, s == State.COMPLETED ? 1_000 : -1, s.name());
         }
@@ -74,6 +76,14 @@ class ContinuousEnumeratorTest {
         }
     }
 
+    /** Polls until {@code done}, for at most 10 s: the interval between runs runs on the real clock. */
+    static void pollUntil(TestingSplitEnumeratorContext<WarehouseSplit> context, java.util.function.BooleanSupplier done) throws Exception {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+        do {
+            poll(context);
+        } while (!done.getAsBoolean() && System.nanoTime() < deadline);
+    }
+
     @Test
     void readersWaitAndEachRunStartsOnlyAfterThePreviousCompleted() throws Exception {
         FakeRuns runs = new FakeRuns();
@@ -88,14 +98,13 @@ class ContinuousEnumeratorTest {
         assertEquals(List.of(split("run-1")), context.getSplitAssignments().get(0).getAssignedSplits());
         assertFalse(context.getSplitAssignments().get(0).hasReceivedNoMoreSplitsSignal());
 
-        // Run 1 is still being acknowledged: no run 2.
-        Thread.sleep(5);
-        poll(context);
+        // Run 1 is still being acknowledged: no run 2, however often the enumerator asks.
+        pollUntil(context, () -> runs.progressAsked >= 2);
         assertTrue(runs.started.isEmpty());
 
+        // Once it completed, run 2 starts at a poll after the interval (1 ms on the real clock).
         runs.states.put("run-1", RunSequence.State.COMPLETED);
-        Thread.sleep(5);
-        poll(context);
+        pollUntil(context, () -> !runs.started.isEmpty());
         assertEquals(List.of("run-1->run-2"), runs.started);
         // The waiting reader got run 2's split.
         assertEquals(List.of(split("run-1"), split("run-2")), context.getSplitAssignments().get(0).getAssignedSplits());
