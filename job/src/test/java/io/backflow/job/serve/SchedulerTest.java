@@ -184,12 +184,13 @@ class SchedulerTest {
         assertEquals(0, syncs.started.size(), "manual: only triggers");
         assertEquals("m-run-1", s.trigger("m", true).get(10, TimeUnit.SECONDS));
         syncs.finish("m");
+        // Before the clock moves: the run's end ticks, and a due schedule would start the next run at once.
+        awaitIdle(s, "m");
         assertThrows(IllegalArgumentException.class, () -> s.trigger("nowhere", false));
 
         file("m", "schedule: {every: 5s}\n# changed");
         s.reload();
         clock.advance(Duration.ofSeconds(5));
-        awaitIdle(s, "m");
         s.tick();
         awaitStarted(syncs, 2);
         syncs.finish("m");
