@@ -62,10 +62,13 @@ class SchedulerTest {
         final List<String> started = new CopyOnWriteArrayList<>();
         final Map<String, Semaphore> release = new ConcurrentHashMap<>();
         final Semaphore ended = new Semaphore(0);
+        /** One permit per start, so a test waits for starts instead of polling. */
+        final Semaphore starts = new Semaphore(0);
 
         @Override
         public int run(io.backflow.job.config.ConnectionConfig config, boolean fullResync, PrintStream out, java.util.function.Consumer<String> onRecorded) {
             started.add(config.name());
+            starts.release();
             onRecorded.accept(config.name() + "-run-" + started.size());
             try {
                 release.computeIfAbsent(config.name(), k -> new Semaphore(0)).acquire();
@@ -96,8 +99,8 @@ class SchedulerTest {
 
     private static void awaitStarted(HeldSyncs syncs, int n) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (syncs.started.size() < n && System.nanoTime() < deadline) {
-            Thread.sleep(5);
+        while (syncs.started.size() < n && syncs.starts.tryAcquire(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+            // Each permit is one start: look again.
         }
         assertEquals(n, syncs.started.size(), syncs.started.toString());
     }
@@ -160,7 +163,8 @@ class SchedulerTest {
         clock.advance(Duration.ofMinutes(1));
         s.tick();
         awaitStarted(syncs, 2);
-        Thread.sleep(50);
+        // The scheduler decides in tick() which syncs start: two run, the third waits for a slot.
+        assertEquals(2, List.of("a", "b", "c").stream().filter(n -> s.state(n).running).count());
         assertEquals(2, syncs.started.size());
         String first = syncs.started.get(0);
         syncs.finish(first);
@@ -200,7 +204,8 @@ class SchedulerTest {
         assertTrue(s.state("m").error.contains("source.url"), s.state("m").error);
         clock.advance(Duration.ofMinutes(1));
         s.tick();
-        Thread.sleep(50);
+        // tick() decides at once; a start would show as running before its sync even begins.
+        assertTrue(!s.state("m").running, "a file that does not load runs nothing");
         assertEquals(2, syncs.started.size(), "a file that does not load runs nothing");
     }
 }

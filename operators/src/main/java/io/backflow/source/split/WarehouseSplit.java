@@ -105,35 +105,15 @@ public final class WarehouseSplit implements SourceSplit, Serializable {
             long estimatedRemaining,
             boolean finished,
             List<String> retryKeys) {
-        this(splitId, kind, syncType, rangeStart, rangeEnd, highWaterMark, cursorAfter, position, estimatedRemaining, finished, retryKeys, null);
+        this(splitId, kind, syncType, rangeStart, rangeEnd, highWaterMark, cursorAfter, position, estimatedRemaining, finished, retryKeys, null,
+                null);
     }
 
     /**
-     * A split of any kind, with the run's start mark.
+     * A split of any kind, with the run's start mark, of the sync run {@code runId}.
      *
      * @param startMark INCREMENTAL only: the committed high-water mark the run continues from (a
      *     one-value position), read inclusively; null for none (FULL runs, splits of older versions)
-     */
-    public WarehouseSplit(
-            String splitId,
-            SplitKind kind,
-            SyncType syncType,
-            Long rangeStart,
-            Long rangeEnd,
-            String highWaterMark,
-            String cursorAfter,
-            String position,
-            long estimatedRemaining,
-            boolean finished,
-            List<String> retryKeys,
-            String startMark) {
-        this(splitId, kind, syncType, rangeStart, rangeEnd, highWaterMark, cursorAfter, position, estimatedRemaining, finished, retryKeys,
-                startMark, null);
-    }
-
-    /**
-     * A split of any kind, of the sync run {@code runId}.
-     *
      * @param runId the ledger run whose rows this split reads; null for splits of version 4 and
      *     before, which belong to the run of the job that restores them
      */
