@@ -34,7 +34,6 @@ final class ContinuousFollow {
     private static final Logger LOG = LoggerFactory.getLogger(ContinuousFollow.class);
     private static final long POLL_MS = 200;
     private static final long PROGRESS_EVERY_MS = 2_000;
-    private static final int MAX_STOP_ATTEMPTS = 5;
     /** Runs of the connection read per poll: the job's current run and the one before are among them. */
     private static final int RECENT = 3;
 
@@ -68,8 +67,7 @@ final class ContinuousFollow {
         CompletableFuture<JobExecutionResult> result = client.getJobExecutionResult();
         CompletableFuture<String> stop = null;
         String stopMode = null;
-        int stopFailures = 0;
-        long nextStopAttempt = System.nanoTime();
+        StopAttempts attempts = new StopAttempts();
         long nextProgress = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(PROGRESS_EVERY_MS);
         Throwable failure = null;
         while (true) {
@@ -81,20 +79,17 @@ final class ContinuousFollow {
                 current = announceAndReport(ours, current);
                 if (stop != null && stop.isCompletedExceptionally() && !result.isDone()) {
                     // Too early (tasks still deploying) or a savepoint that failed: ask again, a few seconds apart.
-                    stopFailures++;
                     String why = SyncCommand.rootMessage(stop.handle((v, t) -> t).join());
                     stop = null;
-                    if (stopFailures >= MAX_STOP_ATTEMPTS) {
-                        out.println("Could not stop the continuous sync after " + stopFailures + " attempts (" + why
+                    if (attempts.failed()) {
+                        out.println("Could not stop the continuous sync after " + attempts.failures() + " attempts (" + why
                                 + "); it runs on. Check sync.savepoint_dir (" + config.sync().savepointDir() + ")");
-                        nextStopAttempt = Long.MAX_VALUE;
                     } else {
                         LOG.info("Stopping continuous job {} did not take yet ({}); trying again", jobId, why);
-                        nextStopAttempt = System.nanoTime() + TimeUnit.SECONDS.toNanos(2L * stopFailures);
                     }
                 }
                 boolean progressDue = System.nanoTime() - nextProgress >= 0;
-                if (stop == null && nextStopAttempt != Long.MAX_VALUE && System.nanoTime() - nextStopAttempt >= 0) {
+                if (stop == null && attempts.due()) {
                     stopMode = stopRequest(ours, progressDue);
                     if (stopMode != null) {
                         boolean drain = "DRAIN".equals(stopMode);

@@ -47,7 +47,6 @@ public final class SyncCommand {
     private static final long POLL_MS = 200;
     /** Failed rows one sync retries at most; the rest wait for the next one. */
     public static final int MAX_RETRY_KEYS = 10_000;
-    private static final int MAX_STOP_ATTEMPTS = 5;
     private static final long PROGRESS_EVERY_MS = 2_000;
 
     /** Set by Ctrl-C (SIGINT) or SIGTERM to {@code STOP}; read by the running sync. */
@@ -277,9 +276,7 @@ public final class SyncCommand {
         CompletableFuture<JobExecutionResult> result = client.getJobExecutionResult();
         CompletableFuture<String> stop = null;
         String stopMode = null;
-        int stopFailures = 0;
-        boolean stopGaveUp = false;
-        long nextStopAttempt = System.nanoTime();
+        StopAttempts attempts = new StopAttempts();
         Throwable failure = null;
         long lastProgress = System.nanoTime();
         long nextFileCheck = System.nanoTime();
@@ -292,19 +289,16 @@ public final class SyncCommand {
                 if (stop != null && stop.isCompletedExceptionally() && !result.isDone()) {
                     // Too early (tasks still deploying) or a savepoint that failed: ask again, a few
                     // seconds apart, and after a few failures say why and let the sync run on.
-                    stopFailures++;
                     String why = rootMessage(stop.handle((v, t) -> t).join());
                     stop = null;
-                    if (stopFailures >= MAX_STOP_ATTEMPTS) {
-                        out.println("Could not stop sync " + runId + " after " + stopFailures + " attempts (" + why
+                    if (attempts.failed()) {
+                        out.println("Could not stop sync " + runId + " after " + attempts.failures() + " attempts (" + why
                                 + "); it runs on. Check sync.savepoint_dir (" + config.sync().savepointDir() + ")");
-                        stopGaveUp = true;
                     } else {
                         LOG.info("Stopping sync run {} did not take yet ({}); trying again", runId, why);
-                        nextStopAttempt = System.nanoTime() + TimeUnit.SECONDS.toNanos(2L * stopFailures);
                     }
                 }
-                if (stop == null && !stopGaveUp && System.nanoTime() - nextStopAttempt >= 0) {
+                if (stop == null && attempts.due()) {
                     stopMode = SIGNALLED.get() != null ? SIGNALLED.get() : now.stopRequest();
                     // The file is re-read at the progress pace, not at every poll.
                     boolean checkFile = System.nanoTime() - nextFileCheck >= 0;
