@@ -166,7 +166,7 @@ public final class SyncPipeline {
 
         ConnectionConfig.Destination d = config.destination();
         if (d.type() == ConnectionConfig.DestinationType.KAFKA) {
-            events.sinkTo(Destinations.kafka(config).runId(runId).committerFactory(() -> new LedgerCommitter(ledger)).build())
+            events.sinkTo(Destinations.kafka(config).runId(runId).committerFactory(LedgerCommitter.factory(ledger)).build())
                     .name("Deliver to Kafka").uid(SINK_UID).setParallelism(parallelism);
             return;
         }
@@ -179,7 +179,7 @@ public final class SyncPipeline {
                 .maxBackoff(d.maxBackoff())
                 .maxRetryDuration(d.maxRetryDuration())
                 .runId(runId)
-                .committerFactory(() -> new LedgerCommitter(ledger))
+                .committerFactory(LedgerCommitter.factory(ledger))
                 .build();
         // The name shows in the Flink dashboard; the uid, not the name, ties state to a savepoint.
         events.sinkTo(sink).name("Deliver to " + config.destination().type().name().toLowerCase(java.util.Locale.ROOT)).uid(SINK_UID)

@@ -12,6 +12,8 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
+import java.util.ArrayList;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,6 +23,8 @@ import org.slf4j.LoggerFactory;
  * completes the run if that was its last piece. Works inside the caller's transaction.
  */
 final class CommitApplier {
+    /** Staged row errors moved per query: the commit holds no more of them at once. */
+    static final int STAGED_PAGE = 10_000;
     private static final Logger LOG = LoggerFactory.getLogger(Ledger.class);
 
     private final LedgerStore store;
@@ -28,6 +32,7 @@ final class CommitApplier {
     private final String splits;
     private final String commits;
     private final String errors;
+    private final String stagedErrors;
     private final FailedRows failed;
     private final MarkRowStore marks;
     private final SnapshotUpdate snapshots;
@@ -39,6 +44,7 @@ final class CommitApplier {
         this.splits = tables.splits;
         this.commits = tables.commits;
         this.errors = tables.errors;
+        this.stagedErrors = tables.stagedErrors;
         this.failed = failed;
         this.marks = marks;
         this.snapshots = snapshots;
@@ -100,30 +106,93 @@ final class CommitApplier {
                 ps.executeBatch();
             }
         }
-        if (!c.errors().isEmpty()) {
-            try (PreparedStatement ps = conn.prepareStatement("INSERT INTO " + errors
-                    + " (run_id, kind, row_key, message_id, reason, recorded_at) VALUES (?, ?, ?, ?, ?, ?)")) {
-                Timestamp at = now();
-                for (RowError e : c.errors()) {
-                    ps.setString(1, c.runId());
-                    ps.setString(2, e.kind().name());
-                    ps.setString(3, truncate(e.key()));
-                    ps.setString(4, e.messageId());
-                    ps.setString(5, truncate(e.reason()));
-                    ps.setTimestamp(6, at);
-                    ps.addBatch();
-                }
-                ps.executeBatch();
-            }
-        }
-        if (delta != null && !c.errors().isEmpty()) {
-            snapshots.recordErrors(conn, delta, c.errors());
+        recordErrors(conn, c.runId(), delta, c.errors());
+        if (c.errorStage() != null) {
+            // Before failed.record: a retried key that failed again must carry this run when
+            // the retried keys it resolved are forgotten.
+            applyStaged(conn, c, delta);
         }
         failed.record(conn, c);
         marks.record(conn, c);
-        completion.completeIfDone(conn, c.runId());
+        if (completion.completeIfDone(conn, c.runId())) {
+            // What is left was staged for checkpoints that never completed; those rows were read again.
+            try (PreparedStatement ps = conn.prepareStatement("DELETE FROM " + stagedErrors + " WHERE run_id = ?")) {
+                ps.setString(1, c.runId());
+                ps.executeUpdate();
+            }
+        }
         completion.finishSplitsOfResumers(conn, c);
         return true;
+    }
+
+    /** Row errors of run {@code runId} that the committable carries: into the error table and the delta's outcomes. */
+    private void recordErrors(Connection conn, String runId, DeltaTable delta, List<RowError> list) throws SQLException {
+        if (list.isEmpty()) {
+            return;
+        }
+        try (PreparedStatement ps = conn.prepareStatement("INSERT INTO " + errors
+                + " (run_id, kind, row_key, message_id, reason, recorded_at) VALUES (?, ?, ?, ?, ?, ?)")) {
+            Timestamp at = now();
+            for (RowError e : list) {
+                ps.setString(1, runId);
+                ps.setString(2, e.kind().name());
+                ps.setString(3, truncate(e.key()));
+                ps.setString(4, e.messageId());
+                ps.setString(5, truncate(e.reason()));
+                ps.setTimestamp(6, at);
+                ps.addBatch();
+            }
+            ps.executeBatch();
+        }
+        if (delta != null) {
+            snapshots.recordErrors(conn, delta, list);
+        }
+    }
+
+    /**
+     * Moves the row errors the writer staged for {@code c} into the ledger (those the delta's
+     * outcomes or the refused rows need, a page at a time), and deletes them from the stage. Fewer staged rows than the committable counts fail the commit
+     * (Flink then restores and the rows are read again) rather than lose a row's outcome.
+     */
+    private void applyStaged(Connection conn, DeliveryCommittable c, DeltaTable delta) throws SQLException {
+        long moved;
+        // The error table takes them in one statement; only the delta's outcomes and the refused
+        // rows need each row's key in Java.
+        try (PreparedStatement ps = conn.prepareStatement("INSERT INTO " + errors + " (run_id, kind, row_key, message_id, reason, recorded_at)"
+                + " SELECT ?, kind, row_key, message_id, reason, ? FROM " + stagedErrors + " WHERE stage = ? AND seq < ?")) {
+            ps.setString(1, c.runId());
+            ps.setTimestamp(2, now());
+            ps.setString(3, c.errorStage());
+            ps.setLong(4, c.stagedErrors());
+            moved = ps.executeUpdate();
+        }
+        if (moved != c.stagedErrors()) {
+            throw new SQLException("stage " + c.errorStage() + " of sync run " + c.runId() + " holds " + moved + " of its "
+                    + c.stagedErrors() + " row errors; the commit waits for a restore to read the rows again", "55000");
+        }
+        String connection = failed.connectionOf(conn, c.runId());
+        try (PreparedStatement ps = conn.prepareStatement("SELECT kind, row_key, message_id, reason, key_position FROM " + stagedErrors
+                + " WHERE stage = ? AND seq >= ? AND seq < ?" + (delta == null ? " AND kind = 'FAILED'" : "") + " ORDER BY seq")) {
+            for (long from = 0; from < c.stagedErrors(); from += STAGED_PAGE) {
+                ps.setString(1, c.errorStage());
+                ps.setLong(2, from);
+                ps.setLong(3, Math.min(from + STAGED_PAGE, c.stagedErrors()));
+                List<RowError> page = new ArrayList<>();
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        page.add(new RowError(RowError.Kind.valueOf(rs.getString(1)), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5)));
+                    }
+                }
+                if (delta != null) {
+                    snapshots.recordErrors(conn, delta, page);
+                }
+                failed.recordFailures(conn, connection, c.runId(), page);
+            }
+        }
+        try (PreparedStatement ps = conn.prepareStatement("DELETE FROM " + stagedErrors + " WHERE stage = ?")) {
+            ps.setString(1, c.errorStage());
+            ps.executeUpdate();
+        }
     }
 
     /** Whether {@code c} was applied before. */

@@ -113,39 +113,8 @@ final class FailedRows {
      * failed again in this run was just re-recorded with this run and stays.
      */
     void record(Connection conn, DeliveryCommittable c) throws SQLException {
-        String connectionName = null;
-        try (PreparedStatement ps = conn.prepareStatement("SELECT connection FROM " + runs + " WHERE run_id = ?")) {
-            ps.setString(1, c.runId());
-            try (ResultSet rs = ps.executeQuery()) {
-                if (rs.next()) {
-                    connectionName = rs.getString(1);
-                }
-            }
-        }
-        boolean anyFailed = c.errors().stream().anyMatch(e -> e.kind() == RowError.Kind.FAILED && e.keyPosition() != null);
-        if (anyFailed) {
-            try (PreparedStatement ps = conn.prepareStatement("INSERT INTO " + failedRows
-                    + " (connection, key_position, row_key, reason, attempts, first_failed_at, last_failed_at, last_run) VALUES (?, ?, ?, ?, 1, ?, ?, ?)"
-                    + " ON CONFLICT (connection, key_position) DO UPDATE SET attempts = " + failedRows + ".attempts + 1,"
-                    + " reason = EXCLUDED.reason, last_failed_at = EXCLUDED.last_failed_at, last_run = EXCLUDED.last_run")) {
-                java.util.Set<String> seen = new java.util.HashSet<>();
-                Timestamp at = now();
-                for (RowError e : c.errors()) {
-                    if (e.kind() != RowError.Kind.FAILED || e.keyPosition() == null || !seen.add(e.keyPosition())) {
-                        continue;
-                    }
-                    ps.setString(1, connectionName);
-                    ps.setString(2, e.keyPosition());
-                    ps.setString(3, truncate(e.key()));
-                    ps.setString(4, truncate(e.reason()));
-                    ps.setTimestamp(5, at);
-                    ps.setTimestamp(6, at);
-                    ps.setString(7, c.runId());
-                    ps.addBatch();
-                }
-                ps.executeBatch();
-            }
-        }
+        String connectionName = connectionOf(conn, c.runId());
+        recordFailures(conn, connectionName, c.runId(), c.errors());
         String retried = c.positions().get(Ledger.RETRY_SPLIT);
         if (retried != null) {
             Object[] done = io.backflow.jdbc.PositionCodec.decode(retried);
@@ -158,6 +127,44 @@ final class FailedRows {
                 ps.setLong(4, resolved);
                 ps.executeUpdate();
             }
+        }
+    }
+
+    String connectionOf(Connection conn, String runId) throws SQLException {
+        try (PreparedStatement ps = conn.prepareStatement("SELECT connection FROM " + runs + " WHERE run_id = ?")) {
+            ps.setString(1, runId);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getString(1) : null;
+            }
+        }
+    }
+
+    /** Keeps the refused rows among {@code errors} (of run {@code runId}) for the next sync. */
+    void recordFailures(Connection conn, String connectionName, String runId, List<RowError> errors) throws SQLException {
+        boolean anyFailed = errors.stream().anyMatch(e -> e.kind() == RowError.Kind.FAILED && e.keyPosition() != null);
+        if (!anyFailed) {
+            return;
+        }
+        try (PreparedStatement ps = conn.prepareStatement("INSERT INTO " + failedRows
+                + " (connection, key_position, row_key, reason, attempts, first_failed_at, last_failed_at, last_run) VALUES (?, ?, ?, ?, 1, ?, ?, ?)"
+                + " ON CONFLICT (connection, key_position) DO UPDATE SET attempts = " + failedRows + ".attempts + 1,"
+                + " reason = EXCLUDED.reason, last_failed_at = EXCLUDED.last_failed_at, last_run = EXCLUDED.last_run")) {
+            java.util.Set<String> seen = new java.util.HashSet<>();
+            Timestamp at = now();
+            for (RowError e : errors) {
+                if (e.kind() != RowError.Kind.FAILED || e.keyPosition() == null || !seen.add(e.keyPosition())) {
+                    continue;
+                }
+                ps.setString(1, connectionName);
+                ps.setString(2, e.keyPosition());
+                ps.setString(3, truncate(e.key()));
+                ps.setString(4, truncate(e.reason()));
+                ps.setTimestamp(5, at);
+                ps.setTimestamp(6, at);
+                ps.setString(7, runId);
+                ps.addBatch();
+            }
+            ps.executeBatch();
         }
     }
 }

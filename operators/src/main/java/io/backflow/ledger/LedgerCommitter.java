@@ -22,6 +22,30 @@ public final class LedgerCommitter implements DeliveryCommitter {
         this.store = store;
     }
 
+    /** The sink's committers for {@code store}, whose writers stage row errors in the same ledger. */
+    public static io.backflow.sink.CommitterFactory factory(LedgerStore store) {
+        return new Factory(store);
+    }
+
+    private static final class Factory implements io.backflow.sink.CommitterFactory {
+        private static final long serialVersionUID = 1L;
+        private final LedgerStore store;
+
+        Factory(LedgerStore store) {
+            this.store = store;
+        }
+
+        @Override
+        public DeliveryCommitter create() {
+            return new LedgerCommitter(store);
+        }
+
+        @Override
+        public io.backflow.sink.RowErrorStage errorStage() {
+            return new LedgerErrorStage(store);
+        }
+    }
+
     @Override
     public void commit(Collection<CommitRequest<DeliveryCommittable>> requests) throws IOException {
         for (CommitRequest<DeliveryCommittable> request : requests) {

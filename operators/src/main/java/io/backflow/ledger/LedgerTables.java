@@ -17,6 +17,7 @@ final class LedgerTables {
     final String retryKeys;
     final String runMarkRows;
     final String markRows;
+    final String stagedErrors;
     private final LedgerStore store;
     private final SqlDialect dialect;
 
@@ -33,10 +34,11 @@ final class LedgerTables {
         this.retryKeys = schema + ".run_retry_keys";
         this.runMarkRows = schema + ".run_mark_rows";
         this.markRows = schema + ".mark_rows";
+        this.stagedErrors = schema + ".staged_row_errors";
     }
 
     private static final List<String> TABLES = List.of("sync_runs", "run_splits", "run_commits", "row_errors", "connections",
-            "failed_rows", "run_retry_keys", "run_mark_rows", "mark_rows");
+            "failed_rows", "run_retry_keys", "run_mark_rows", "mark_rows", "staged_row_errors");
 
     /**
      * Creates the schema and tables that are missing. Nothing is executed when they all exist, so
@@ -97,6 +99,10 @@ final class LedgerTables {
                         + "connection VARCHAR(255) NOT NULL, mark VARCHAR NOT NULL, run_seq BIGINT NOT NULL, checkpoint_id BIGINT NOT NULL, "
                         + "subtask INTEGER NOT NULL, row_count INTEGER NOT NULL, packed BYTEA NOT NULL, "
                         + "PRIMARY KEY (connection, mark, run_seq, checkpoint_id, subtask))");
+                st.execute("CREATE TABLE IF NOT EXISTS " + stagedErrors + " ("
+                        + "stage VARCHAR(128) NOT NULL, seq BIGINT NOT NULL, run_id VARCHAR(64) NOT NULL, kind VARCHAR(16) NOT NULL, "
+                        + "row_key VARCHAR, message_id VARCHAR(64), reason VARCHAR, key_position VARCHAR, staged_at TIMESTAMP NOT NULL, "
+                        + "PRIMARY KEY (stage, seq))");
             }
             return null;
         });

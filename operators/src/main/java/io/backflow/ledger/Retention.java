@@ -12,7 +12,7 @@ import java.util.List;
 
 /**
  * Forgets the detail of a connection's runs older than {@code state.retention}: row errors,
- * commit ids, split positions, retry keys, mark rows and diff delta tables that no newer run
+ * commit ids, split positions, retry keys, mark rows, staged row errors and diff delta tables that no newer run
  * reads. The runs themselves, with their counts, stay in the history. Works inside the caller's
  * transaction.
  */
@@ -23,7 +23,8 @@ final class Retention {
 
     Retention(LedgerTables tables, SnapshotUpdate snapshots) {
         this.runs = tables.runs;
-        this.perRunTables = List.of(tables.errors, tables.commits, tables.splits, tables.retryKeys, tables.runMarkRows);
+        // Staged row errors left here belong to checkpoints that never completed.
+        this.perRunTables = List.of(tables.errors, tables.commits, tables.splits, tables.retryKeys, tables.runMarkRows, tables.stagedErrors);
         this.snapshots = snapshots;
     }
 

@@ -9,4 +9,12 @@ import java.io.Serializable;
 @FunctionalInterface
 public interface CommitterFactory extends Serializable {
     DeliveryCommitter create();
+
+    /**
+     * Where a writer stages row errors beyond a few thousand per committable, opened on the task
+     * manager; null keeps them all in the committable (a committer without durable storage).
+     */
+    default RowErrorStage errorStage() {
+        return null;
+    }
 }

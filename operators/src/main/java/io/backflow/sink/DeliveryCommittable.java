@@ -34,6 +34,8 @@ public final class DeliveryCommittable implements Serializable {
     private final Set<String> finishedSplits;
     private final List<RowError> errors;
     private final MarkRows markRows;
+    private final String errorStage;
+    private final long stagedErrors;
 
     public DeliveryCommittable(
             String runId,
@@ -62,6 +64,32 @@ public final class DeliveryCommittable implements Serializable {
             Set<String> finishedSplits,
             List<RowError> errors,
             MarkRows markRows) {
+        this(runId, subtask, checkpointId, read, succeeded, failed, invalid, positions, finishedSplits, errors, markRows, null, 0);
+    }
+
+    /**
+     * @param errorStage the {@link RowErrorStage} stage holding {@code stagedErrors} more row errors
+     *     (rows 0 to stagedErrors - 1), or null when every error is in {@code errors}
+     */
+    public DeliveryCommittable(
+            String runId,
+            int subtask,
+            long checkpointId,
+            long read,
+            long succeeded,
+            long failed,
+            long invalid,
+            Map<String, String> positions,
+            Set<String> finishedSplits,
+            List<RowError> errors,
+            MarkRows markRows,
+            String errorStage,
+            long stagedErrors) {
+        if ((errorStage == null) != (stagedErrors == 0)) {
+            throw new IllegalArgumentException("staged errors " + stagedErrors + " with stage " + errorStage);
+        }
+        this.errorStage = errorStage;
+        this.stagedErrors = stagedErrors;
         this.runId = Objects.requireNonNull(runId);
         this.subtask = subtask;
         this.checkpointId = checkpointId;
@@ -88,10 +116,14 @@ public final class DeliveryCommittable implements Serializable {
     public List<RowError> errors() { return errors; }
     /** Rows resolved at the run's high-water mark: what the next run, which reads that value again, skips. */
     public MarkRows markRows() { return markRows; }
+    /** The stage of the row errors not in {@link #errors()}, or null. */
+    public String errorStage() { return errorStage; }
+    /** How many row errors wait in {@link #errorStage()}. */
+    public long stagedErrors() { return stagedErrors; }
 
     /** True when committing it would change nothing. */
     public boolean isEmpty() {
-        return read == 0 && positions.isEmpty() && finishedSplits.isEmpty() && errors.isEmpty() && markRows.isEmpty();
+        return read == 0 && positions.isEmpty() && finishedSplits.isEmpty() && errors.isEmpty() && markRows.isEmpty() && stagedErrors == 0;
     }
 
     @Override
@@ -104,7 +136,7 @@ public final class DeliveryCommittable implements Serializable {
                 && succeeded == that.succeeded && failed == that.failed && invalid == that.invalid
                 && runId.equals(that.runId) && positions.equals(that.positions)
                 && finishedSplits.equals(that.finishedSplits) && errors.size() == that.errors.size()
-                && markRows.equals(that.markRows);
+                && markRows.equals(that.markRows) && Objects.equals(errorStage, that.errorStage) && stagedErrors == that.stagedErrors;
     }
 
     @Override
@@ -116,6 +148,6 @@ public final class DeliveryCommittable implements Serializable {
     public String toString() {
         return "DeliveryCommittable{run=" + runId + ", subtask=" + subtask + ", checkpoint=" + checkpointId
                 + ", read=" + read + ", succeeded=" + succeeded + ", failed=" + failed + ", invalid=" + invalid
-                + ", positions=" + positions.keySet() + ", finished=" + finishedSplits + ", errors=" + errors.size() + ", markRows=" + markRows.size() + "}";
+                + ", positions=" + positions.keySet() + ", finished=" + finishedSplits + ", errors=" + errors.size() + (stagedErrors > 0 ? " (+" + stagedErrors + " staged)" : "") + ", markRows=" + markRows.size() + "}";
     }
 }

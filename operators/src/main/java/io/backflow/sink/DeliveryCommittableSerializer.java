@@ -15,10 +15,11 @@ import org.apache.flink.core.memory.DataOutputSerializer;
 
 /**
  * Versioned serializer for {@link DeliveryCommittable}; keep reading every version ever written.
- * Version 2 added each row error's key values, version 3 the rows resolved at the high-water mark.
+ * Version 2 added each row error's key values, version 3 the rows resolved at the high-water mark,
+ * version 4 the stage of the row errors a writer staged ({@link RowErrorStage}).
  */
 public final class DeliveryCommittableSerializer implements SimpleVersionedSerializer<DeliveryCommittable> {
-    static final int VERSION = 3;
+    static final int VERSION = 4;
 
     @Override
     public int getVersion() {
@@ -55,6 +56,8 @@ public final class DeliveryCommittableSerializer implements SimpleVersionedSeria
         byte[] marks = c.markRows().bytes();
         out.writeInt(marks.length);
         out.write(marks);
+        writeNullable(out, c.errorStage());
+        out.writeLong(c.stagedErrors());
         return out.getCopyOfBuffer();
     }
 
@@ -97,7 +100,14 @@ public final class DeliveryCommittableSerializer implements SimpleVersionedSeria
             in.readFully(packed);
             markRows = MarkRows.fromBytes(packed);
         }
-        return new DeliveryCommittable(runId, subtask, checkpointId, read, succeeded, failed, invalid, positions, finished, errors, markRows);
+        String errorStage = null;
+        long stagedErrors = 0;
+        if (version >= 4) {
+            errorStage = readNullable(in);
+            stagedErrors = in.readLong();
+        }
+        return new DeliveryCommittable(runId, subtask, checkpointId, read, succeeded, failed, invalid, positions, finished, errors, markRows,
+                errorStage, stagedErrors);
     }
 
     // Long error bodies can exceed writeUTF's 64 KB limit, so strings are written as raw UTF-8.

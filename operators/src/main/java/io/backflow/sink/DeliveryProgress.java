@@ -5,6 +5,7 @@ import io.backflow.model.MarkRow;
 import io.backflow.model.MarkRows;
 import io.backflow.model.RowError;
 import io.backflow.model.SyncRecord;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -12,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -23,8 +25,19 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Everything it holds belongs to one run. A continuous job reads one run after another, but
  * plans a run only once the previous one is committed, so by the time a record of the next run
  * arrives the previous run's progress has been drained; {@link #accept} checks that.
+ *
+ * <p>Row errors are held only up to {@value #STAGE_AT}: beyond that the task thread moves them to
+ * the {@link RowErrorStage} (when there is one), and a drain that finds more than
+ * {@value #KEEP_IN_COMMITTABLE} stages them too, so neither the heap nor the checkpointed
+ * committable grows with the number of bad rows (a sync of 2M invalid rows ran out of its 1 GB
+ * heap when every error rode in the committable).
  */
 public final class DeliveryProgress {
+    /** Errors held before the task thread stages them. */
+    static final int STAGE_AT = 10_000;
+    /** Errors a committable carries itself; more are staged at the drain. */
+    static final int KEEP_IN_COMMITTABLE = 1_000;
+
     // Task thread only.
     /** The run of the records accepted since the last drain, or null: the writer's own run. */
     private String runId;
@@ -37,7 +50,32 @@ public final class DeliveryProgress {
     private final AtomicLong succeeded = new AtomicLong();
     private final AtomicLong failed = new AtomicLong();
     private final ConcurrentLinkedQueue<RowError> errors = new ConcurrentLinkedQueue<>();
+    /** The queue's length: ConcurrentLinkedQueue.size() walks the whole queue. */
+    private final AtomicInteger held = new AtomicInteger();
     private final MarkRows.Builder markRows = new MarkRows.Builder();
+
+    // Task thread only: the stage of the errors since the last drain.
+    private final RowErrorStage stage;
+    /** The writer's own run: staged rows are filed under it when the records named none. */
+    private final String ownRunId;
+    /** Unique per writer instance, so a restored writer never stages into a stage a committable names. */
+    private final String writerId = java.util.UUID.randomUUID().toString();
+    private long period;
+    private long staged;
+
+    /** Keeps every row error in the committable: for writers without durable storage. */
+    public DeliveryProgress() {
+        this(null, null);
+    }
+
+    /**
+     * @param stage where row errors beyond {@value #STAGE_AT} go, or null to keep them all
+     * @param ownRunId the writer's run, for records that name none
+     */
+    public DeliveryProgress(RowErrorStage stage, String ownRunId) {
+        this.stage = stage;
+        this.ownRunId = ownRunId;
+    }
 
     /**
      * Records what {@code record} resolves by itself (its position, a read, an invalid row, a
@@ -77,6 +115,32 @@ public final class DeliveryProgress {
     }
 
     /**
+     * Stages the held errors once there are {@value #STAGE_AT} of them; task thread only (the
+     * writer calls it for every record, so errors from HTTP threads are staged at the next one).
+     */
+    public void stageIfMany() throws IOException {
+        if (stage != null && held.get() >= STAGE_AT) {
+            stageHeld();
+        }
+    }
+
+    private void stageHeld() throws IOException {
+        List<RowError> batch = new ArrayList<>();
+        for (RowError e; (e = errors.poll()) != null; ) {
+            held.decrementAndGet();
+            batch.add(e);
+        }
+        if (!batch.isEmpty()) {
+            stage.write(runId != null ? runId : ownRunId, stageId(), staged, batch);
+            staged += batch.size();
+        }
+    }
+
+    private String stageId() {
+        return writerId + "/" + period;
+    }
+
+    /**
      * The records from now on belong to {@code run} (null: the writer's own run).
      *
      * @throws IllegalStateException when the previous run still has progress to commit: two runs
@@ -94,7 +158,7 @@ public final class DeliveryProgress {
 
     private boolean isEmpty() {
         return read == 0 && invalid == 0 && positions.isEmpty() && finishedSplits.isEmpty() && succeeded.get() == 0 && failed.get() == 0
-                && errors.isEmpty();
+                && errors.isEmpty() && staged == 0;
     }
 
     public void position(String splitId, String position) {
@@ -113,6 +177,7 @@ public final class DeliveryProgress {
     public void invalid(RowError error) {
         invalid++;
         errors.add(error);
+        held.incrementAndGet();
     }
 
     public void splitFinished(String splitId) {
@@ -130,24 +195,33 @@ public final class DeliveryProgress {
 
     public void failed(RowError error) {
         errors.add(error);
+        held.incrementAndGet();
         failed.incrementAndGet();
     }
 
     /**
      * Returns everything resolved so far and starts over; the committable is for the run of the
      * records accepted, or {@code defaultRunId} when they named none.
+     *
+     * @throws IOException when errors had to be staged and the stage could not take them
      */
-    public DeliveryCommittable drain(String defaultRunId, int subtask, long commitId) {
+    public DeliveryCommittable drain(String defaultRunId, int subtask, long commitId) throws IOException {
         String runId = this.runId != null ? this.runId : defaultRunId;
+        if (stage != null && (staged > 0 || held.get() > KEEP_IN_COMMITTABLE)) {
+            stageHeld();
+        }
         List<RowError> drained = new ArrayList<>();
         for (RowError e; (e = errors.poll()) != null; ) {
+            held.decrementAndGet();
             drained.add(e);
         }
         MarkRows marks = markRows.drain();
         Map<String, String> reached = new LinkedHashMap<>();
         positions.forEach((split, position) -> reached.put(split, Position.encoded(position)));
         DeliveryCommittable c = new DeliveryCommittable(runId, subtask, commitId, read, succeeded.getAndSet(0),
-                failed.getAndSet(0), invalid, reached, finishedSplits, drained, marks);
+                failed.getAndSet(0), invalid, reached, finishedSplits, drained, marks, staged == 0 ? null : stageId(), staged);
+        staged = 0;
+        period++;
         read = 0;
         invalid = 0;
         positions.clear();

@@ -4,6 +4,7 @@ import io.backflow.sink.DeliveryCommittable;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.backflow.jdbc.JdbcEndpoint;
@@ -395,6 +396,54 @@ class LedgerTest {
 
             ledger.resetPosition("orders");
             assertEquals(List.of(), rowsAtMark(ledger, t2));
+        }
+    }
+
+    /**
+     * Row errors a writer staged (beyond what a committable carries) reach the error table and the
+     * refused rows at the commit, once, and leave the stage; a committable whose stage lacks rows
+     * is not applied at all. What a checkpoint that never completed staged goes with the run.
+     */
+    @ParameterizedTest
+    @MethodSource("databases")
+    void stagedRowErrorsAreMovedAtTheCommitOnceAndNeverLost(String db) throws Exception {
+        LedgerStore store = store(db, "l_staged");
+        try (Ledger ledger = store.open(); io.backflow.sink.RowErrorStage stage = LedgerCommitter.factory(store).errorStage()) {
+            String run = ledger.startRun("c", "INCREMENTAL", "[[\"long\",0]]", "first");
+            ledger.planned(run, "[[\"long\",30000]]", splits("incremental-0"));
+            List<RowError> chunk = new ArrayList<>();
+            for (int i = 0; i < 25_000; i++) {
+                chunk.add(i % 5 == 0
+                        ? new RowError(RowError.Kind.FAILED, "{\"id\":" + i + "}", "m" + i, "HTTP 422", "[[\"long\"," + i + "]]")
+                        : new RowError(RowError.Kind.INVALID, "{\"id\":" + i + "}", null, "user_id is null", "[[\"long\"," + i + "]]"));
+            }
+            stage.write(run, "w1/0", 0, chunk.subList(0, 10_000));
+            stage.write(run, "w1/0", 10_000, chunk.subList(10_000, 25_000));
+            // A checkpoint that never completed staged these; its rows were read again.
+            stage.write(run, "w0/3", 0, chunk.subList(0, 100));
+
+            // Counts 2 more rows than the stage holds: refused whole, nothing applied.
+            DeliveryCommittable short_ = new DeliveryCommittable(run, 0, 1, 25_002, 0, 5_001, 20_001, Map.of(), Set.of(), List.of(),
+                    io.backflow.model.MarkRows.EMPTY, "w1/0", 25_002);
+            assertThrows(LedgerException.class, () -> ledger.commit(short_));
+            assertEquals(0, ledger.run(run).read());
+
+            List<RowError> inline = List.of(new RowError(RowError.Kind.INVALID, "{\"id\":29999}", null, "user_id is null", "[[\"long\",29999]]"));
+            DeliveryCommittable c = new DeliveryCommittable(run, 0, 2, 30_000, 4_999, 5_000, 20_001, Map.of("incremental-0", "[[\"long\",30000]]"),
+                    Set.of("incremental-0"), inline, io.backflow.model.MarkRows.EMPTY, "w1/0", 25_000);
+            assertTrue(ledger.commit(c));
+            assertFalse(ledger.commit(c));
+            SyncRun done = ledger.run(run);
+            assertEquals(RunStatus.PARTIAL, done.status());
+            assertEquals(30_000, done.read());
+            assertEquals(25_001, ledger.rowErrors(run, 100_000).size());
+            assertEquals(5_000, ledger.failedRowCount("c"));
+            assertEquals("[[\"long\",0]]", ledger.failedKeys("c", 1).get(0));
+            try (java.sql.Connection conn = store.endpoint().open(); java.sql.Statement st = conn.createStatement();
+                    java.sql.ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM l_staged.staged_row_errors")) {
+                rs.next();
+                assertEquals(0, rs.getLong(1), "the stage is empty once the run completed");
+            }
         }
     }
 }

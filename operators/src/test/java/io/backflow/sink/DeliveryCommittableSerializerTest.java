@@ -46,4 +46,15 @@ class DeliveryCommittableSerializerTest {
             assertThat(got.reason()).isEqualTo(want.reason());
         }
     }
+
+    @Test
+    void roundTripsTheStageOfStagedRowErrors() throws Exception {
+        DeliveryCommittable c = new DeliveryCommittable("run-1", 0, 7, 20_000, 0, 0, 20_000, Map.of(), Set.of(), List.of(),
+                io.backflow.model.MarkRows.EMPTY, "writer-uuid/3", 19_500);
+        DeliveryCommittableSerializer serializer = new DeliveryCommittableSerializer();
+        DeliveryCommittable back = serializer.deserialize(serializer.getVersion(), serializer.serialize(c));
+        assertThat(back).isEqualTo(c);
+        assertThat(back.errorStage()).isEqualTo("writer-uuid/3");
+        assertThat(back.stagedErrors()).isEqualTo(19_500);
+    }
 }

@@ -123,7 +123,7 @@ public final class HttpDestinationSink extends AsyncSinkBase<SyncRecord, Deliver
                 .setRateLimitingStrategy(new InFlightRequestLimit(getMaxInFlightRequests(), getMaxBatchSize()))
                 .build();
         return new HttpDestinationWriter(getElementConverter(), context, config, recoveredState, destination, requestTimeout, retry,
-                getMaxBatchSizeInBytes(), getMaxRecordSizeInBytes(), runId);
+                getMaxBatchSizeInBytes(), getMaxRecordSizeInBytes(), runId, committerFactory.errorStage());
     }
 
     @Override

@@ -34,7 +34,8 @@ public final class HttpDestinationWriter extends AsyncSinkWriter<SyncRecord, Del
     private final int subtask;
     private final long maxEventBytes;
     private final RetryPolicy retry;
-    private final DeliveryProgress progress = new DeliveryProgress();
+    private final DeliveryProgress progress;
+    private final io.backflow.sink.RowErrorStage errorStage;
     private final SinkMetrics metrics;
     private final DeliveryLog log;
     private final DestinationClient client;
@@ -63,10 +64,13 @@ public final class HttpDestinationWriter extends AsyncSinkWriter<SyncRecord, Del
             RetryPolicy retry,
             long maxBatchBytes,
             long maxEventBytes,
-            String runId) {
+            String runId,
+            io.backflow.sink.RowErrorStage errorStage) {
         super(converter, context, configuration, state,
                 new RequestBodyBatchCreator(maxBatchBytes, destination.requestOverheadBytes()), new DequeRequestBuffer<>());
         this.runId = runId;
+        this.errorStage = errorStage;
+        this.progress = new DeliveryProgress(errorStage, runId);
         this.subtask = context.getTaskInfo().getIndexOfThisSubtask();
         this.maxEventBytes = maxEventBytes;
         this.retry = retry;
@@ -86,6 +90,7 @@ public final class HttpDestinationWriter extends AsyncSinkWriter<SyncRecord, Del
         if (progress.accept(record, maxEventBytes)) {
             super.write(record, context);
         }
+        progress.stageIfMany();
     }
 
     /**
@@ -99,7 +104,7 @@ public final class HttpDestinationWriter extends AsyncSinkWriter<SyncRecord, Del
 
     /** Called right after {@link #flush}: everything written so far is resolved. */
     @Override
-    public Collection<DeliveryCommittable> prepareCommit() {
+    public Collection<DeliveryCommittable> prepareCommit() throws IOException {
         DeliveryCommittable c = progress.drain(runId, subtask, nextCommitId++);
         return c.isEmpty() ? Collections.emptyList() : List.of(c);
     }
@@ -116,6 +121,9 @@ public final class HttpDestinationWriter extends AsyncSinkWriter<SyncRecord, Del
 
     @Override
     public void close() {
+        if (errorStage != null) {
+            errorStage.close();
+        }
         client.close();
         super.close();
     }

@@ -69,7 +69,7 @@ public final class KafkaDestinationSink implements Sink<SyncRecord>, SupportsWri
     @Override
     public StatefulSinkWriter<SyncRecord, KafkaWriterState> restoreWriter(WriterInitContext context, Collection<KafkaWriterState> state)
             throws IOException {
-        return new KafkaDestinationWriter(inner().restoreWriter(context, state), context, runId, maxEventBytes);
+        return new KafkaDestinationWriter(inner().restoreWriter(context, state), context, runId, maxEventBytes, committerFactory.errorStage());
     }
 
     @Override

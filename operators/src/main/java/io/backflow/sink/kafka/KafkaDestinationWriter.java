@@ -29,7 +29,8 @@ final class KafkaDestinationWriter implements StatefulSinkWriter<SyncRecord, Kaf
     private final String runId;
     private final int subtask;
     private final long maxEventBytes;
-    private final DeliveryProgress progress = new DeliveryProgress();
+    private final DeliveryProgress progress;
+    private final io.backflow.sink.RowErrorStage errorStage;
     private final List<MarkRow> marksSent = new ArrayList<>();
     private final Counter eventsDelivered;
     private int sent;
@@ -37,9 +38,11 @@ final class KafkaDestinationWriter implements StatefulSinkWriter<SyncRecord, Kaf
     private long nextCommitId;
 
     KafkaDestinationWriter(PrecommittingStatefulSinkWriter<SyncRecord, KafkaWriterState, KafkaCommittable> kafka,
-            WriterInitContext context, String runId, long maxEventBytes) {
+            WriterInitContext context, String runId, long maxEventBytes, io.backflow.sink.RowErrorStage errorStage) {
         this.kafka = kafka;
         this.runId = runId;
+        this.errorStage = errorStage;
+        this.progress = new DeliveryProgress(errorStage, runId);
         this.subtask = context.getTaskInfo().getIndexOfThisSubtask();
         this.maxEventBytes = maxEventBytes;
         this.eventsDelivered = context.metricGroup().addGroup("backflow").counter("eventsDelivered");
@@ -55,6 +58,7 @@ final class KafkaDestinationWriter implements StatefulSinkWriter<SyncRecord, Kaf
                 marksSent.add(record.mark());
             }
         }
+        progress.stageIfMany();
     }
 
     @Override
@@ -84,6 +88,9 @@ final class KafkaDestinationWriter implements StatefulSinkWriter<SyncRecord, Kaf
 
     @Override
     public void close() throws Exception {
+        if (errorStage != null) {
+            errorStage.close();
+        }
         kafka.close();
     }
 }

@@ -103,7 +103,7 @@ class BatchDeliveryTest {
             return e;
         }
 
-        DeliveryCommittable result() {
+        DeliveryCommittable result() throws java.io.IOException {
             return progress.drain("run", 0, 1);
         }
     }

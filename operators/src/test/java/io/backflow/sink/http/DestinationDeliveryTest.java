@@ -93,7 +93,7 @@ class DestinationDeliveryTest {
             return done.get(60, TimeUnit.SECONDS);
         }
 
-        DeliveryCommittable result() {
+        DeliveryCommittable result() throws java.io.IOException {
             return progress.drain("run", 0, 1);
         }
     }

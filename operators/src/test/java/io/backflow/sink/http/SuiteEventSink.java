@@ -86,7 +86,7 @@ final class SuiteEventSink implements Sink<SuiteEvent>,
         }
 
         @Override
-        public Collection<DeliveryCommittable> prepareCommit() {
+        public Collection<DeliveryCommittable> prepareCommit() throws java.io.IOException {
             return writer.prepareCommit();
         }
 
