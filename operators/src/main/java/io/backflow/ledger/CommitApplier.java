@@ -114,13 +114,7 @@ final class CommitApplier {
         }
         failed.record(conn, c);
         marks.record(conn, c);
-        if (completion.completeIfDone(conn, c.runId())) {
-            // What is left was staged for checkpoints that never completed; those rows were read again.
-            try (PreparedStatement ps = conn.prepareStatement("DELETE FROM " + stagedErrors + " WHERE run_id = ?")) {
-                ps.setString(1, c.runId());
-                ps.executeUpdate();
-            }
-        }
+        completion.completeIfDone(conn, c.runId());
         completion.finishSplitsOfResumers(conn, c);
         return true;
     }
@@ -151,8 +145,8 @@ final class CommitApplier {
 
     /**
      * Moves the row errors the writer staged for {@code c} into the ledger (those the delta's
-     * outcomes or the refused rows need, a page at a time), and deletes them from the stage. Fewer staged rows than the committable counts fail the commit
-     * (Flink then restores and the rows are read again) rather than lose a row's outcome.
+     * outcomes or the refused rows need, a page at a time), and deletes them from the stage. Fewer
+     * staged rows than the committable counts refuse the commit rather than lose a row's outcome.
      */
     private void applyStaged(Connection conn, DeliveryCommittable c, DeltaTable delta) throws SQLException {
         long moved;
@@ -167,32 +161,55 @@ final class CommitApplier {
             moved = ps.executeUpdate();
         }
         if (moved != c.stagedErrors()) {
+            // Refused, and retried by Flink's committer: a run is never completed with outcomes missing.
             throw new SQLException("stage " + c.errorStage() + " of sync run " + c.runId() + " holds " + moved + " of its "
-                    + c.stagedErrors() + " row errors; the commit waits for a restore to read the rows again", "55000");
+                    + c.stagedErrors() + " row errors", "55000");
         }
+        if (delta != null) {
+            try (PreparedStatement ps = conn.prepareStatement("SELECT kind, row_key, message_id, reason, key_position FROM " + stagedErrors
+                    + " WHERE stage = ? AND seq >= ? AND seq < ? ORDER BY seq")) {
+                for (long from = 0; from < c.stagedErrors(); from += STAGED_PAGE) {
+                    ps.setString(1, c.errorStage());
+                    ps.setLong(2, from);
+                    ps.setLong(3, Math.min(from + STAGED_PAGE, c.stagedErrors()));
+                    snapshots.recordErrors(conn, delta, staged(ps));
+                }
+            }
+        }
+        // Refused rows by key, each key once per committable as when they ride in it: in key order,
+        // a page after the last key of the one before.
         String connection = failed.connectionOf(conn, c.runId());
-        try (PreparedStatement ps = conn.prepareStatement("SELECT kind, row_key, message_id, reason, key_position FROM " + stagedErrors
-                + " WHERE stage = ? AND seq >= ? AND seq < ?" + (delta == null ? " AND kind = 'FAILED'" : "") + " ORDER BY seq")) {
-            for (long from = 0; from < c.stagedErrors(); from += STAGED_PAGE) {
+        String last = null;
+        while (true) {
+            try (PreparedStatement ps = conn.prepareStatement("SELECT kind, row_key, message_id, reason, key_position FROM " + stagedErrors
+                    + " WHERE stage = ? AND kind = 'FAILED' AND key_position IS NOT NULL" + (last == null ? "" : " AND key_position > ?")
+                    + " ORDER BY key_position, seq LIMIT " + STAGED_PAGE)) {
                 ps.setString(1, c.errorStage());
-                ps.setLong(2, from);
-                ps.setLong(3, Math.min(from + STAGED_PAGE, c.stagedErrors()));
-                List<RowError> page = new ArrayList<>();
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        page.add(new RowError(RowError.Kind.valueOf(rs.getString(1)), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5)));
-                    }
+                if (last != null) {
+                    ps.setString(2, last);
                 }
-                if (delta != null) {
-                    snapshots.recordErrors(conn, delta, page);
-                }
+                List<RowError> page = staged(ps);
                 failed.recordFailures(conn, connection, c.runId(), page);
+                if (page.size() < STAGED_PAGE) {
+                    break;
+                }
+                last = page.get(page.size() - 1).keyPosition();
             }
         }
         try (PreparedStatement ps = conn.prepareStatement("DELETE FROM " + stagedErrors + " WHERE stage = ?")) {
             ps.setString(1, c.errorStage());
             ps.executeUpdate();
         }
+    }
+
+    private static List<RowError> staged(PreparedStatement ps) throws SQLException {
+        List<RowError> page = new ArrayList<>();
+        try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                page.add(new RowError(RowError.Kind.valueOf(rs.getString(1)), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5)));
+            }
+        }
+        return page;
     }
 
     /** Whether {@code c} was applied before. */

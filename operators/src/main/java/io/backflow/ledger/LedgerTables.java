@@ -103,6 +103,8 @@ final class LedgerTables {
                         + "stage VARCHAR(128) NOT NULL, seq BIGINT NOT NULL, run_id VARCHAR(64) NOT NULL, kind VARCHAR(16) NOT NULL, "
                         + "row_key VARCHAR, message_id VARCHAR(64), reason VARCHAR, key_position VARCHAR, staged_at TIMESTAMP NOT NULL, "
                         + "PRIMARY KEY (stage, seq))");
+                // A run's completion deletes what is left of its stages.
+                st.execute("CREATE INDEX IF NOT EXISTS staged_row_errors_run ON " + stagedErrors + " (run_id)");
             }
             return null;
         });

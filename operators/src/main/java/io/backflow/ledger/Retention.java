@@ -32,13 +32,18 @@ final class Retention {
     int purge(Connection c, String connectionName, Instant olderThan) throws SQLException {
         String old = "SELECT run_id FROM " + runs + " WHERE connection = ? AND status <> 'RUNNING' AND finished_at < ?"
                 // The newest run may still be resumed from its split positions.
-                + " AND seq < (SELECT MAX(seq) FROM " + runs + " WHERE connection = ?)";
+                + " AND seq < (SELECT MAX(seq) FROM " + runs + " WHERE connection = ?)"
+                // A run being resumed has progress of its own in the savepoint, committed once the job
+                // starts: its commit ids and staged row errors must still be there then.
+                + " AND run_id NOT IN (SELECT resumed_from FROM " + runs + " WHERE connection = ? AND status = 'RUNNING'"
+                + " AND resumed_from IS NOT NULL)";
         int removed = dropDeltas(c, connectionName, olderThan);
         for (String table : perRunTables) {
             try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + table + " WHERE run_id IN (" + old + ")")) {
                 ps.setString(1, connectionName);
                 ps.setTimestamp(2, Timestamp.from(olderThan));
                 ps.setString(3, connectionName);
+                ps.setString(4, connectionName);
                 removed += ps.executeUpdate();
             }
         }

@@ -25,6 +25,7 @@ final class RunCompletion {
     private final String runs;
     private final String splits;
     private final String errors;
+    private final String stagedErrors;
     private final String connections;
     private final RunLock lock;
     private final FailedRows failed;
@@ -36,6 +37,7 @@ final class RunCompletion {
         this.runs = tables.runs;
         this.splits = tables.splits;
         this.errors = tables.errors;
+        this.stagedErrors = tables.stagedErrors;
         this.connections = tables.connections;
         this.lock = lock;
         this.failed = failed;
@@ -90,6 +92,13 @@ final class RunCompletion {
             ps.executeUpdate();
         }
         lock.release(c, runId);
+        // Staged row errors left for this run were staged for checkpoints that never completed;
+        // their rows were read again. (Every committable of the run has been applied by now: a
+        // split's errors ride in a committable no later than the one that finishes it.)
+        try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + stagedErrors + " WHERE run_id = ?")) {
+            ps.setString(1, runId);
+            ps.executeUpdate();
+        }
         if (deltaJson != null) {
             DeltaTable delta = DeltaTable.fromJson(deltaJson);
             snapshots.applyDelivered(c, delta);

@@ -417,19 +417,21 @@ class LedgerTest {
                         ? new RowError(RowError.Kind.FAILED, "{\"id\":" + i + "}", "m" + i, "HTTP 422", "[[\"long\"," + i + "]]")
                         : new RowError(RowError.Kind.INVALID, "{\"id\":" + i + "}", null, "user_id is null", "[[\"long\"," + i + "]]"));
             }
+            // Key 5 failed twice in this committable (say its retry and its new version): one attempt.
+            chunk.set(24_999, new RowError(RowError.Kind.FAILED, "{\"id\":5}", "m5b", "HTTP 422 again", "[[\"long\",5]]"));
             stage.write(run, "w1/0", 0, chunk.subList(0, 10_000));
             stage.write(run, "w1/0", 10_000, chunk.subList(10_000, 25_000));
             // A checkpoint that never completed staged these; its rows were read again.
             stage.write(run, "w0/3", 0, chunk.subList(0, 100));
 
             // Counts 2 more rows than the stage holds: refused whole, nothing applied.
-            DeliveryCommittable short_ = new DeliveryCommittable(run, 0, 1, 25_002, 0, 5_001, 20_001, Map.of(), Set.of(), List.of(),
+            DeliveryCommittable short_ = new DeliveryCommittable(run, 0, 1, 25_002, 0, 5_002, 20_000, Map.of(), Set.of(), List.of(),
                     io.backflow.model.MarkRows.EMPTY, "w1/0", 25_002);
             assertThrows(LedgerException.class, () -> ledger.commit(short_));
             assertEquals(0, ledger.run(run).read());
 
             List<RowError> inline = List.of(new RowError(RowError.Kind.INVALID, "{\"id\":29999}", null, "user_id is null", "[[\"long\",29999]]"));
-            DeliveryCommittable c = new DeliveryCommittable(run, 0, 2, 30_000, 4_999, 5_000, 20_001, Map.of("incremental-0", "[[\"long\",30000]]"),
+            DeliveryCommittable c = new DeliveryCommittable(run, 0, 2, 30_000, 4_999, 5_001, 20_000, Map.of("incremental-0", "[[\"long\",30000]]"),
                     Set.of("incremental-0"), inline, io.backflow.model.MarkRows.EMPTY, "w1/0", 25_000);
             assertTrue(ledger.commit(c));
             assertFalse(ledger.commit(c));
@@ -439,11 +441,50 @@ class LedgerTest {
             assertEquals(25_001, ledger.rowErrors(run, 100_000).size());
             assertEquals(5_000, ledger.failedRowCount("c"));
             assertEquals("[[\"long\",0]]", ledger.failedKeys("c", 1).get(0));
-            try (java.sql.Connection conn = store.endpoint().open(); java.sql.Statement st = conn.createStatement();
-                    java.sql.ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM l_staged.staged_row_errors")) {
-                rs.next();
-                assertEquals(0, rs.getLong(1), "the stage is empty once the run completed");
+            assertEquals(0, count(store, "SELECT COUNT(*) FROM l_staged.staged_row_errors"), "the stage is empty once the run completed");
+            assertEquals(5_000, count(store, "SELECT SUM(attempts) FROM l_staged.failed_rows"), "each key once per committable");
+        }
+    }
+
+    private static long count(LedgerStore store, String sql) throws java.sql.SQLException {
+        try (java.sql.Connection conn = store.endpoint().open(); java.sql.Statement st = conn.createStatement();
+                java.sql.ResultSet rs = st.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    /**
+     * A stopped run resumed after its retention has passed keeps its commit ids and staged row
+     * errors while the run resuming it runs: its savepoint's progress is committed once the job
+     * starts, and it must be applied once, with all its row errors.
+     */
+    @ParameterizedTest
+    @MethodSource("databases")
+    void purgeKeepsTheDetailOfTheRunBeingResumed(String db) throws Exception {
+        LedgerStore store = store(db, "l_purge_resumed");
+        try (Ledger ledger = store.open(); io.backflow.sink.RowErrorStage stage = LedgerCommitter.factory(store).errorStage()) {
+            String stopped = ledger.startRun("c", "FULL", null, "first");
+            ledger.planned(stopped, null, splits("full-0"));
+            ledger.commit(committable(stopped, 0, 1, 5, 0, 0, Map.of("full-0", "[[\"long\",5]]"), Set.of()));
+            List<RowError> invalid = new ArrayList<>();
+            for (int i = 0; i < 2_000; i++) {
+                invalid.add(new RowError(RowError.Kind.INVALID, "{\"id\":" + (10 + i) + "}", null, "user_id is null", null));
             }
+            stage.write(stopped, "w/2", 0, invalid);
+            ledger.markStopped(stopped, "file:/tmp/sp", "stopped");
+            String resumed = ledger.startRun("c", "FULL", null, "resumes", stopped, null);
+            ledger.copyPlan(stopped, resumed);
+
+            ledger.purge("c", java.time.Instant.now().plusSeconds(3600));
+            // The savepoint's committable of the stopped run arrives now: applied once, in full.
+            DeliveryCommittable late = new DeliveryCommittable(stopped, 0, 2, 2_000, 0, 0, 2_000, Map.of("full-0", "[[\"long\",2010]]"),
+                    Set.of(), List.of(), io.backflow.model.MarkRows.EMPTY, "w/2", 2_000);
+            assertTrue(ledger.commit(late));
+            assertFalse(ledger.commit(committable(stopped, 0, 1, 5, 0, 0, Map.of("full-0", "[[\"long\",5]]"), Set.of())),
+                    "the stopped run's earlier commit is still known");
+            assertEquals(2_005, ledger.run(stopped).read());
+            assertEquals(2_000, ledger.rowErrors(stopped, 10_000).size());
         }
     }
 }
