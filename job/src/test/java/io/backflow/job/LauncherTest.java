@@ -17,4 +17,15 @@ class LauncherTest {
         // -Xms2g with the default -Xmx1g would not start.
         assertEquals(List.of("-XX:+UseSerialGC"), Launcher.memoryDefaults(List.of("-Xms2g")));
     }
+
+    @Test
+    void theJarsOwnLoggingConfigurationUnlessTheUserNamedOne() {
+        assertEquals(List.of("-Dlog4j2.configurationFile=classpath:log4j2.properties", "-Dlog4j2.disableJmx=true"),
+                Launcher.loggingDefaults(List.of(), java.util.Map.of()));
+        assertEquals(List.of("-Dlog4j2.disableJmx=true"), Launcher.loggingDefaults(List.of("-Dlog4j.configurationFile=/etc/log4j2.xml"), java.util.Map.of()));
+        assertEquals(List.of("-Dlog4j2.disableJmx=true"),
+                Launcher.loggingDefaults(List.of(), java.util.Map.of("LOG4J_CONFIGURATION_FILE", "/etc/log4j2.xml")));
+        assertEquals(List.of("-Dlog4j2.configurationFile=classpath:log4j2.properties"), Launcher.loggingDefaults(List.of("-Dlog4j2.disable.jmx=false"),
+                java.util.Map.of()));
+    }
 }
