@@ -11,7 +11,9 @@ import org.apache.flink.client.ClientUtils;
 import org.apache.flink.client.deployment.executors.PipelineExecutorUtils;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.DeploymentOptions;
+import org.apache.flink.configuration.JobManagerOptions;
 import org.apache.flink.configuration.MemorySize;
+import org.apache.flink.configuration.ResourceManagerOptions;
 import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.core.execution.JobClient;
@@ -128,6 +130,14 @@ public final class EmbeddedFlink implements AutoCloseable {
     /** {@code conf} with the embedded cluster's own settings, unless the user set them. */
     public static Configuration withClusterSettings(Configuration conf) {
         Configuration c = new Configuration(conf);
+        // Flink waits 50 ms (slot manager) and up to 20 ms (job master) to batch slot requests
+        // that one job on one task manager never has to batch: time before the first row moves.
+        if (!c.contains(ResourceManagerOptions.REQUIREMENTS_CHECK_DELAY)) {
+            c.set(ResourceManagerOptions.REQUIREMENTS_CHECK_DELAY, Duration.ZERO);
+        }
+        if (!c.contains(JobManagerOptions.SLOT_REQUEST_MAX_INTERVAL)) {
+            c.set(JobManagerOptions.SLOT_REQUEST_MAX_INTERVAL, Duration.ZERO);
+        }
         if (!c.contains(TaskManagerOptions.NETWORK_MEMORY_MIN) && !c.contains(TaskManagerOptions.NETWORK_MEMORY_MAX)) {
             c.set(TaskManagerOptions.NETWORK_MEMORY_MIN, NETWORK_MEMORY);
             c.set(TaskManagerOptions.NETWORK_MEMORY_MAX, NETWORK_MEMORY);
