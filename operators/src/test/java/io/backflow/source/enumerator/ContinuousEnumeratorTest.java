@@ -37,7 +37,8 @@ class ContinuousEnumeratorTest {
         public Progress progress(String runId) {
             progressAsked++;
             State s = states.getOrDefault(runId, State.RUNNING);
-            return new Progress(s, s == State.COMPLETED ? 1_000 : -1, s.name());
+            // Run n succeeded at n seconds after the epoch.
+            return new Progress(s, s == State.COMPLETED ? 1_000L * Long.parseLong(runId.substring("run-".length())) : -1, s.name());
         }
 
         @Override
@@ -152,5 +153,50 @@ class ContinuousEnumeratorTest {
         fresh.handleSplitRequest(0, "h");
         poll(between);
         assertEquals(List.of(split("run-8")), between.getSplitAssignments().get(0).getAssignedSplits());
+    }
+
+    /** The coordinator's metric group, readable: Flink's testing context hands out a new, unregistered one per call. */
+    static final class ListenedGroup extends org.apache.flink.runtime.metrics.groups.ProxyMetricGroup<org.apache.flink.metrics.MetricGroup>
+            implements org.apache.flink.metrics.groups.SplitEnumeratorMetricGroup {
+        ListenedGroup(org.apache.flink.metrics.MetricGroup parent) {
+            super(parent);
+        }
+
+        @Override
+        public <G extends org.apache.flink.metrics.Gauge<Long>> G setUnassignedSplitsGauge(G gauge) {
+            return gauge;
+        }
+    }
+
+    /** The lastSuccessfulSyncTime gauge of a continuous job follows each run that succeeds, not only the one before the job. */
+    @Test
+    void lastSuccessfulSyncTimeMovesWithEveryRun() throws Exception {
+        FakeRuns runs = new FakeRuns();
+        org.apache.flink.metrics.testutils.MetricListener listener = new org.apache.flink.metrics.testutils.MetricListener();
+        ListenedGroup group = new ListenedGroup(listener.getMetricGroup());
+        TestingSplitEnumeratorContext<WarehouseSplit> context = new TestingSplitEnumeratorContext<>(1) {
+            @Override
+            public org.apache.flink.metrics.groups.SplitEnumeratorMetricGroup metricGroup() {
+                return group;
+            }
+        };
+        context.registerReader(0, "h");
+        WarehouseSplitEnumerator enumerator = new WarehouseSplitEnumerator(context, settings(runs, "run-1", null),
+                () -> new SyncPlan(HWM, List.of(split("run-1")), 0), ContinuousEnumeratorTest::planOf, WarehouseEnumeratorState.unplanned());
+        enumerator.start();
+        poll(context);
+        enumerator.handleSplitRequest(0, "h");
+        java.util.function.LongSupplier gauge = () -> listener.<Long>getGauge("backflow", "lastSuccessfulSyncTime").orElseThrow().getValue();
+        assertEquals(-1, gauge.getAsLong(), "no sync of this connection has succeeded yet");
+
+        runs.states.put("run-1", RunSequence.State.COMPLETED);
+        pollUntil(context, () -> runs.started.size() == 1);
+        assertEquals(1_000, gauge.getAsLong());
+
+        enumerator.handleSplitRequest(0, "h");
+        runs.states.put("run-2", RunSequence.State.COMPLETED);
+        pollUntil(context, () -> runs.started.size() == 2);
+        assertEquals(List.of("run-1->run-2", "run-2->run-3"), runs.started);
+        assertEquals(2_000, gauge.getAsLong());
     }
 }
