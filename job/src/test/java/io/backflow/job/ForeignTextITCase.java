@@ -234,4 +234,30 @@ class ForeignTextITCase {
         Map<String, Integer> all = countBy(receiver.deliveredEvents(), "id");
         assertEquals(once("1", "2", "3", "4", "5"), all);
     }
+
+    /**
+     * Values a driver's usual conversion refuses: a PostgreSQL numeric NaN or infinity failed every
+     * sync of its table ("Bad value for type BigDecimal : NaN"). Every row now arrives, the odd
+     * values as what they are; a MariaDB zero date, which its driver reads as NULL, as null.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"postgres", "mariadb"})
+    void valuesTheDriverCannotConvertDoNotFailTheSync(String database) {
+        open(database);
+        if (database.equals("postgres")) {
+            Databases.execute(db, "CREATE TABLE t (id INT PRIMARY KEY, u VARCHAR(10), v NUMERIC, c INT)",
+                    "INSERT INTO t VALUES (1, 'a', 'NaN', 1), (2, 'b', 'Infinity', 2), (3, 'c', 2.5, 3)");
+        } else {
+            Databases.execute(db, "SET SESSION sql_mode = ''", "CREATE TABLE t (id INT PRIMARY KEY, u VARCHAR(10), v DATE, c INT)",
+                    "INSERT INTO t VALUES (1, 'a', '0000-00-00', 1), (2, 'b', '2024-02-29', 2), (3, 'c', NULL, 3)");
+        }
+        List<JsonNode> events = sync(connection("id", "c", "{v: '{{ v }}'}"), "FULL");
+        assertEquals(3, events.size(), events.toString());
+        java.util.Map<String, String> byUser = new java.util.TreeMap<>();
+        for (JsonNode e : events) {
+            byUser.put(e.get("userId").asText(), e.path("properties").path("v").toString());
+        }
+        assertEquals(database.equals("postgres") ? java.util.Map.of("a", "\"NaN\"", "b", "\"Infinity\"", "c", "2.5")
+                : java.util.Map.of("a", "null", "b", "\"2024-02-29\"", "c", "null"), byUser);
+    }
 }

@@ -68,7 +68,17 @@ public final class JdbcValues {
             }
             case Types.NUMERIC:
             case Types.DECIMAL:
-                return rs.getBigDecimal(index);
+                try {
+                    return rs.getBigDecimal(index);
+                } catch (SQLException e) {
+                    // PostgreSQL's numeric holds NaN and (since 14) +-Infinity, which no BigDecimal
+                    // can: they become the double of the same name, as a float column's would.
+                    Double special = specialNumber(rs.getString(index));
+                    if (special == null) {
+                        throw e;
+                    }
+                    return special;
+                }
             case Types.BIT:
             case Types.BOOLEAN: {
                 boolean v = rs.getBoolean(index);
@@ -118,8 +128,45 @@ public final class JdbcValues {
                 if (v instanceof Number && !(v instanceof BigDecimal)) {
                     return ((Number) v).longValue();
                 }
+                if (v instanceof java.sql.SQLXML) {
+                    // Its toString() names the Java object, not the document.
+                    return ((java.sql.SQLXML) v).getString();
+                }
+                if (v instanceof java.sql.Clob) {
+                    java.sql.Clob clob = (java.sql.Clob) v;
+                    return clob.getSubString(1, (int) Math.min(Integer.MAX_VALUE, clob.length()));
+                }
                 return v.toString();
             }
+        }
+    }
+
+    /**
+     * {@link #read}, or the database's own text of a value the driver cannot convert to its
+     * column's Java type (a MySQL zero date, a type it does not know): one odd value in a column
+     * that only feeds the events neither fails a sync nor loses its row.
+     */
+    public static Object readOrText(ResultSet rs, int index, int sqlType) throws SQLException {
+        try {
+            return read(rs, index, sqlType);
+        } catch (SQLException e) {
+            return rs.getString(index);
+        }
+    }
+
+    private static Double specialNumber(String text) {
+        if (text == null) {
+            return null;
+        }
+        switch (text) {
+            case "NaN":
+                return Double.NaN;
+            case "Infinity":
+                return Double.POSITIVE_INFINITY;
+            case "-Infinity":
+                return Double.NEGATIVE_INFINITY;
+            default:
+                return null;
         }
     }
 

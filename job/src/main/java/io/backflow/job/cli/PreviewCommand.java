@@ -65,7 +65,7 @@ public final class PreviewCommand {
                     while (rs.next() && shown < limit) {
                         Object[] values = new Object[columns.length];
                         for (int i = 0; i < columns.length; i++) {
-                            values[i] = JdbcValues.read(rs, i + 1, types[i]);
+                            values[i] = JdbcValues.readOrText(rs, i + 1, types[i]);
                         }
                         EventPreview.Result r = preview.preview(SourceRow.row("preview", columns, values, (String) null));
                         shown++;

@@ -35,6 +35,8 @@ abstract class JdbcScan implements RowScan {
     /** The text marks as {@link #loose} spells them, once; null for other values. */
     private final String looseStartMark;
     private final String looseHighWaterMark;
+    /** Whether each column is part of a position (a key or the cursor). */
+    private final boolean[] positional;
     private static final java.util.regex.Pattern MARKS = java.util.regex.Pattern.compile("\\p{M}+");
 
     protected JdbcScan(WarehouseSourceSettings settings, WarehouseSplit split, Connection connection, SplitSql sql, String startPosition) {
@@ -49,6 +51,12 @@ abstract class JdbcScan implements RowScan {
         this.highWaterMark = marked && split.highWaterMark() != null ? io.backflow.jdbc.PositionCodec.decode(split.highWaterMark())[0] : null;
         this.looseStartMark = loose(startMark);
         this.looseHighWaterMark = loose(highWaterMark);
+        this.positional = new boolean[columns.length];
+        for (int i : sql.positionIndexes(io.backflow.source.SyncType.INCREMENTAL)) {
+            if (i >= 0) {
+                positional[i] = true;
+            }
+        }
     }
 
     /**
@@ -151,11 +159,23 @@ abstract class JdbcScan implements RowScan {
         types = rowColumns.types();
     }
 
-    /** The current row's values, in the model's column order. */
+    /**
+     * The current row's values, in the model's column order; see {@link JdbcValues#readOrText}. A
+     * key or cursor value, which positions are made of, must convert: it fails the read, naming
+     * its column.
+     */
     protected Object[] values() throws SQLException {
         Object[] values = new Object[columns.length];
         for (int i = 0; i < values.length; i++) {
-            values[i] = JdbcValues.read(rows, i + 1, types[i]);
+            if (!positional[i]) {
+                values[i] = JdbcValues.readOrText(rows, i + 1, types[i]);
+                continue;
+            }
+            try {
+                values[i] = JdbcValues.read(rows, i + 1, types[i]);
+            } catch (SQLException e) {
+                throw new SQLException("column " + columns[i] + " of split " + split.splitId() + ": " + e.getMessage(), e.getSQLState(), e);
+            }
         }
         return values;
     }
