@@ -17,6 +17,7 @@ final class EnumeratorMetrics {
     volatile long plannedRows = -1;
     volatile long rowsWithNullKey = -1;
     volatile long rowsWithNullCursor = -1;
+    volatile long rowsWithFutureCursor = -1;
     volatile long lastSuccessfulSyncMillis = -1;
 
     private EnumeratorMetrics() {}
@@ -32,6 +33,7 @@ final class EnumeratorMetrics {
             group.gauge("plannedRows", () -> m.plannedRows);
             group.gauge("rowsWithNullKey", () -> m.rowsWithNullKey);
             group.gauge("rowsWithNullCursor", () -> m.rowsWithNullCursor);
+            group.gauge("rowsWithFutureCursor", () -> m.rowsWithFutureCursor);
             // Epoch milliseconds (-1: never), so an alert can say "no successful sync for 2 hours".
             group.gauge("lastSuccessfulSyncTime", () -> m.lastSuccessfulSyncMillis);
             return m;

@@ -101,10 +101,16 @@ public final class SyncPlanner {
                 splits.add(settings.estimateRows() ? retry : retry.withProgress(null, -1, false));
             }
             long nullCursors = -1;
-            if (countNullCursors && settings.syncType() == SyncType.INCREMENTAL && settings.cursorColumn() != null && !sql.cursorNeverNull()) {
-                nullCursors = queryLong(connection, sql.countNullCursor());
+            long future = -1;
+            if (countNullCursors && settings.syncType() == SyncType.INCREMENTAL && settings.cursorColumn() != null) {
+                if (!sql.cursorNeverNull()) {
+                    nullCursors = queryLong(connection, sql.countNullCursor());
+                }
+                // Rows dated after now wait for the clock; 'infinity' or 9999-12-31 never get read.
+                BoundQuery futureRows = sql.countFutureCursors();
+                future = futureRows == null ? -1 : queryLong(connection, futureRows);
             }
-            return new SyncPlan(highWaterMark, ofThisRun(splits), nullKeys, nullCursors);
+            return new SyncPlan(highWaterMark, ofThisRun(splits), nullKeys, nullCursors, future);
         }
     }
 

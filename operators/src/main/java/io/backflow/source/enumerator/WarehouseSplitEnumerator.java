@@ -64,6 +64,7 @@ public final class WarehouseSplitEnumerator implements SplitEnumerator<Warehouse
     private long nextRunAtNanos;
     private String reportedEnded;
     private long warnedNullCursors = -1;
+    private long warnedFutureCursors = -1;
 
     public WarehouseSplitEnumerator(
             SplitEnumeratorContext<WarehouseSplit> context,
@@ -167,6 +168,7 @@ public final class WarehouseSplitEnumerator implements SplitEnumerator<Warehouse
         metrics.plannedRows = plan.estimatedRows();
         metrics.rowsWithNullKey = plan.rowsWithNullKey();
         metrics.rowsWithNullCursor = plan.rowsWithNullCursor();
+        metrics.rowsWithFutureCursor = plan.rowsWithFutureCursor();
         int toRead = 0;
         for (WarehouseSplit split : plan.splits()) {
             // A resumed run lists its finished splits too, for the listener; they are not read again.
@@ -197,6 +199,12 @@ public final class WarehouseSplitEnumerator implements SplitEnumerator<Warehouse
             warnedNullCursors = plan.rowsWithNullCursor();
             LOG.warn("Sync run {}: {} row(s) have a NULL cursor ({}); INCREMENTAL syncs cannot read them, a FULL sync (--full-resync) sends them",
                     runId, plan.rowsWithNullCursor(), settings.cursorColumn());
+        }
+        if (plan.rowsWithFutureCursor() > 0 && plan.rowsWithFutureCursor() != warnedFutureCursors) {
+            warnedFutureCursors = plan.rowsWithFutureCursor();
+            LOG.warn("Sync run {}: {} row(s) have a cursor ({}) later than the database's clock; no sync reads them before the clock gets"
+                    + " there, which for 'infinity' or a far-future date such as 9999-12-31 it never does", runId, plan.rowsWithFutureCursor(),
+                    settings.cursorColumn());
         }
         for (WarehouseSplit split : plan.splits()) {
             if (split.isRetryKeyScan() && !split.isFinished()) {

@@ -94,6 +94,22 @@ public final class SplitSql {
         return new BoundQuery("SELECT COUNT(*) FROM " + settings.fromClause() + " WHERE " + quoted(cursorIndex) + " IS NULL", List.of());
     }
 
+    /**
+     * {@code SELECT COUNT(*)} of rows whose time cursor is after the database's clock (a DATE
+     * cursor: after today), which no run reads until the clock gets there; null for a cursor that
+     * is not a date or timestamp.
+     */
+    public BoundQuery countFutureCursors() {
+        requireCursor();
+        int type = columns.type(cursorIndex);
+        if (type != java.sql.Types.TIMESTAMP_WITH_TIMEZONE && type != java.sql.Types.TIMESTAMP && type != java.sql.Types.DATE) {
+            return null;
+        }
+        String now = dialect.clockBound(type, java.time.Duration.ZERO);
+        return new BoundQuery("SELECT COUNT(*) FROM " + settings.fromClause() + " WHERE " + quoted(cursorIndex) + " > "
+                + (type == java.sql.Types.DATE ? dialect.dateOf(now) : now), List.of());
+    }
+
     /** True when the database declares the cursor column NOT NULL. */
     public boolean cursorNeverNull() {
         return columns.neverNull(cursorIndex);
