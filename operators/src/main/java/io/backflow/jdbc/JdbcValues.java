@@ -38,6 +38,10 @@ public final class JdbcValues {
                 type = Types.TIMESTAMP_WITH_TIMEZONE;
             } else if (type == Types.TIME && (lower.equals("timetz") || lower.contains("with time zone"))) {
                 type = Types.TIME_WITH_TIMEZONE;
+            } else if (type == Types.BIT && !lower.startsWith("bool") && metaData.getPrecision(i + 1) != 1) {
+                // A bit string (PostgreSQL bit(4), DuckDB's BIT), not a boolean: read as a boolean,
+                // '0101' became false.
+                type = Types.OTHER;
             }
             types[i] = type;
         }
@@ -127,6 +131,10 @@ public final class JdbcValues {
                 }
                 if (v instanceof Number && !(v instanceof BigDecimal)) {
                     return ((Number) v).longValue();
+                }
+                if (v instanceof byte[]) {
+                    // A MariaDB BIT(8), say: bytes, as binary columns are read.
+                    return v;
                 }
                 if (v instanceof java.sql.SQLXML) {
                     // Its toString() names the Java object, not the document.

@@ -41,4 +41,26 @@ class OddValuesTest {
             assertEquals("not a date", JdbcValues.readOrText(rs, 1, java.sql.Types.DATE));
         }
     }
+
+    /** A bit string is its bits, not a boolean (PostgreSQL bit(4), DuckDB's BIT, MariaDB BIT(4)); bit(1) and boolean stay booleans. */
+    @Test
+    void bitStringsAreNotBooleans(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        JdbcEndpoint pg = Databases.newPostgresDatabase("odd_bits");
+        Databases.execute(pg, "CREATE TABLE b (bits BIT(4), one BIT(1), flag BOOLEAN)", "INSERT INTO b VALUES (B'0101', B'1', true)");
+        JdbcEndpoint duck = new JdbcEndpoint("jdbc:duckdb:" + dir.resolve("bits.duckdb"), null, null);
+        Databases.execute(duck, "CREATE TABLE b (bits BIT, one BOOLEAN, flag BOOLEAN)", "INSERT INTO b VALUES ('0101'::BIT, true, true)");
+        JdbcEndpoint maria = Databases.newMariaDbDatabase("odd_bits");
+        Databases.execute(maria, "CREATE TABLE b (bits BIT(4), one BIT(1), flag BOOLEAN)", "INSERT INTO b VALUES (b'0101', b'1', true)");
+        for (JdbcEndpoint db : java.util.List.of(pg, duck, maria)) {
+            try (Connection c = db.open(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT bits, one, flag FROM b")) {
+                int[] types = JdbcValues.columnTypes(rs.getMetaData());
+                rs.next();
+                Object bits = JdbcValues.read(rs, 1, types[0]);
+                // MariaDB's driver gives a bit string's bytes: 0101 is the byte 5.
+                assertEquals("0101", bits instanceof byte[] ? Integer.toBinaryString(0x10 | ((byte[]) bits)[0]).substring(1) : bits, db.url());
+                assertEquals(true, JdbcValues.read(rs, 2, types[1]), db.url());
+                assertEquals(true, JdbcValues.read(rs, 3, types[2]), db.url());
+            }
+        }
+    }
 }
