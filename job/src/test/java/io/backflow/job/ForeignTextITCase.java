@@ -18,6 +18,7 @@ import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -277,5 +278,37 @@ class ForeignTextITCase {
         // The INCREMENTAL run sends the new row and counts the one it cannot read (SyncPlannerTest
         // checks the count, the warning names it).
         assertEquals(once("4"), countBy(sync(conn, "INCREMENTAL"), "id"));
+    }
+
+    /** Names as a warehouse nobody here designed spells them: spaces, other scripts, a reserved word. */
+    @Test
+    void schemaTableAndColumnNamesWithSpacesAndOtherScriptsSync() {
+        open("postgres");
+        Databases.execute(db, "CREATE SCHEMA \"Sales Data\"",
+                "CREATE TABLE \"Sales Data\".\"Orders 2024\" (\"Order ID\" BIGINT PRIMARY KEY, \"prénom\" TEXT, \"Amount€\" NUMERIC(10,2),"
+                        + " \"Updated At\" TIMESTAMPTZ NOT NULL, \"select\" TEXT)",
+                "INSERT INTO \"Sales Data\".\"Orders 2024\" VALUES (1, 'Zoë', 1.5, '2024-01-01 00:00+00', 'x'), (2, 'Ōsaka 大阪', 2.5, '2024-01-02 00:00+00', 'y')");
+        Path conn = BackflowCli.write(dir, "names", String.join("\n",
+                "source:",
+                "  url: " + db.url(),
+                "  user: " + db.user(),
+                "  table: Sales Data.Orders 2024",
+                "  primary_key: Order ID",
+                "  cursor: Updated At",
+                "mapping:",
+                "  event_type: track",
+                "  event: Order",
+                "  user_id: prénom",
+                "  properties: {amount: '{{ Amount€ }}', sel: '{{ select }}'}",
+                "destination:",
+                "  type: webhook",
+                "  url: " + receiver.webhookUrl(),
+                ""));
+        List<JsonNode> events = sync(conn, "FULL");
+        java.util.Map<String, String> got = new java.util.TreeMap<>();
+        for (JsonNode e : events) {
+            got.put(e.get("userId").asText(), e.get("properties").toString());
+        }
+        assertEquals(java.util.Map.of("Zoë", "{\"amount\":1.5,\"sel\":\"x\"}", "Ōsaka 大阪", "{\"amount\":2.5,\"sel\":\"y\"}"), got);
     }
 }

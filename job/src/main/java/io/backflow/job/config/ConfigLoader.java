@@ -237,8 +237,10 @@ public final class ConfigLoader {
                 n.problem("sql", e.getMessage());
             }
         }
-        // Dashes: BigQuery's project ids and table names have them; every part is quoted anyway.
-        if (table != null && !table.matches("[A-Za-z_][A-Za-z0-9_$-]*(\\.[A-Za-z_][A-Za-z0-9_$-]*){0,2}")) {
+        // Every part is quoted, so any letters (Übersicht, 注文), digits, spaces inside a name and
+        // dashes (BigQuery's project ids) are fine; a dot separates the parts.
+        String part = "[\\p{L}_][\\p{L}\\p{N}_$ -]*(?<! )";
+        if (table != null && !table.matches(part + "(\\." + part + "){0,2}")) {
             n.problem("table", "'" + table + "' is not a table name (schema.table); use source.sql for anything else");
         }
         List<String> key = n.names("primary_key", n.present());

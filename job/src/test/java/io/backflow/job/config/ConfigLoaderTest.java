@@ -397,4 +397,27 @@ class ConfigLoaderTest {
             assertTrue(e.problems().get(0).startsWith(b[1]), b[0] + " -> " + e.problems());
         }
     }
+
+    /**
+     * Table names as warehouses spell them: any letters, digits, inner spaces and dashes, up to
+     * three dot-separated parts (each is quoted); anything else is refused in one line that names
+     * the field (a source.sql model takes the rest).
+     */
+    @Test
+    void tableNamesWithLettersOfAnyScriptAndSpacesAreTablesAndSqlIsNot() throws IOException {
+        for (String table : List.of("Sales Data.Orders 2024", "Bestellungen_Übersicht", "販売.注文", "my-project.sales.orders", "public.\"x\"")) {
+            String yaml = GOOD.replace("  table: analytics.orders", "  table: '" + table + "'");
+            if (table.contains("\"")) {
+                ConfigException e = assertThrows(ConfigException.class, () -> new ConfigLoader(k -> "x").load(write(yaml)), table);
+                assertTrue(e.getMessage().contains("source.table"), e.getMessage());
+            } else {
+                new ConfigLoader(k -> "x").load(write(yaml));
+            }
+        }
+        for (String table : List.of("orders; DROP TABLE x", "a.b.c.d", "orders ", "a..b", "(SELECT 1)")) {
+            String yaml = GOOD.replace("  table: analytics.orders", "  table: '" + table + "'");
+            ConfigException e = assertThrows(ConfigException.class, () -> new ConfigLoader(k -> "x").load(write(yaml)), table);
+            assertTrue(e.getMessage().contains("source.table"), e.getMessage());
+        }
+    }
 }
