@@ -7,7 +7,7 @@ import java.util.List;
 /**
  * What a sync run will read: the high-water mark fixed at planning time (a one-value position, or
  * null), the splits (including the NULL_KEYS and RETRY_KEYS splits, if any), and how many rows in scope have a
- * NULL primary-key column, or (INCREMENTAL) a NULL cursor or one in the future.
+ * NULL primary-key column, or (INCREMENTAL) a NULL cursor.
  */
 public final class SyncPlan implements Serializable {
     private static final long serialVersionUID = 1L;
@@ -16,18 +16,12 @@ public final class SyncPlan implements Serializable {
     private final List<WarehouseSplit> splits;
     private final long rowsWithNullKey;
     private final long rowsWithNullCursor;
-    private final long rowsWithFutureCursor;
 
     public SyncPlan(String highWaterMark, List<WarehouseSplit> splits, long rowsWithNullKey) {
         this(highWaterMark, splits, rowsWithNullKey, -1);
     }
 
     public SyncPlan(String highWaterMark, List<WarehouseSplit> splits, long rowsWithNullKey, long rowsWithNullCursor) {
-        this(highWaterMark, splits, rowsWithNullKey, rowsWithNullCursor, -1);
-    }
-
-    public SyncPlan(String highWaterMark, List<WarehouseSplit> splits, long rowsWithNullKey, long rowsWithNullCursor, long rowsWithFutureCursor) {
-        this.rowsWithFutureCursor = rowsWithFutureCursor;
         this.highWaterMark = highWaterMark;
         this.splits = List.copyOf(splits);
         this.rowsWithNullKey = rowsWithNullKey;
@@ -40,15 +34,6 @@ public final class SyncPlan implements Serializable {
      */
     public long rowsWithNullCursor() {
         return rowsWithNullCursor;
-    }
-
-    /**
-     * INCREMENTAL: rows whose date or timestamp cursor is after the database's clock, which no run
-     * reads before the clock gets there: never for 'infinity' or a 9999-12-31 sentinel. -1 when
-     * not counted (other cursors, FULL and resumed runs).
-     */
-    public long rowsWithFutureCursor() {
-        return rowsWithFutureCursor;
     }
 
     public String highWaterMark() {

@@ -101,28 +101,31 @@ public final class SyncPlanner {
                 splits.add(settings.estimateRows() ? retry : retry.withProgress(null, -1, false));
             }
             long nullCursors = -1;
-            long future = -1;
-            if (countNullCursors && settings.syncType() == SyncType.INCREMENTAL && settings.cursorColumn() != null) {
-                if (!sql.cursorNeverNull()) {
-                    nullCursors = queryLong(connection, sql.countNullCursor());
-                }
-                // Rows dated after now wait for the clock; 'infinity' or 9999-12-31 never get read.
-                BoundQuery futureRows = sql.countFutureCursors();
-                future = futureRows == null ? -1 : queryLong(connection, futureRows);
+            if (countNullCursors && settings.syncType() == SyncType.INCREMENTAL && settings.cursorColumn() != null && !sql.cursorNeverNull()) {
+                nullCursors = queryLong(connection, sql.countNullCursor());
             }
-            return new SyncPlan(highWaterMark, ofThisRun(splits), nullKeys, nullCursors, future);
+            return new SyncPlan(highWaterMark, ofThisRun(splits), nullKeys, nullCursors);
         }
     }
 
     /**
      * The rows in scope of each keyset split of {@code splits} whose estimate is not known yet, by
-     * split id, in one read-only transaction.
+     * split id, and the rows with a cursor in the future ({@link #FUTURE_CURSORS}), in one
+     * read-only transaction.
      */
     public Map<String, Long> count(List<WarehouseSplit> splits) throws SQLException {
         Map<String, Long> counts = new HashMap<>();
         try (Connection connection = settings.endpoint().open()) {
             settings.dialect().beginStreamingRead(connection);
             SplitSql sql = new SplitSql(settings, ModelColumns.describe(connection, settings));
+            if (countNullCursors && settings.syncType() == SyncType.INCREMENTAL && settings.cursorColumn() != null) {
+                // Rows dated after now wait for the clock; 'infinity' or 9999-12-31 are never read.
+                // Counted here, after reading began: without an index on the cursor it is a scan.
+                BoundQuery future = sql.countFutureCursors();
+                if (future != null) {
+                    counts.put(FUTURE_CURSORS, queryLong(connection, future));
+                }
+            }
             for (WarehouseSplit split : splits) {
                 if (split.kind() == SplitKind.KEYSET && split.estimatedRemaining() < 0 && !split.isFinished()) {
                     BoundQuery query = sql.count(split);
@@ -140,6 +143,12 @@ public final class SyncPlanner {
         }
         return counts;
     }
+
+    /**
+     * The key of {@link #count}'s result that holds, for an INCREMENTAL run with a date or
+     * timestamp cursor, the rows whose cursor is later than the database's clock (no split id).
+     */
+    public static final String FUTURE_CURSORS = "\u0000rows-with-future-cursor";
 
     /** Cancels the count query under way, if any (see {@link SplitCounter#cancel}). */
     public void cancelCount() {

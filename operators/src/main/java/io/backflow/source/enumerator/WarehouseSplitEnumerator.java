@@ -168,7 +168,6 @@ public final class WarehouseSplitEnumerator implements SplitEnumerator<Warehouse
         metrics.plannedRows = plan.estimatedRows();
         metrics.rowsWithNullKey = plan.rowsWithNullKey();
         metrics.rowsWithNullCursor = plan.rowsWithNullCursor();
-        metrics.rowsWithFutureCursor = plan.rowsWithFutureCursor();
         int toRead = 0;
         for (WarehouseSplit split : plan.splits()) {
             // A resumed run lists its finished splits too, for the listener; they are not read again.
@@ -200,12 +199,6 @@ public final class WarehouseSplitEnumerator implements SplitEnumerator<Warehouse
             LOG.warn("Sync run {}: {} row(s) have a NULL cursor ({}); INCREMENTAL syncs cannot read them, a FULL sync (--full-resync) sends them",
                     runId, plan.rowsWithNullCursor(), settings.cursorColumn());
         }
-        if (plan.rowsWithFutureCursor() > 0 && plan.rowsWithFutureCursor() != warnedFutureCursors) {
-            warnedFutureCursors = plan.rowsWithFutureCursor();
-            LOG.warn("Sync run {}: {} row(s) have a cursor ({}) later than the database's clock; no sync reads them before the clock gets"
-                    + " there, which for 'infinity' or a far-future date such as 9999-12-31 it never does", runId, plan.rowsWithFutureCursor(),
-                    settings.cursorColumn());
-        }
         for (WarehouseSplit split : plan.splits()) {
             if (split.isRetryKeyScan() && !split.isFinished()) {
                 LOG.info("Sync run {}: split {} retries {} key(s) the destination rejected before", runId, split.splitId(), retryKeys);
@@ -231,6 +224,15 @@ public final class WarehouseSplitEnumerator implements SplitEnumerator<Warehouse
         if (error != null) {
             LOG.warn("Sync run {}: could not count the rows to read, so progress has no estimate: {}", runId, error.getMessage());
             return;
+        }
+        Long future = counts.get(SyncPlanner.FUTURE_CURSORS);
+        if (future != null) {
+            metrics.rowsWithFutureCursor = future;
+            if (future > 0 && future != warnedFutureCursors) {
+                warnedFutureCursors = future;
+                LOG.warn("Sync run {}: {} row(s) have a cursor ({}) later than the database's clock; no sync reads them before the clock gets"
+                        + " there, which for 'infinity' or a far-future date such as 9999-12-31 it never does", runId, future, settings.cursorColumn());
+            }
         }
         long total = 0;
         for (WarehouseSplit split : splits) {
