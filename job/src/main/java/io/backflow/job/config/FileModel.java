@@ -49,7 +49,10 @@ final class FileModel {
             String path = url ? file : dir.resolve(file).normalize().toString();
             paths.add("'" + path.replace("'", "''") + "'");
         }
-        return "SELECT * FROM " + READERS.get(f) + "([" + String.join(", ", paths) + "])";
+        // A CSV line with fewer fields than the header gets NULLs for the rest instead of making
+        // DuckDB's sniffer read the whole file as one column (and the sync fail naming none of it).
+        String options = f.equals("csv") ? ", null_padding = true" : "";
+        return "SELECT * FROM " + READERS.get(f) + "([" + String.join(", ", paths) + "]" + options + ")";
     }
 
     private static String extension(String file) {
