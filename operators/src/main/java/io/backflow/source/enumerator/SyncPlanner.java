@@ -29,8 +29,8 @@ import java.util.Map;
  */
 public final class SyncPlanner {
     private final WarehouseSourceSettings settings;
-    /** Whether an INCREMENTAL plan counts the rows whose cursor is NULL. */
-    private final boolean countNullCursors;
+    /** Whether an INCREMENTAL run counts the rows its cursor cannot place: NULL, or later than the clock. */
+    private final boolean countCursorOutliers;
     /** The count query under way, for {@link #cancelCount}. */
     private volatile PreparedStatement counting;
 
@@ -39,12 +39,12 @@ public final class SyncPlanner {
     }
 
     /**
-     * @param countNullCursors false for a continuous job's later runs: the count is a scan of the
+     * @param countCursorOutliers false for a continuous job's later runs: each count can be a scan of the
      *     model, the first run already reported it, and a tick can come every second
      */
-    public SyncPlanner(WarehouseSourceSettings settings, boolean countNullCursors) {
+    public SyncPlanner(WarehouseSourceSettings settings, boolean countCursorOutliers) {
         this.settings = settings;
-        this.countNullCursors = countNullCursors;
+        this.countCursorOutliers = countCursorOutliers;
     }
 
     /**
@@ -101,7 +101,7 @@ public final class SyncPlanner {
                 splits.add(settings.estimateRows() ? retry : retry.withProgress(null, -1, false));
             }
             long nullCursors = -1;
-            if (countNullCursors && settings.syncType() == SyncType.INCREMENTAL && settings.cursorColumn() != null && !sql.cursorNeverNull()) {
+            if (countCursorOutliers && settings.syncType() == SyncType.INCREMENTAL && settings.cursorColumn() != null && !sql.cursorNeverNull()) {
                 nullCursors = queryLong(connection, sql.countNullCursor());
             }
             return new SyncPlan(highWaterMark, ofThisRun(splits), nullKeys, nullCursors);
@@ -118,7 +118,7 @@ public final class SyncPlanner {
         try (Connection connection = settings.endpoint().open()) {
             settings.dialect().beginStreamingRead(connection);
             SplitSql sql = new SplitSql(settings, ModelColumns.describe(connection, settings));
-            if (countNullCursors && settings.syncType() == SyncType.INCREMENTAL && settings.cursorColumn() != null) {
+            if (countCursorOutliers && settings.syncType() == SyncType.INCREMENTAL && settings.cursorColumn() != null) {
                 // Rows dated after now wait for the clock; 'infinity' or 9999-12-31 are never read.
                 // Counted here, after reading began: without an index on the cursor it is a scan.
                 BoundQuery future = sql.countFutureCursors();
@@ -128,16 +128,7 @@ public final class SyncPlanner {
             }
             for (WarehouseSplit split : splits) {
                 if (split.kind() == SplitKind.KEYSET && split.estimatedRemaining() < 0 && !split.isFinished()) {
-                    BoundQuery query = sql.count(split);
-                    try (PreparedStatement ps = query.prepare(connection, settings.dialect(), 0)) {
-                        counting = ps;
-                        try (ResultSet rs = ps.executeQuery()) {
-                            rs.next();
-                            counts.put(split.splitId(), rs.getLong(1));
-                        }
-                    } finally {
-                        counting = null;
-                    }
+                    counts.put(split.splitId(), queryLong(connection, sql.count(split)));
                 }
             }
         }
@@ -235,11 +226,16 @@ public final class SyncPlanner {
         return out;
     }
 
+    /** A one-number query (a count or a scan), cancellable by {@link #cancelCount} while it runs. */
     private long queryLong(Connection connection, BoundQuery query) throws SQLException {
-        try (PreparedStatement ps = query.prepare(connection, settings.dialect(), 0);
-                ResultSet rs = ps.executeQuery()) {
-            rs.next();
-            return rs.getLong(1);
+        try (PreparedStatement ps = query.prepare(connection, settings.dialect(), 0)) {
+            counting = ps;
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        } finally {
+            counting = null;
         }
     }
 }
