@@ -30,8 +30,15 @@ import org.postgresql.PGConnection;
  * measures INCREMENTAL syncs of N changed rows instead ({@link IncrementalBench}).
  */
 public final class Bench {
-    /** {@code delivering}: seconds from the first event's arrival to the last's. */
-    record Sample(double seconds, long events, double cpuSeconds, long peakRss, double firstEvent, double delivering) {}
+    /**
+     * {@code delivering}: seconds from the first event's arrival to the last's; {@code machineBusy}:
+     * CPU seconds the whole machine was busy during the run (the contender, PostgreSQL, the
+     * receiver, anything else); {@code cpuToFirst} and {@code machineBusyToFirst}: the
+     * contender's CPU seconds until the first event arrived and the machine's busy cores per second of that time (sampled within 20 ms
+     * after it).
+     */
+    record Sample(double seconds, long events, double cpuSeconds, long peakRss, double firstEvent, double delivering, double machineBusy,
+            double cpuToFirst, double machineBusyToFirst) {}
 
     /** Where each process's output goes (one file per process), or null to discard it. */
     private static Path logDir;
@@ -127,6 +134,16 @@ public final class Bench {
             if (compare != null) {
                 row("Backflow " + compare, compared, loop, rows, copyRate);
             }
+            int cores = Runtime.getRuntime().availableProcessors();
+            System.out.printf(Locale.ROOT, "%nThe machine (%d cores) during the same runs; \"everything else\" is the machine's busy time less the"
+                    + " contender's: PostgreSQL, the receiver and whatever else ran:%n%n", cores);
+            System.out.println("| contender | machine busy | everything else, CPU-s per 1M rows | until the first event: contender's CPU-s | machine busy |");
+            System.out.println("|---|---|---|---|---|");
+            machineRow("hand-written loop", loop, rows, cores);
+            machineRow("Backflow (FULL, parallelism 2)", backflow, rows, cores);
+            if (compare != null) {
+                machineRow("Backflow " + compare, compared, rows, cores);
+            }
             System.out.printf(Locale.ROOT, "%nstop at full speed (SIGTERM after %,d events) until the savepoint is written and the process exited: %s s%n",
                     rows / 3, range(stopSeconds, "%.1f"));
             long latency = Long.parseLong(a.get("--latency-ms"));
@@ -197,13 +214,22 @@ public final class Bench {
     static Sample run(Receiver receiver, long rows, List<String> command) throws Exception {
         receiver.reset();
         double cpu0 = ProcessStats.childrenCpuSeconds();
+        double machine0 = ProcessStats.machineCpuSeconds()[0];
         long start = System.nanoTime();
         Process p = start(command);
         long peak = 0;
+        double cpuToFirst = Double.NaN;
+        double machineToFirst = Double.NaN;
         while (!p.waitFor(20, TimeUnit.MILLISECONDS)) {
             peak = Math.max(peak, ProcessStats.treeRssBytes(p.toHandle()));
+            if (Double.isNaN(cpuToFirst) && receiver.firstEventNanos.get() != 0) {
+                cpuToFirst = ProcessStats.treeCpuSeconds(p.toHandle());
+                // Busy share of the cores from the start until this sample (not the first event's exact instant).
+                machineToFirst = (ProcessStats.machineCpuSeconds()[0] - machine0) / ((System.nanoTime() - start) / 1e9);
+            }
         }
         double seconds = (System.nanoTime() - start) / 1e9;
+        double machineBusy = ProcessStats.machineCpuSeconds()[0] - machine0;
         if (p.exitValue() != 0) {
             throw new IllegalStateException(String.join(" ", command) + " exited with " + p.exitValue());
         }
@@ -213,7 +239,8 @@ public final class Bench {
         }
         double first = (receiver.firstEventNanos.get() - start) / 1e9;
         double delivering = (receiver.lastEventNanos.get() - receiver.firstEventNanos.get()) / 1e9;
-        return new Sample(seconds, events, ProcessStats.childrenCpuSeconds() - cpu0, peak, first, delivering);
+        return new Sample(seconds, events, ProcessStats.childrenCpuSeconds() - cpu0, peak, first, delivering, machineBusy, cpuToFirst,
+                machineToFirst);
     }
 
     /** Starts {@code command}, sends it SIGTERM once {@code events} have arrived, and returns the seconds until it exited stopped. */
@@ -249,6 +276,15 @@ public final class Bench {
         System.out.printf(Locale.ROOT, "| %s | %s | %s | %s | %s MB | %s s | %s |%n", name, range(eps, "%,.0f"),
                 range(java.util.Arrays.stream(eps).map(e -> e / loopMean).toArray(), "%.2f"), range(cpu, "%.1f"), range(rss, "%,.0f"),
                 range(first, "%.1f"), range(java.util.Arrays.stream(eps).map(e -> e / copyRate).toArray(), "%.2f"));
+    }
+
+    private static void machineRow(String name, List<Sample> s, long rows, int cores) {
+        double[] busy = s.stream().mapToDouble(x -> 100 * x.machineBusy() / (cores * x.seconds())).toArray();
+        double[] others = s.stream().mapToDouble(x -> (x.machineBusy() - x.cpuSeconds()) / (rows / 1e6)).toArray();
+        double[] cpuToFirst = s.stream().mapToDouble(Sample::cpuToFirst).toArray();
+        double[] busyToFirst = s.stream().mapToDouble(x -> 100 * x.machineBusyToFirst() / cores).toArray();
+        System.out.printf(Locale.ROOT, "| %s | %s%% | %s | %s | %s%% |%n", name, range(busy, "%.0f"), range(others, "%.1f"), range(cpuToFirst, "%.2f"),
+                range(busyToFirst, "%.0f"));
     }
 
     static String range(double[] v, String format) {
