@@ -221,6 +221,10 @@ public final class SyncPipeline {
                 .template(m.template())
                 .maxEventBytes((int) config.destination().maxEventBytes())
                 .libraryVersion(version());
+        if (operationColumn == null && config.source().cursor() != null) {
+            // A cursor sync's row versions differ by their cursor (A, B and back to A is three ids).
+            b.versionColumn(config.source().cursor());
+        }
         if (m.event() != null) {
             b.eventName(m.event());
         }

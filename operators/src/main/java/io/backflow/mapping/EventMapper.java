@@ -5,6 +5,8 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.StreamWriteFeature;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import com.fasterxml.jackson.core.io.SerializedString;
+import io.backflow.jdbc.ColumnNames;
+import io.backflow.jdbc.ValueCodec;
 import io.backflow.model.DeltaColumns;
 import io.backflow.source.SourceRow;
 import java.io.ByteArrayOutputStream;
@@ -103,6 +105,11 @@ public final class EventMapper implements Serializable {
     private transient int timestampSlot;
     private transient int operationSlot;
     private transient int rowsSlot;
+    // The version column's index in the rows' columns (bound per query, as the slots are), and the
+    // value's bytes for the message id.
+    private transient String[] versionBoundTo;
+    private transient int versionAt;
+    private transient org.apache.flink.core.memory.DataOutputSerializer version;
 
     public EventMapper(MappingSpec spec) {
         this(spec, Clock.systemUTC());
@@ -143,6 +150,8 @@ public final class EventMapper implements Serializable {
         nowText = null;
         template = Template.compile(spec.template(), columns);
         messageIds = new MessageIds();
+        versionBoundTo = null;
+        version = spec.versionColumn() == null ? null : new org.apache.flink.core.memory.DataOutputSerializer(32);
         event = new Buffer(1024);
         key = new Buffer(64);
         connectionBytes = (spec.connectionName() + (spec.messageIdScope() == null ? "" : "\u0000" + spec.messageIdScope()))
@@ -160,6 +169,13 @@ public final class EventMapper implements Serializable {
         }
         Object[] values = row.values();
         int[] at = columns.bind(row.columns());
+        if (version != null && versionBoundTo != row.columns()) {
+            versionAt = ColumnNames.find(spec.versionColumn(), row.columns());
+            if (versionAt < 0) {
+                throw new IllegalArgumentException("the query does not return column '" + spec.versionColumn() + "' (the cursor)");
+            }
+            versionBoundTo = row.columns();
+        }
         try {
             // Primary-key slots come first (see MappingSpec.registerFixedColumns).
             String nullKeyColumn;
@@ -283,7 +299,15 @@ public final class EventMapper implements Serializable {
             }
             // Everything so far is the row's content: hash it before anything run- or time-dependent.
             g.flush();
-            String messageId = messageIds.messageId(connectionBytes, key.array(), key.size(), event.array(), 0, event.size());
+            String messageId;
+            if (version == null) {
+                messageId = messageIds.messageId(connectionBytes, key.array(), key.size(), event.array(), 0, event.size());
+            } else {
+                version.clear();
+                ValueCodec.write(values[versionAt], version);
+                messageId = messageIds.messageId(connectionBytes, key.array(), key.size(), event.array(), 0, event.size(),
+                        version.getSharedBuffer(), version.length());
+            }
             g.writeFieldName(MESSAGE_ID);
             g.writeString(messageId);
             if (timestamp == null) {

@@ -41,6 +41,7 @@ public final class MappingSpec implements Serializable {
     private final String timestampColumn;
     private final String operationColumn;
     private final String messageIdScope;
+    private final String versionColumn;
     private final List<String> primaryKey;
     private final String templateJson;
     private final int maxEventBytes;
@@ -56,6 +57,7 @@ public final class MappingSpec implements Serializable {
         this.timestampColumn = b.timestampColumn;
         this.operationColumn = b.operationColumn;
         this.messageIdScope = b.messageIdScope;
+        this.versionColumn = b.versionColumn;
         this.primaryKey = Collections.unmodifiableList(new ArrayList<>(b.primaryKey));
         this.templateJson = b.templateJson;
         this.maxEventBytes = b.maxEventBytes;
@@ -78,6 +80,8 @@ public final class MappingSpec implements Serializable {
     public String operationColumn() { return operationColumn; }
     /** What message ids are unique within besides the connection, or null: see {@link Builder#messageIdScope}. */
     public String messageIdScope() { return messageIdScope; }
+    /** The column whose value is part of each message id besides the content, or null: see {@link Builder#versionColumn}. */
+    public String versionColumn() { return versionColumn; }
     public List<String> primaryKey() { return primaryKey; }
     /** The properties/traits/fields template as compact JSON. */
     public String templateJson() { return templateJson; }
@@ -186,6 +190,7 @@ public final class MappingSpec implements Serializable {
         private String timestampColumn;
         private String operationColumn;
         private String messageIdScope;
+        private String versionColumn;
         private List<String> primaryKey = List.of();
         private String templateJson = "{}";
         private int maxEventBytes = DEFAULT_MAX_EVENT_BYTES;
@@ -217,6 +222,16 @@ public final class MappingSpec implements Serializable {
          * resent after a stop or restart, keep their ids.
          */
         public Builder messageIdScope(String scope) { this.messageIdScope = scope; return this; }
+
+        /**
+         * Makes each message id depend on this column's value too (a cursor sync passes its cursor):
+         * a row that goes from A to B and back to A moves its cursor each time, so the change back
+         * gets a new id, which a destination that drops repeated ids within a window does not drop.
+         * A row read again with the same cursor and content (a retry, a resumed run, the rows at
+         * the mark) keeps its id. Not one of the {@link #referencedColumns()}: the query returns
+         * the cursor anyway, and the diff's row hash must not change with it.
+         */
+        public Builder versionColumn(String column) { this.versionColumn = column; return this; }
         public Builder primaryKey(List<String> columns) { this.primaryKey = List.copyOf(columns); return this; }
         public Builder primaryKey(String... columns) { return primaryKey(List.of(columns)); }
         /** The properties (track), traits (identify) or fields (record) template; null means an empty object. */
@@ -267,6 +282,7 @@ public final class MappingSpec implements Serializable {
             eventNameColumn = blank(eventNameColumn) ? null : eventNameColumn;
             timestampColumn = blank(timestampColumn) ? null : timestampColumn;
             operationColumn = blank(operationColumn) ? null : operationColumn;
+            versionColumn = blank(versionColumn) ? null : versionColumn;
             MappingSpec spec = new MappingSpec(this);
             // Compile once so template syntax errors surface at config time, not on the first row.
             spec.referencedColumns();
@@ -300,6 +316,7 @@ public final class MappingSpec implements Serializable {
                 && Objects.equals(userIdColumn, s.userIdColumn) && Objects.equals(anonymousIdColumn, s.anonymousIdColumn)
                 && Objects.equals(timestampColumn, s.timestampColumn) && Objects.equals(operationColumn, s.operationColumn)
                 && Objects.equals(messageIdScope, s.messageIdScope)
+                && Objects.equals(versionColumn, s.versionColumn)
                 && primaryKey.equals(s.primaryKey)
                 && templateJson.equals(s.templateJson) && libraryVersion.equals(s.libraryVersion);
     }

@@ -14,7 +14,8 @@ import org.apache.commons.codec.digest.MurmurHash3;
  * {@code type}, {@code event}, a record's {@code action} and {@code identifiers}, {@code userId},
  * {@code anonymousId}, {@code properties}/{@code traits}/{@code fields} and, only when it comes from a
  * column, the timestamp. The action is content: an insert and a delete of one key get different ids.
- * It never includes the run id or the wall clock. A change of the mapping that changes the content
+ * A cursor sync adds the row's cursor value, so a row changed back to an earlier content still gets
+ * a new id. It never includes the run id or the wall clock. A change of the mapping that changes the content
  * changes the ids, which is intended.
  *
  * <p>Why not a cryptographic hash: ids only need to differ between row versions of one warehouse,
@@ -34,14 +35,23 @@ public final class MessageIds {
      * {@code keyJson[0, keyLength)}; all UTF-8.
      */
     public String messageId(byte[] connection, byte[] keyJson, int keyLength, byte[] content, int offset, int length) {
+        return messageId(connection, keyJson, keyLength, content, offset, length, null, 0);
+    }
+
+    /**
+     * As {@link #messageId(byte[], byte[], int, byte[], int, int)}, with the row's version (its
+     * cursor value, {@code ValueCodec} bytes; null for none) hashed after the content.
+     */
+    public String messageId(byte[] connection, byte[] keyJson, int keyLength, byte[] content, int offset, int length,
+                            byte[] version, int versionLength) {
         int n = connection.length;
-        int size = 4 + n + 1 + keyLength + 1 + length;
+        int size = 4 + n + 1 + keyLength + 1 + length + (version == null ? 0 : 1 + versionLength);
         if (size > buffer.length) {
             buffer = Arrays.copyOf(buffer, Math.max(size, buffer.length * 2));
         }
         byte[] b = buffer;
         // Length-prefix the name so ("ab", "c...") and ("a", "bc...") cannot collide; the JSON parts
-        // cannot contain a raw 0 byte, so 0 separates them unambiguously.
+        // cannot contain a raw 0 byte, so 0 separates them unambiguously (the version, binary, comes last).
         b[0] = (byte) (n >>> 24);
         b[1] = (byte) (n >>> 16);
         b[2] = (byte) (n >>> 8);
@@ -53,6 +63,11 @@ public final class MessageIds {
         at += keyLength;
         b[at++] = 0;
         System.arraycopy(content, offset, b, at, length);
+        if (version != null) {
+            at += length;
+            b[at++] = 0;
+            System.arraycopy(version, 0, b, at, versionLength);
+        }
         long[] hash = MurmurHash3.hash128x64(b, 0, size, 0);
         return toUuid(hash[0], hash[1]);
     }

@@ -286,6 +286,42 @@ class EventMapperTest {
         assertNotEquals(first, map(track().eventName("Order Completed").build(), row).messageId());
     }
 
+    /**
+     * A cursor sync: a row that goes from A to B and back to A has moved its cursor each time, and
+     * the change back must not carry A's id (destinations drop a repeated id, and would keep B).
+     * Read again with the same cursor (a retry, a resumed run, the mark), it keeps its id.
+     */
+    @Test
+    void messageIdFollowsTheCursorWhenTheSpecHasOne() {
+        MappingSpec spec = track().versionColumn("created_at").build();
+        LocalDateTime t = LocalDateTime.of(2024, 1, 31, 10, 0);
+        Clock later = Clock.fixed(Instant.parse("2026-01-01T00:00:00Z"), ZoneOffset.UTC);
+
+        String a = map(spec, order(5, 42L, null, "1", "paid", t, null)).messageId();
+        String b = map(spec, order(5, 42L, null, "1", "refunded", t.plusHours(1), null)).messageId();
+        String backToA = map(spec, order(5, 42L, null, "1", "paid", t.plusHours(2), null)).messageId();
+
+        assertNotEquals(a, b);
+        assertNotEquals(a, backToA);
+        assertEquals(a, map(spec, order(5, 42L, null, "1", "paid", t, null), "run-9", later).messageId());
+        // A NULL cursor is a version too, told apart from any value.
+        String nullCursor = map(spec, order(5, 42L, null, "1", "paid", null, null)).messageId();
+        assertNotEquals(a, nullCursor);
+        assertEquals(nullCursor, map(spec, order(5, 42L, null, "1", "paid", null, null), "run-9", later).messageId());
+        // Without a version column the id is the content's alone, as before.
+        MappingSpec unversioned = track().build();
+        assertEquals(map(unversioned, order(5, 42L, null, "1", "paid", t, null)).messageId(),
+                map(unversioned, order(5, 42L, null, "1", "paid", t.plusHours(2), null)).messageId());
+    }
+
+    @Test
+    void aVersionColumnTheQueryLacksFailsNamingIt() {
+        MappingSpec spec = track().versionColumn("updated_at").build();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> map(spec, order(5, 42L, null, "1", "paid", null, null)));
+        assertTrue(e.getMessage().contains("'updated_at'"), e.getMessage());
+    }
+
     @Test
     void messageIdFollowsTheTimestampColumn() {
         MappingSpec spec = track().timestampColumn("created_at").build();
