@@ -170,10 +170,10 @@ public final class SnapshotDiff {
         List<String> cols = quote(columns);
         try (Statement st = c.createStatement()) {
             String createSnapshot = " " + snapshot + " AS SELECT " + String.join(", ", k)
-                    + ", CAST(NULL AS VARCHAR(32)) AS " + q(HASH) + " FROM " + model.from("m") + " WHERE 1 = 0";
+                    + ", CAST(NULL AS VARCHAR(32)) AS " + q(HASH) + " FROM " + model.from("bf_m") + " WHERE 1 = 0";
             st.execute("CREATE TABLE IF NOT EXISTS" + createSnapshot);
             List<String> before = keyTypes(c, snapshot, k);
-            List<String> after = keyTypes(c, model.from("m"), k);
+            List<String> after = keyTypes(c, model.from("bf_m"), k);
             if (!before.equals(after)) {
                 // The key's type changed (the fingerprint made this run FULL): the old snapshot
                 // cannot be joined with the model any more, and every row is sent again. Keys an
@@ -248,7 +248,7 @@ public final class SnapshotDiff {
         String snapshot = exists
                 ? dialect.quoteIdentifier(schema) + "." + dialect.quoteIdentifier(snapshotName)
                 : "(SELECT " + String.join(", ", k) + ", CAST(NULL AS VARCHAR(32)) AS " + q(HASH) + " FROM "
-                        + (staged != null ? staged.from("e") : modelRelation) + " WHERE 1 = 0)";
+                        + (staged != null ? staged.from("bf_e") : modelRelation) + " WHERE 1 = 0)";
         Model model = staged != null ? staged : new Model(null, actual, null, dialect, table, query);
         return "SELECT * FROM (" + deltaQuery(model, k, cols, snapshot, true) + ") AS backflow_delta ORDER BY " + String.join(", ", k);
     }
@@ -260,41 +260,42 @@ public final class SnapshotDiff {
      * no longer has follow as deletes.
      */
     private String deltaQuery(Model model, List<String> k, List<String> cols, String snapshot, boolean findDuplicates) {
-        String hash = model.hashColumn() != null ? "m." + model.hashColumn() : dialect.rowHash(prefixed("m.", cols));
-        String nullKey = anyNull(k, "m.");
+        String hash = model.hashColumn() != null ? "bf_m." + model.hashColumn() : dialect.rowHash(prefixed("bf_m.", cols));
+        String nullKey = anyNull(k, "bf_m.");
         StringBuilder sql = new StringBuilder();
         if (findDuplicates) {
-            sql.append("WITH backflow_dups AS (SELECT ").append(String.join(", ", k)).append(", COUNT(*) AS n FROM ").append(model.from("dm"))
+            sql.append("WITH backflow_dups AS (SELECT ").append(String.join(", ", k)).append(", COUNT(*) AS n FROM ").append(model.from("bf_dm"))
                     .append(" WHERE ").append(String.join(" AND ", suffixed(k, " IS NOT NULL")))
                     .append(" GROUP BY ").append(String.join(", ", k)).append(" HAVING COUNT(*) > 1) ");
         }
-        sql.append("SELECT ").append(String.join(", ", prefixed("m.", cols)));
-        sql.append(", CASE WHEN ").append(nullKey).append(" OR s.").append(k.get(0)).append(" IS NULL THEN '").append(OP_INSERT)
+        sql.append("SELECT ").append(String.join(", ", prefixed("bf_m.", cols)));
+        sql.append(", CASE WHEN ").append(nullKey).append(" OR bf_s.").append(k.get(0)).append(" IS NULL OR bf_s.").append(q(HASH)).append(" = '")
+                .append(SnapshotUpdate.REFUSED_INSERT).append("' THEN '").append(OP_INSERT)
                 .append("' ELSE '").append(OP_UPDATE).append("' END AS ").append(q(OP));
         sql.append(", CAST(1 AS BIGINT) AS ").append(q(ROWS)).append(", ").append(hash).append(" AS ").append(q(HASH)).append(", ");
         sql.append(outcomeColumns());
-        sql.append(" FROM ").append(model.from("m"));
-        sql.append(" LEFT JOIN ").append(snapshot).append(" s ON ").append(join(k, "s.", "m."));
-        sql.append(" WHERE ").append(findDuplicates ? "NOT EXISTS (SELECT 1 FROM backflow_dups d WHERE " + join(k, "d.", "m.") + ")" : "1 = 1");
+        sql.append(" FROM ").append(model.from("bf_m"));
+        sql.append(" LEFT JOIN ").append(snapshot).append(" bf_s ON ").append(join(k, "bf_s.", "bf_m."));
+        sql.append(" WHERE ").append(findDuplicates ? "NOT EXISTS (SELECT 1 FROM backflow_dups bf_d WHERE " + join(k, "bf_d.", "bf_m.") + ")" : "1 = 1");
         if (!sendAll) {
-            sql.append(" AND (").append(nullKey).append(" OR s.").append(k.get(0)).append(" IS NULL OR s.").append(q(HASH))
-                    .append(" IS NULL OR s.").append(q(HASH)).append(" <> ").append(hash).append(")");
+            sql.append(" AND (").append(nullKey).append(" OR bf_s.").append(k.get(0)).append(" IS NULL OR bf_s.").append(q(HASH))
+                    .append(" IS NULL OR bf_s.").append(q(HASH)).append(" <> ").append(hash).append(")");
         }
         if (findDuplicates) {
             sql.append(" UNION ALL SELECT ");
             for (String c : cols) {
-                sql.append(k.contains(c) ? "d." + c : "NULL").append(", ");
+                sql.append(k.contains(c) ? "bf_d." + c : "NULL").append(", ");
             }
-            sql.append("'").append(OP_DUPLICATE).append("', d.n, NULL, ").append(outcomeColumns()).append(" FROM backflow_dups d");
+            sql.append("'").append(OP_DUPLICATE).append("', bf_d.n, NULL, ").append(outcomeColumns()).append(" FROM backflow_dups bf_d");
         }
         if (mode == SyncMode.MIRROR) {
             sql.append(" UNION ALL SELECT ");
             for (String c : cols) {
-                sql.append(k.contains(c) ? "s." + c : "NULL").append(", ");
+                sql.append(k.contains(c) ? "bf_s." + c : "NULL").append(", ");
             }
             sql.append("'").append(OP_DELETE).append("', 1, NULL, ").append(outcomeColumns())
-                    .append(" FROM ").append(snapshot).append(" s WHERE NOT EXISTS (SELECT 1 FROM ").append(model.from("mm"))
-                    .append(" WHERE ").append(join(k, "mm.", "s.")).append(")");
+                    .append(" FROM ").append(snapshot).append(" bf_s WHERE NOT EXISTS (SELECT 1 FROM ").append(model.from("bf_mm"))
+                    .append(" WHERE ").append(join(k, "bf_mm.", "bf_s.")).append(")");
         }
         return sql.toString();
     }
@@ -314,8 +315,8 @@ public final class SnapshotDiff {
         if (schemaName == null) {
             return false;
         }
-        java.util.Set<String> key = new java.util.HashSet<>();
-        keys.forEach(col -> key.add(col.toLowerCase(Locale.ROOT)));
+        // Names compare exactly: a table may have both "ID" and id, and the keys are spelled as quoted.
+        java.util.Set<String> key = new java.util.HashSet<>(keys);
         try {
             java.sql.DatabaseMetaData md = c.getMetaData();
             for (String candidate : new LinkedHashSet<>(List.of(name, name.toLowerCase(Locale.ROOT)))) {
@@ -323,23 +324,27 @@ public final class SnapshotDiff {
                 Map<String, java.util.Set<String>> unique = new LinkedHashMap<>();
                 try (ResultSet rs = md.getPrimaryKeys(null, schemaCandidate, candidate)) {
                     while (rs.next()) {
-                        unique.computeIfAbsent("primary key", x -> new java.util.HashSet<>()).add(rs.getString("COLUMN_NAME").toLowerCase(Locale.ROOT));
+                        unique.computeIfAbsent("primary key", x -> new java.util.HashSet<>()).add(rs.getString("COLUMN_NAME"));
                     }
                 }
+                Map<String, String> indexSchemas = new LinkedHashMap<>();
                 try (ResultSet rs = md.getIndexInfo(null, schemaCandidate, candidate, true, true)) {
                     while (rs.next()) {
                         String index = rs.getString("INDEX_NAME");
                         String column = rs.getString("COLUMN_NAME");
                         // A partial unique index says nothing about the rows outside its condition.
                         if (index != null && column != null && !rs.getBoolean("NON_UNIQUE") && rs.getString("FILTER_CONDITION") == null) {
-                            unique.computeIfAbsent(index, x -> new java.util.HashSet<>()).add(column.toLowerCase(Locale.ROOT));
+                            unique.computeIfAbsent(index, x -> new java.util.HashSet<>()).add(column);
+                            indexSchemas.put(index, rs.getString("TABLE_SCHEM"));
                         }
                     }
                 } catch (SQLException e) {
                     // Some drivers do not list indexes; the primary key is enough.
                 }
-                for (java.util.Set<String> columns : unique.values()) {
-                    if (!columns.isEmpty() && key.containsAll(columns)) {
+                for (Map.Entry<String, java.util.Set<String>> e : unique.entrySet()) {
+                    String index = e.getKey();
+                    if (!e.getValue().isEmpty() && key.containsAll(e.getValue())
+                            && (!indexSchemas.containsKey(index) || dialect.indexEnforced(c, indexSchemas.get(index), index))) {
                         return true;
                     }
                 }
@@ -490,9 +495,9 @@ public final class SnapshotDiff {
                 dialect.prepareBulkWork(readOnly);
                 String[] actual = actualColumns(readOnly);
                 List<String> names = List.copyOf(new LinkedHashSet<>(resolve(mappedColumns, actual)));
-                List<String> cols = prefixed("m.", quote(names));
+                List<String> cols = prefixed("bf_m.", quote(names));
                 String select = "SELECT " + String.join(", ", cols) + ", " + dialect.rowHash(cols) + " AS " + q(STAGED_HASH)
-                        + " FROM " + dialect.modelRelation(table, query, "m");
+                        + " FROM " + dialect.modelRelation(table, query, "bf_m");
                 String staged = dialect.quoteIdentifier("backflow_model_" + deltaTableName(runId));
                 dialect.copyIntoTemporaryTable(readOnly, select, c, staged);
                 return new Model(staged, names.toArray(new String[0]), q(STAGED_HASH), dialect, table, query);
@@ -505,7 +510,7 @@ public final class SnapshotDiff {
     /** The model's key and mapped columns, copied from its own database into a temporary table here. */
     private Model copiedFromSource(Connection c, String runId) throws SQLException {
         SqlDialect sourceDialect = source.dialect();
-        String relation = sourceDialect.modelRelation(table, query, "m");
+        String relation = sourceDialect.modelRelation(table, query, "bf_m");
         try (Connection readOnly = source.open()) {
             sourceDialect.beginStreamingRead(readOnly);
             try {
@@ -519,7 +524,7 @@ public final class SnapshotDiff {
                 }
                 List<String> names = List.copyOf(new LinkedHashSet<>(resolve(mappedColumns, actual)));
                 List<String> cols = new ArrayList<>();
-                names.forEach(n -> cols.add("m." + sourceDialect.quoteIdentifier(n)));
+                names.forEach(n -> cols.add("bf_m." + sourceDialect.quoteIdentifier(n)));
                 String staged = dialect.quoteIdentifier("backflow_model_" + deltaTableName(runId));
                 ModelCopy.copy(readOnly, "SELECT " + String.join(", ", cols) + " FROM " + relation, COPY_FETCH_SIZE, c, dialect, staged);
                 return new Model(staged, names.toArray(new String[0]), null, dialect, table, query);

@@ -35,6 +35,12 @@ public final class SnapshotUpdate {
     public static final String SUCCEEDED = "succeeded";
     public static final String FAILED = "failed";
     public static final String INVALID = "invalid";
+    /**
+     * The snapshot hash of a key whose insert the destination refused or gave up on: not a hash
+     * (those are 32 hex digits), so the key counts as changed and goes out as an insert again,
+     * while a mirror diff that no longer finds it in the model sends its delete.
+     */
+    public static final String REFUSED_INSERT = "-";
 
     private final SqlDialect dialect;
 
@@ -91,7 +97,7 @@ public final class SnapshotUpdate {
         List<String> joins = new ArrayList<>();
         for (String col : k) {
             nulls.add(col + " IS NULL");
-            joins.add("d." + col + " = " + snapshot + "." + col);
+            joins.add("bf_d." + col + " = " + snapshot + "." + col);
         }
         dialect.prepareBulkWork(c);
         try (Statement st = c.createStatement()) {
@@ -100,15 +106,23 @@ public final class SnapshotUpdate {
             // Acknowledged rows keep a NULL status (read as succeeded once the run completed): marking
             // a million rows would rewrite the whole delta.
             String acknowledged = q(STATUS) + " IS NULL AND " + q(OP) + " IN ('" + OP_INSERT + "', '" + OP_UPDATE + "', '" + OP_DELETE + "')";
-            st.executeUpdate("DELETE FROM " + snapshot + " WHERE EXISTS (SELECT 1 FROM " + table + " d WHERE d." + acknowledged
+            st.executeUpdate("DELETE FROM " + snapshot + " WHERE EXISTS (SELECT 1 FROM " + table + " bf_d WHERE bf_d." + acknowledged
                     + " AND " + String.join(" AND ", joins) + ")");
             st.executeUpdate("INSERT INTO " + snapshot + " (" + String.join(", ", k) + ", " + q(HASH) + ") SELECT "
                     + String.join(", ", k) + ", " + q(HASH) + " FROM " + table + " WHERE " + acknowledged + " AND "
                     + q(OP) + " <> '" + OP_DELETE + "'");
             // A row not delivered must differ from the snapshot next time, even when its values are
             // what the snapshot holds (a FULL run resends unchanged rows): its hash is forgotten.
-            st.executeUpdate("UPDATE " + snapshot + " SET " + q(HASH) + " = NULL WHERE EXISTS (SELECT 1 FROM " + table + " d WHERE d."
+            st.executeUpdate("UPDATE " + snapshot + " SET " + q(HASH) + " = NULL WHERE (" + q(HASH) + " IS NULL OR " + q(HASH) + " <> '"
+                    + REFUSED_INSERT + "') AND EXISTS (SELECT 1 FROM " + table + " bf_d WHERE bf_d."
                     + q(STATUS) + " IN ('" + FAILED + "', '" + INVALID + "') AND " + String.join(" AND ", joins) + ")");
+            // A failed insert may have reached the destination all the same (a timeout, a lost
+            // answer): its key enters the snapshot, marked, so the next diff sends it again as an
+            // insert, or deletes it (mirror mode) if the model lost it meanwhile. An invalid row was never sent.
+            st.executeUpdate("INSERT INTO " + snapshot + " (" + String.join(", ", k) + ", " + q(HASH) + ") SELECT "
+                    + String.join(", ", prefixed(k)) + ", '" + REFUSED_INSERT + "' FROM " + table + " bf_d WHERE bf_d." + q(STATUS) + " = '" + FAILED + "' AND bf_d."
+                    + q(OP) + " = '" + OP_INSERT + "' AND " + String.join(" AND ", notNull(k)) + " AND NOT EXISTS (SELECT 1 FROM "
+                    + snapshot + " WHERE " + String.join(" AND ", joins) + ")");
         }
     }
 
@@ -123,25 +137,29 @@ public final class SnapshotUpdate {
         String snapshot = delta.qualifiedSnapshot(dialect);
         List<String> k = new ArrayList<>();
         delta.keys().forEach(name -> k.add(dialect.quoteIdentifier(name)));
-        List<String> notNull = new ArrayList<>();
         List<String> joins = new ArrayList<>();
         for (String col : k) {
-            notNull.add("d." + col + " IS NOT NULL");
-            joins.add("d." + col + " = " + snapshot + "." + col);
+            joins.add("bf_d." + col + " = " + snapshot + "." + col);
         }
-        String sent = "d." + q(OP) + " IN ('" + OP_INSERT + "', '" + OP_UPDATE + "') AND " + String.join(" AND ", notNull);
+        String sent = "bf_d." + q(OP) + " IN ('" + OP_INSERT + "', '" + OP_UPDATE + "') AND " + String.join(" AND ", notNull(k));
         try (Statement st = c.createStatement()) {
-            st.executeUpdate("UPDATE " + snapshot + " SET " + q(HASH) + " = NULL WHERE EXISTS (SELECT 1 FROM " + table + " d WHERE " + sent
+            st.executeUpdate("UPDATE " + snapshot + " SET " + q(HASH) + " = NULL WHERE EXISTS (SELECT 1 FROM " + table + " bf_d WHERE " + sent
                     + " AND " + String.join(" AND ", joins) + ")");
             st.executeUpdate("INSERT INTO " + snapshot + " (" + String.join(", ", k) + ", " + q(HASH) + ") SELECT "
-                    + String.join(", ", prefixed(k)) + ", NULL FROM " + table + " d WHERE " + sent + " AND NOT EXISTS (SELECT 1 FROM "
+                    + String.join(", ", prefixed(k)) + ", NULL FROM " + table + " bf_d WHERE " + sent + " AND NOT EXISTS (SELECT 1 FROM "
                     + snapshot + " WHERE " + String.join(" AND ", joins) + ")");
         }
     }
 
+    private static List<String> notNull(List<String> k) {
+        List<String> out = new ArrayList<>();
+        k.forEach(col -> out.add("bf_d." + col + " IS NOT NULL"));
+        return out;
+    }
+
     private static List<String> prefixed(List<String> k) {
         List<String> out = new ArrayList<>();
-        k.forEach(col -> out.add("d." + col));
+        k.forEach(col -> out.add("bf_d." + col));
         return out;
     }
 

@@ -140,4 +140,16 @@ public class PostgresDialect extends AnsiDialect {
             st.execute("SET LOCAL TimeZone = 'UTC'");
         }
     }
+
+    @Override
+    public boolean indexEnforced(Connection connection, String schema, String index) throws SQLException {
+        try (java.sql.PreparedStatement ps = connection.prepareStatement("SELECT i.indisvalid AND i.indisready AND i.indislive FROM pg_index i"
+                + " JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ? AND c.relname = ?")) {
+            ps.setString(1, schema);
+            ps.setString(2, index);
+            try (java.sql.ResultSet rs = ps.executeQuery()) {
+                return rs.next() && rs.getBoolean(1);
+            }
+        }
+    }
 }

@@ -188,6 +188,15 @@ public interface SqlDialect extends Serializable {
     }
 
     /**
+     * False when the database keeps index {@code index} of {@code schema} but does not enforce it:
+     * a PostgreSQL unique index whose {@code CREATE INDEX CONCURRENTLY} failed stays, invalid, and
+     * drivers list it like any other, while the table may hold duplicates of its columns.
+     */
+    default boolean indexEnforced(Connection connection, String schema, String index) throws SQLException {
+        return true;
+    }
+
+    /**
      * Tunes the current transaction for set-based work over whole tables (the diff's joins and
      * aggregates), where the database's defaults are sized for small queries.
      */

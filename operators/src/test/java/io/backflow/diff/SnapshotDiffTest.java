@@ -79,6 +79,11 @@ class SnapshotDiffTest {
         return Databases.queryLong(endpoint, "SELECT COUNT(*) FROM backflow." + SnapshotDiff.snapshotTableName("items", List.of("id")));
     }
 
+    private static long refusedInserts(JdbcEndpoint endpoint) {
+        return Databases.queryLong(endpoint, "SELECT COUNT(*) FROM backflow." + SnapshotDiff.snapshotTableName("items", List.of("id"))
+                + " WHERE " + io.backflow.model.DeltaColumns.HASH + " = '" + SnapshotUpdate.REFUSED_INSERT + "'");
+    }
+
     @ParameterizedTest
     @MethodSource("databases")
     void mirrorDiffsSendChangesDeletesAndRetriesOnlyWhatWasNotAcknowledged(String db) {
@@ -94,7 +99,8 @@ class SnapshotDiffTest {
             assertEquals(1, planned.rowsByOperation().get("null key"));
             deliver(ledger, first, List.of(failed(2), new RowError(RowError.Kind.INVALID, "{\"id\":7}", null, "duplicate", key(7))));
             assertTrue(ledger.run(first).completed(), "every row resolved, one of them failed");
-            assertEquals(4, snapshotRows(endpoint), "1, 3, 4 and 5 were acknowledged; 2 failed, 7 is invalid");
+            assertEquals(5, snapshotRows(endpoint), "1, 3, 4 and 5 were acknowledged; 2 failed, 7 is invalid");
+            assertEquals(1, refusedInserts(endpoint), "2, a refused insert, is kept by its key, marked, for a delete if it goes");
             Map<String, String> firstLog = log(ledger, first);
             assertEquals("insert succeeded 1", firstLog.get("{\"id\":1}"));
             assertEquals("insert failed 1", firstLog.get("{\"id\":2}"));
@@ -180,7 +186,8 @@ class SnapshotDiffTest {
             assertEquals(ledger.run(stopped).delta(), ledger.run(resumer).delta());
             assertTrue(ledger.commit(new DeliveryCommittable(resumer, 0, 1, 0, 0, 0, 0, Map.of(), Set.of("full-0"), List.of())));
             assertEquals(RunStatus.SUCCEEDED, ledger.run(resumer).status());
-            assertEquals(1, snapshotRows(endpoint), "row 1 only: row 2 failed in the stopped run");
+            assertEquals(2, snapshotRows(endpoint), "row 1, and row 2 marked: it failed in the stopped run");
+            assertEquals(1, refusedInserts(endpoint));
             assertEquals(1, ledger.failedRowCount("items"), "the stopped run's failure is still owed");
         }
     }
