@@ -24,7 +24,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Cursor columns of types nobody designed the code for: single-precision floats, wide decimals,
  * integers near Long.MAX_VALUE, microsecond timestamps in a JVM whose zone has DST, timestamptz at
- * a DST fold, DuckDB's second- and nanosecond-resolution timestamps, text. Each case has rows at
+ * a DST fold, DuckDB's second- and nanosecond-resolution timestamps, 39-digit HUGEINTs, text. Each case has rows at
  * the mark spanning several keyset pages, rows added at the mark later with keys below and above,
  * a change made without moving the cursor, and a new mark with ties spanning pages. Every row
  * version must arrive exactly once, and every run must reconcile.
@@ -79,6 +79,9 @@ class CursorTypesITCase {
                 Arguments.of("duckdb", "TIMESTAMP_NS", "UTC", "2024-01-01 00:00:00.000000001", "2024-01-01 00:00:00.000000002",
                         "2024-01-01 00:00:00.000000003"),
                 Arguments.of("duckdb", "UBIGINT", "UTC", "18446744073709551613", "18446744073709551614", "18446744073709551615"),
+                // 39 digits: the driver bound a DECIMAL of more than 38 digits as NULL, and the sync read nothing.
+                Arguments.of("duckdb", "HUGEINT", "UTC", "100000000000000000000000000000000000000", "170141183460469231731687303715884105000",
+                        "170141183460469231731687303715884105727"),
                 Arguments.of("postgresql", "DATE", "Asia/Kolkata", "2024-01-01", "2024-01-02", "2024-01-03"),
                 Arguments.of("postgresql", "TEXT", "UTC", "v-1", "v-2", "v-3"));
     }
@@ -178,5 +181,27 @@ class CursorTypesITCase {
         insert(200, 210, next);
         assertEquals(once(200, 210), sync(conn, "INCREMENTAL"), "ties at the new mark " + next);
         assertEquals(Map.of(), sync(conn, "INCREMENTAL"), "nothing new");
+    }
+
+    /**
+     * A row that goes from A to B and back to A: the change back must not carry A's messageId, or a
+     * destination that drops repeated ids (Segment, Mixpanel's $insert_id) keeps B.
+     */
+    @org.junit.jupiter.api.Test
+    void aRowChangedBackToWhatItWasGetsANewMessageId() {
+        open("duckdb");
+        Databases.execute(db, "CREATE TABLE t (id BIGINT PRIMARY KEY, user_id VARCHAR(20), n INTEGER, c TIMESTAMP)",
+                "INSERT INTO t VALUES (1, 'u1', 1, '2024-01-01 10:00:00')");
+        Path conn = connection();
+        java.util.List<String> ids = new java.util.ArrayList<>();
+        assertEquals(once(1, 1), sync(conn, "FULL"));
+        ids.add(receiver.deliveredEvents().get(0).get("messageId").asText());
+        Databases.execute(db, "UPDATE t SET n = 2, c = '2024-01-01 11:00:00'");
+        assertEquals(once(1, 1), sync(conn, "INCREMENTAL"));
+        ids.add(receiver.deliveredEvents().get(0).get("messageId").asText());
+        Databases.execute(db, "UPDATE t SET n = 1, c = '2024-01-01 12:00:00'");
+        assertEquals(once(1, 1), sync(conn, "INCREMENTAL"));
+        ids.add(receiver.deliveredEvents().get(0).get("messageId").asText());
+        assertEquals(3, new java.util.HashSet<>(ids).size(), "A, B and A again are three versions: " + ids);
     }
 }

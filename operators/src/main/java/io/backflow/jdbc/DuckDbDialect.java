@@ -73,13 +73,18 @@ public class DuckDbDialect extends AnsiDialect {
 
     /**
      * A JSON array of the values as text: unlike a STRUCT cast to VARCHAR, it tells NULL from the
-     * text {@code 'NULL'}.
+     * text {@code 'NULL'}. A nested value (LIST, ARRAY, STRUCT, MAP, UNION) goes as its JSON, since
+     * its VARCHAR text is ambiguous: {@code ['a, b']} and {@code ['a', 'b']} both read {@code [a, b]},
+     * and {@code {'k': NULL}} reads as {@code {'k': 'NULL'}} does. {@code typeof} is folded to a
+     * constant when the query is bound, so scalars pay nothing and keep the hashes they had.
      */
     @Override
     public String rowHash(java.util.List<String> quotedColumns) {
         StringBuilder values = new StringBuilder();
         for (String c : quotedColumns) {
-            values.append(values.length() == 0 ? "" : ", ").append("CAST(").append(c).append(" AS VARCHAR)");
+            values.append(values.length() == 0 ? "" : ", ").append("CASE WHEN regexp_matches(typeof(").append(c)
+                    .append("), '(\\]$|^STRUCT\\(|^MAP\\(|^UNION\\()') THEN CAST(to_json(").append(c).append(") AS VARCHAR) ELSE CAST(")
+                    .append(c).append(" AS VARCHAR) END");
         }
         return "md5(CAST(to_json(list_value(" + values + ")) AS VARCHAR))";
     }
@@ -105,12 +110,18 @@ public class DuckDbDialect extends AnsiDialect {
 
     /**
      * The driver binds a LocalDateTime as a microsecond TIMESTAMP: one with nanoseconds (from a
-     * TIMESTAMP_NS column) goes as text, which {@link #placeholder} casts back to TIMESTAMP_NS.
+     * TIMESTAMP_NS column) goes as text, which {@link #placeholder} casts back to TIMESTAMP_NS; so
+     * does a number of more than 38 digits.
      */
     @Override
     public void bind(java.sql.PreparedStatement statement, int index, Object value) throws SQLException {
         if (value instanceof java.time.LocalDateTime && ((java.time.LocalDateTime) value).getNano() % 1000 != 0) {
             statement.setString(index, value.toString());
+        } else if (value instanceof java.math.BigDecimal && ((java.math.BigDecimal) value).precision() > 38) {
+            // A HUGEINT or UHUGEINT of 39 digits: the driver binds a DECIMAL of more than 38 digits as
+            // NULL, silently (a keyset predicate "> NULL" then ends the read). As text, the
+            // placeholder's CAST makes it the column's type.
+            statement.setString(index, ((java.math.BigDecimal) value).toPlainString());
         } else {
             super.bind(statement, index, value);
         }

@@ -140,6 +140,9 @@ public final class JdbcValues {
                     // Its toString() names the Java object, not the document.
                     return ((java.sql.SQLXML) v).getString();
                 }
+                if (NestedValues.isNested(v)) {
+                    return NestedValues.json(v);
+                }
                 if (v instanceof java.sql.Clob) {
                     java.sql.Clob clob = (java.sql.Clob) v;
                     return clob.getSubString(1, (int) Math.min(Integer.MAX_VALUE, clob.length()));

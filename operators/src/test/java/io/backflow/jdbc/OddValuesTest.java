@@ -63,4 +63,32 @@ class OddValuesTest {
             }
         }
     }
+
+    /**
+     * DuckDB's nested values are read as their JSON, which tells apart what their Java text does
+     * not: ['a, b'] and ['a', 'b'] both printed [a, b], a struct printed {k=x, n=1}.
+     */
+    @Test
+    void duckDbNestedValuesAreTheirJson(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        JdbcEndpoint duck = new JdbcEndpoint("jdbc:duckdb:" + dir.resolve("nested.duckdb"), null, null);
+        Databases.execute(duck, "CREATE TABLE n (l VARCHAR[], s STRUCT(k VARCHAR, n INTEGER, t TIMESTAMP), m MAP(VARCHAR, INTEGER),"
+                        + " a INTEGER[2], deep STRUCT(xs STRUCT(v DOUBLE)[]))",
+                "INSERT INTO n VALUES (['a, b', NULL], {'k': 'x', 'n': 1, 't': '2024-01-02 03:04:05.123456'}, MAP {'one': 1, 'two': NULL},"
+                        + " [1, 2], {'xs': [{'v': 1.5}, NULL]})",
+                "INSERT INTO n VALUES (['a', 'b'], {'k': NULL, 'n': NULL, 't': NULL}, MAP {}, NULL, {'xs': []})");
+        try (Connection c = duck.open(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT * FROM n")) {
+            int[] types = JdbcValues.columnTypes(rs.getMetaData());
+            java.util.List<java.util.List<Object>> rows = new java.util.ArrayList<>();
+            while (rs.next()) {
+                java.util.List<Object> row = new java.util.ArrayList<>();
+                for (int i = 0; i < types.length; i++) {
+                    row.add(JdbcValues.read(rs, i + 1, types[i]));
+                }
+                rows.add(row);
+            }
+            assertEquals(java.util.List.of("[\"a, b\",null]", "{\"k\":\"x\",\"n\":1,\"t\":\"2024-01-02T03:04:05.123456\"}",
+                    "{\"one\":1,\"two\":null}", "[1,2]", "{\"xs\":[{\"v\":1.5},null]}"), rows.get(0));
+            assertEquals(java.util.Arrays.asList("[\"a\",\"b\"]", "{\"k\":null,\"n\":null,\"t\":null}", "{}", null, "{\"xs\":[]}"), rows.get(1));
+        }
+    }
 }

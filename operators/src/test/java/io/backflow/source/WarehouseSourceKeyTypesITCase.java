@@ -19,8 +19,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Keys and cursors the reader holds as strings or instants still page correctly: UUID keys (which
- * neither database compares with a text parameter by default), timestamptz cursors; rows with a
- * NULL key are counted and read by their own split.
+ * neither database compares with a text parameter by default), DuckDB HUGEINT keys of 39 digits,
+ * timestamptz cursors; rows with a NULL key are counted and read by their own split.
  */
 class WarehouseSourceKeyTypesITCase {
     @RegisterExtension
@@ -45,6 +45,10 @@ class WarehouseSourceKeyTypesITCase {
                     "INSERT INTO accounts SELECT " + (pg ? "md5(i::text)::uuid" : "md5(i::VARCHAR)::UUID")
                             + ", i, TIMESTAMPTZ '2024-01-01 00:00:00+00' + (i % 50) * INTERVAL '1 minute' FROM " + series);
         }
+        // 39-digit keys, which DuckDB's driver bound as NULL (a DECIMAL of more than 38 digits).
+        Databases.execute(duckdb, "CREATE TABLE huge (id HUGEINT PRIMARY KEY, n INTEGER, changed_at TIMESTAMP WITH TIME ZONE)",
+                "INSERT INTO huge SELECT CAST('100000000000000000000000000000000000000' AS HUGEINT) + i * 1000, i,"
+                        + " TIMESTAMPTZ '2024-01-01 00:00:00+00' FROM range(1, 2001) AS g(i)");
     }
 
     static Stream<String> databases() {
@@ -69,6 +73,13 @@ class WarehouseSourceKeyTypesITCase {
     void uuidKeysPageInFullRuns(String database) throws Exception {
         Collected got = Collected.run(WarehouseSource.builder().endpoint(db(database)).table("accounts")
                 .primaryKey(List.of("id")).pageSize(300).runId("uuid-full").build(), 1);
+        assertAllOnce(got, 2000);
+    }
+
+    @org.junit.jupiter.api.Test
+    void keysBeyondThirtyEightDigitsPage() throws Exception {
+        Collected got = Collected.run(WarehouseSource.builder().endpoint(duckdb).table("huge")
+                .primaryKey(List.of("id")).pageSize(300).splits(2).runId("huge-full").build(), 2);
         assertAllOnce(got, 2000);
     }
 

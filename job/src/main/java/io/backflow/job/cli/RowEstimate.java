@@ -1,6 +1,5 @@
 package io.backflow.job.cli;
 
-import io.backflow.jdbc.JdbcValues;
 import io.backflow.jdbc.PositionCodec;
 import io.backflow.jdbc.SqlDialect;
 import io.backflow.job.config.ConnectionConfig;
@@ -52,7 +51,7 @@ final class RowEstimate {
             dialect.beginStreamingRead(c);
             try (PreparedStatement ps = c.prepareStatement(sql)) {
                 if (after != null && after.length > 0) {
-                    JdbcValues.bind(ps, 1, after[0]);
+                    dialect.bind(ps, 1, after[0]);
                 }
                 try (ResultSet rs = ps.executeQuery()) {
                     rs.next();
