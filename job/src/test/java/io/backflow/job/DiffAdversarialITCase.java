@@ -597,10 +597,16 @@ class DiffAdversarialITCase {
         } catch (SQLException expected) {
             // It stays behind, invalid.
         }
-        for (String table : List.of("dup", "dup2")) {
-            Path conn = connection(table, table, "id", Map.of("v", "v"), "mirror", "");
+        // "Dup3" has no key; dup3, another table, has one on the same column name. A key named n
+        // (the name the duplicate search once gave its count) too.
+        Databases.execute(db, "CREATE TABLE \"Dup3\" (id INT, v TEXT)", "INSERT INTO \"Dup3\" VALUES (1, 'a'), (1, 'b'), (2, 'c')",
+                "CREATE TABLE dup3 (id INT PRIMARY KEY, v TEXT)", "INSERT INTO dup3 VALUES (1, 'a')",
+                "CREATE TABLE dupn (n INT, v TEXT)", "INSERT INTO dupn VALUES (1, 'a'), (1, 'b'), (2, 'c')");
+        for (String table : List.of("dup", "dup2", "Dup3", "dupn")) {
+            String key = table.equals("dupn") ? "n" : "id";
+            Path conn = connection(table.toLowerCase() + "_c", table, key, Map.of("v", "v"), "mirror", "");
             JsonNode first = sync(conn, "FULL");
-            assertEquals(Map.of(id(2), "insert"), actions(received()), table);
+            assertEquals(Map.of("{\"" + key + "\":2}", "insert"), actions(received()), table);
             assertEquals(1, first.get("invalid").asLong(), table + ": the duplicated key, once: " + first);
             JsonNode again = sync(conn, "DIFF");
             assertEquals(List.of(), received(), table);

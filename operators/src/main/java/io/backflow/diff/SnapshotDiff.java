@@ -264,7 +264,7 @@ public final class SnapshotDiff {
         String nullKey = anyNull(k, "bf_m.");
         StringBuilder sql = new StringBuilder();
         if (findDuplicates) {
-            sql.append("WITH backflow_dups AS (SELECT ").append(String.join(", ", k)).append(", COUNT(*) AS n FROM ").append(model.from("bf_dm"))
+            sql.append("WITH backflow_dups AS (SELECT ").append(String.join(", ", k)).append(", COUNT(*) AS backflow_n FROM ").append(model.from("bf_dm"))
                     .append(" WHERE ").append(String.join(" AND ", suffixed(k, " IS NOT NULL")))
                     .append(" GROUP BY ").append(String.join(", ", k)).append(" HAVING COUNT(*) > 1) ");
         }
@@ -286,7 +286,7 @@ public final class SnapshotDiff {
             for (String c : cols) {
                 sql.append(k.contains(c) ? "bf_d." + c : "NULL").append(", ");
             }
-            sql.append("'").append(OP_DUPLICATE).append("', bf_d.n, NULL, ").append(outcomeColumns()).append(" FROM backflow_dups bf_d");
+            sql.append("'").append(OP_DUPLICATE).append("', bf_d.backflow_n, NULL, ").append(outcomeColumns()).append(" FROM backflow_dups bf_d");
         }
         if (mode == SyncMode.MIRROR) {
             sql.append(" UNION ALL SELECT ");
@@ -319,8 +319,18 @@ public final class SnapshotDiff {
         java.util.Set<String> key = new java.util.HashSet<>(keys);
         try {
             java.sql.DatabaseMetaData md = c.getMetaData();
-            for (String candidate : new LinkedHashSet<>(List.of(name, name.toLowerCase(Locale.ROOT)))) {
-                String schemaCandidate = schemaName == null ? null : md.storesLowerCaseIdentifiers() ? schemaName.toLowerCase(Locale.ROOT) : schemaName;
+            // The table the diff reads is named exactly (quoted); only a catalog that does not
+            // keep the spelling (DuckDB's) is asked for the lower-case one. Asking PostgreSQL for
+            // orders when the model is "Orders" would take another table's key for this one's.
+            List<String[]> names = new ArrayList<>();
+            names.add(new String[] {schemaName, name});
+            names.add(new String[] {schemaName.toLowerCase(Locale.ROOT), name.toLowerCase(Locale.ROOT)});
+            for (String[] n : names) {
+                String schemaCandidate = n[0];
+                String candidate = n[1];
+                if (!tableExists(md, schemaCandidate, candidate)) {
+                    continue;
+                }
                 Map<String, java.util.Set<String>> unique = new LinkedHashMap<>();
                 try (ResultSet rs = md.getPrimaryKeys(null, schemaCandidate, candidate)) {
                     while (rs.next()) {
@@ -348,9 +358,22 @@ public final class SnapshotDiff {
                         return true;
                     }
                 }
+                return false;
             }
         } catch (SQLException | RuntimeException e) {
             return false;
+        }
+        return false;
+    }
+
+    /** Whether {@code schema.table} exists with exactly these names (the metadata takes patterns, where _ matches any character). */
+    private static boolean tableExists(java.sql.DatabaseMetaData md, String schema, String table) throws SQLException {
+        try (ResultSet rs = md.getTables(null, schema, table, null)) {
+            while (rs.next()) {
+                if (table.equals(rs.getString("TABLE_NAME")) && schema.equals(rs.getString("TABLE_SCHEM"))) {
+                    return true;
+                }
+            }
         }
         return false;
     }

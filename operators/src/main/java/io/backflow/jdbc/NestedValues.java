@@ -25,13 +25,18 @@ public final class NestedValues {
         return v instanceof Map || v instanceof org.duckdb.DuckDBStruct || v instanceof org.duckdb.DuckDBArray;
     }
 
-    /** {@code v} (see {@link #isNested}) as JSON text. */
-    public static String json(Object v) throws SQLException {
+    /** JSON text of a value already made plain (also a map key that is a list or a struct). */
+    private static String jsonOf(Object plain) throws SQLException {
         try {
-            return JSON.writeValueAsString(plain(v));
+            return JSON.writeValueAsString(plain);
         } catch (JsonProcessingException e) {
             throw new SQLException("cannot write a nested value as JSON: " + e.getOriginalMessage(), e);
         }
+    }
+
+    /** {@code v} (see {@link #isNested}) as JSON text. */
+    public static String json(Object v) throws SQLException {
+        return jsonOf(plain(v));
     }
 
     /** Lists, maps and JSON scalars Jackson writes as they are; other values as their ISO or plain text. */
@@ -47,14 +52,21 @@ public final class NestedValues {
             }
             return out;
         }
-        if (v instanceof org.duckdb.DuckDBStruct) {
-            return plain(((org.duckdb.DuckDBStruct) v).getMap());
+        if (v instanceof java.sql.Blob) {
+            java.sql.Blob blob = (java.sql.Blob) v;
+            return blob.getBytes(1, (int) blob.length());
         }
-        if (v instanceof Map) {
-            Map<String, Object> out = new LinkedHashMap<>();
-            for (Map.Entry<?, ?> e : ((Map<?, ?>) v).entrySet()) {
+        if (v instanceof Map || v instanceof org.duckdb.DuckDBStruct) {
+            // A struct's fields keep their declared order. DuckDB's driver hands a MAP over as a
+            // HashMap, whose order is not the map's and, for keys that are lists or structs (hashed
+            // by identity), not even the same at each read: such entries are sorted by their key's
+            // text, so a row reads the same every time (its messageId and diff hash depend on it).
+            Map<?, ?> map = v instanceof org.duckdb.DuckDBStruct ? ((org.duckdb.DuckDBStruct) v).getMap() : (Map<?, ?>) v;
+            boolean ordered = v instanceof org.duckdb.DuckDBStruct || map instanceof LinkedHashMap || map instanceof java.util.SortedMap;
+            Map<String, Object> out = ordered ? new LinkedHashMap<>() : new java.util.TreeMap<>();
+            for (Map.Entry<?, ?> e : map.entrySet()) {
                 Object key = plain(e.getKey());
-                out.put(key instanceof String ? (String) key : String.valueOf(key), plain(e.getValue()));
+                out.put(key instanceof String ? (String) key : jsonOf(key), plain(e.getValue()));
             }
             return out;
         }

@@ -143,6 +143,24 @@ public class PostgresDialect extends AnsiDialect {
 
     @Override
     public boolean indexEnforced(Connection connection, String schema, String index) throws SQLException {
+        // Inside the ledger's transaction: a failed look-up (a fork without pg_index's columns)
+        // must not abort it, so it runs under a savepoint and then counts as not enforced.
+        java.sql.Savepoint savepoint = connection.getAutoCommit() ? null : connection.setSavepoint();
+        try {
+            boolean enforced = indexValid(connection, schema, index);
+            if (savepoint != null) {
+                connection.releaseSavepoint(savepoint);
+            }
+            return enforced;
+        } catch (SQLException e) {
+            if (savepoint != null) {
+                connection.rollback(savepoint);
+            }
+            return false;
+        }
+    }
+
+    private static boolean indexValid(Connection connection, String schema, String index) throws SQLException {
         try (java.sql.PreparedStatement ps = connection.prepareStatement("SELECT i.indisvalid AND i.indisready AND i.indislive FROM pg_index i"
                 + " JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ? AND c.relname = ?")) {
             ps.setString(1, schema);
