@@ -193,7 +193,7 @@ public final class SnapshotUpdate {
             ps.setMaxRows(limit);
             try (ResultSet rs = ps.executeQuery()) {
                 int[] types = JdbcValues.columnTypes(rs.getMetaData());
-                while (rs.next()) {
+                while (out.size() < limit && rs.next()) { // DuckDB's driver ignores setMaxRows
                     ObjectNode key = JSON.createObjectNode();
                     for (int i = 0; i < k.size(); i++) {
                         Object v = JdbcValues.read(rs, i + 1, types[i]);

@@ -32,9 +32,10 @@ final class FailedRows {
     List<String> keys(Connection c, String connectionName, int limit) throws SQLException {
         List<String> out = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement("SELECT key_position FROM " + failedRows
-                + " WHERE connection = ? ORDER BY first_failed_at, key_position")) {
+                + " WHERE connection = ? ORDER BY last_failed_at, key_position LIMIT ?")) {
+            // LIMIT, not setMaxRows: DuckDB's driver ignores the latter and returned every key.
             ps.setString(1, connectionName);
-            ps.setMaxRows(limit);
+            ps.setInt(2, limit);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     out.add(rs.getString(1));

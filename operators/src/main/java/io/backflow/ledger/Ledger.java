@@ -156,7 +156,11 @@ public final class Ledger implements AutoCloseable {
         tx.update("UPDATE " + runs + " SET savepoint = ? WHERE run_id = ?", savepoint, runId);
     }
 
-    /** Keys (PositionCodec strings) of rows the destination refused, oldest first: what the next sync retries. */
+    /**
+     * Keys (PositionCodec strings) of rows the destination refused, least recently refused first:
+     * what the next sync retries. A key refused again goes to the back, so with more than
+     * {@code limit} owed every key gets its turn, rather than the same oldest keys every sync.
+     */
     public List<String> failedKeys(String connectionName, int limit) {
         return tx.run(c -> failed.keys(c, connectionName, limit));
     }

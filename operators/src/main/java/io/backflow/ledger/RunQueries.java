@@ -32,7 +32,7 @@ final class RunQueries {
             ps.setString(1, arg);
             ps.setMaxRows(limit);
             try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
+                while (out.size() < limit && rs.next()) { // DuckDB's driver ignores setMaxRows
                     Timestamp finished = rs.getTimestamp(6);
                     out.add(new SyncRun(rs.getString(1), rs.getString(2), rs.getString(3), RunStatus.valueOf(rs.getString(4)),
                             rs.getTimestamp(5).toInstant(), finished == null ? null : finished.toInstant(), rs.getString(7),
@@ -52,7 +52,7 @@ final class RunQueries {
             ps.setString(1, runId);
             ps.setMaxRows(limit);
             try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
+                while (out.size() < limit && rs.next()) { // DuckDB's driver ignores setMaxRows
                     out.add(new RowError(RowError.Kind.valueOf(rs.getString(1)), rs.getString(2), rs.getString(3), rs.getString(4)));
                 }
             }

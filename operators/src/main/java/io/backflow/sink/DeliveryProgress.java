@@ -49,6 +49,8 @@ public final class DeliveryProgress {
     // Any thread.
     private final AtomicLong succeeded = new AtomicLong();
     private final AtomicLong failed = new AtomicLong();
+    /** Rows the destination's API cannot express (counted invalid), from whichever thread built the requests. */
+    private final AtomicLong unsendable = new AtomicLong();
     private final ConcurrentLinkedQueue<RowError> errors = new ConcurrentLinkedQueue<>();
     /** The queue's length: ConcurrentLinkedQueue.size() walks the whole queue. */
     private final AtomicInteger held = new AtomicInteger();
@@ -157,7 +159,8 @@ public final class DeliveryProgress {
     }
 
     private boolean isEmpty() {
-        return read == 0 && invalid == 0 && positions.isEmpty() && finishedSplits.isEmpty() && succeeded.get() == 0 && failed.get() == 0
+        return read == 0 && invalid == 0 && unsendable.get() == 0 && positions.isEmpty() && finishedSplits.isEmpty() && succeeded.get() == 0
+                && failed.get() == 0
                 && errors.isEmpty() && staged == 0;
     }
 
@@ -193,6 +196,18 @@ public final class DeliveryProgress {
         markRows.add(mark);
     }
 
+    /**
+     * The destination cannot take the row as it is (an API that names users by email, and the row
+     * has none): invalid, as a row the mapping refuses, and not retried until the row changes.
+     * Sending it again unchanged cannot succeed, and as a failure it would hold a place in the
+     * next sync's retry list that a row the destination refused for a passing reason needs.
+     */
+    public void unsendable(RowError error) {
+        errors.add(error);
+        held.incrementAndGet();
+        unsendable.incrementAndGet();
+    }
+
     public void failed(RowError error) {
         errors.add(error);
         held.incrementAndGet();
@@ -219,7 +234,7 @@ public final class DeliveryProgress {
         Map<String, String> reached = new LinkedHashMap<>();
         positions.forEach((split, position) -> reached.put(split, Position.encoded(position)));
         DeliveryCommittable c = new DeliveryCommittable(runId, subtask, commitId, read, succeeded.getAndSet(0),
-                failed.getAndSet(0), invalid, reached, finishedSplits, drained, marks, staged == 0 ? null : stageId(), staged);
+                failed.getAndSet(0), invalid + unsendable.getAndSet(0), reached, finishedSplits, drained, marks, staged == 0 ? null : stageId(), staged);
         staged = 0;
         period++;
         read = 0;

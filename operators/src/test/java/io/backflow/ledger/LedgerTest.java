@@ -229,6 +229,31 @@ class LedgerTest {
         assertFalse(Ledger.movesBack("[[\"long\",5]]", null));
     }
 
+    /**
+     * More rows owed than one sync retries: a row refused again goes to the back, so the next sync
+     * retries the others. Oldest first retried the same rows forever while newer ones starved.
+     */
+    @ParameterizedTest
+    @MethodSource("databases")
+    void aRowRefusedAgainGoesToTheBackOfTheRetryList(String db) throws Exception {
+        try (Ledger ledger = store(db, "l_rotation").open()) {
+            String first = ledger.startRun("c", "INCREMENTAL", "[[\"long\",0]]", "first");
+            ledger.planned(first, "[[\"long\",9]]", splits("incremental-0"));
+            ledger.commit(new DeliveryCommittable(first, 0, 1, 2, 0, 2, 0, Map.of("incremental-0", "[[\"long\",9]]"),
+                    Set.of("incremental-0"), List.of(new RowError(RowError.Kind.FAILED, "{\"id\":3}", "m3", "HTTP 422", "[[\"long\",3]]"),
+                            new RowError(RowError.Kind.FAILED, "{\"id\":5}", "m5", "HTTP 422", "[[\"long\",5]]"))));
+            assertEquals(List.of("[[\"long\",3]]"), ledger.failedKeys("c", 1));
+            Thread.sleep(5); // a later last_failed_at than the first run's
+            String second = ledger.startRun("c", "INCREMENTAL", "[[\"long\",9]]", "next");
+            ledger.recordRetryKeys(second, ledger.failedKeys("c", 1));
+            ledger.planned(second, "[[\"long\",9]]", splits(Ledger.RETRY_SPLIT));
+            ledger.commit(new DeliveryCommittable(second, 0, 1, 1, 0, 1, 0, Map.of(Ledger.RETRY_SPLIT, "[[\"long\",1]]"),
+                    Set.of(Ledger.RETRY_SPLIT), List.of(new RowError(RowError.Kind.FAILED, "{\"id\":3}", "m3", "HTTP 422", "[[\"long\",3]]"))));
+            assertEquals(List.of("[[\"long\",5]]", "[[\"long\",3]]"), ledger.failedKeys("c", 100));
+            assertEquals(List.of("[[\"long\",5]]"), ledger.failedKeys("c", 1), "key 5 waited longer: its turn");
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("databases")
     void refusedRowsWaitForTheNextSyncAndAreForgottenOnceDelivered(String db) {

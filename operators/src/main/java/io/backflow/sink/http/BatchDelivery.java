@@ -93,7 +93,10 @@ final class BatchDelivery {
     private void queue(List<DeliveryEntry> entries) {
         Destination.Requests requests = destination.requests(entries);
         for (Map.Entry<DeliveryEntry, String> e : requests.unsendable().entrySet()) {
-            fail(List.of(e.getKey()), e.getValue());
+            DeliveryEntry entry = e.getKey();
+            RowError error = new RowError(RowError.Kind.INVALID, entry.key(), entry.messageId(), client.redact(e.getValue()), entry.keyPosition());
+            progress.unsendable(error);
+            log.invalid(error);
         }
         List<DestinationRequest> list = requests.requests();
         for (int i = list.size() - 1; i >= 0; i--) {
@@ -267,7 +270,13 @@ final class BatchDelivery {
             return;
         }
         Duration delay = retry.backoff(attempt, retryAfter, ThreadLocalRandom.current());
-        if (delay.compareTo(left) >= 0) {
+        if (delay.compareTo(left) >= 0 && retryAfter.isEmpty() && left.compareTo(Duration.ZERO) > 0) {
+            // A drawn backoff longer than what is left of the budget: one last attempt when the
+            // budget ends, rather than giving up with time unspent (with max_backoff near
+            // max_duration a job stopped after a third of its budget). A Retry-After longer than
+            // what is left is the destination's word, and stops the job at once.
+            delay = left;
+        } else if (delay.compareTo(left) >= 0) {
             // The events are not recorded failed: the job stops before this checkpoint commits, so
             // the next sync reads them again from the last committed position, with the rest.
             handler.completeExceptionally(new SuppressRestartsException(new DestinationUnavailableException("destination "

@@ -49,6 +49,11 @@ final class DeliveryLog {
         }
     }
 
+    /** A row the destination cannot take as it is; the reason names what is missing, never a value. */
+    void invalid(RowError error) {
+        LOG.debug("Event for row {} cannot be sent to {}: {}", error.key(), endpoint, error.reason());
+    }
+
     /** "HTTP 400: {body...}" becomes "HTTP 400"; reasons without a body stay as they are. */
     static String headline(String reason) {
         if (reason == null) {

@@ -244,6 +244,19 @@ class BatchDeliveryTest {
         assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(10));
     }
 
+    /**
+     * A drawn backoff longer than what is left of the budget (max_backoff near max_duration): one
+     * last attempt when the budget ends, not a stop with most of it unspent.
+     */
+    @Test
+    void aBackoffLongerThanWhatIsLeftWaitsOutTheBudgetAndTriesOnceMore() throws Exception {
+        receiver.respond(r -> Response.status(503).body("busy"));
+        Run run = run(new RetryPolicy(1000, Duration.ofMillis(100), Duration.ofSeconds(5), Duration.ofMillis(600)));
+        Throwable cause = stopsTheJob(run.deliver(1));
+        assertThat(cause).isInstanceOf(DestinationUnavailableException.class);
+        assertThat(run.budget.remaining(System.nanoTime())).as("the job stopped once the budget was spent, not before").isZero();
+    }
+
     @Test
     void aDeliveredRequestStartsTheBudgetAfresh() throws Exception {
         RetryPolicy budget = new RetryPolicy(1000, Duration.ofMillis(20), Duration.ofMillis(50), Duration.ofMillis(400));
