@@ -147,7 +147,13 @@ public final class IterableDestination implements Destination {
             for (DeliveryEntry e : chunk) {
                 ObjectNode o = objects.get(e);
                 array.add(o);
-                who.add(new Who(Events.text(o, "userId"), Events.text(o, "email"), Events.text(o, "eventName")));
+                // The email a failure may be named by: the user's, or (naming users by id) the one in the data fields.
+                String email = Events.text(o, "email");
+                if (email == null && o.get("dataFields") != null) {
+                    email = Events.text(o.get("dataFields"), "email");
+                }
+                who.add(new Who(Events.text(o, "userId"), email == null ? null : email.toLowerCase(java.util.Locale.ROOT),
+                        Events.text(o, "eventName")));
             }
             out.add(DestinationRequest.post(uri, headers, Events.bytes(root), chunk, List.copyOf(who)));
         }
@@ -220,12 +226,26 @@ public final class IterableDestination implements Destination {
             Map<Integer, String> rejected = new HashMap<>();
             for (int i = 0; i < who.size(); i++) {
                 Who w = who.get(i);
-                String why = w.userId() != null ? byUserId.get(w.userId()) : w.email() != null ? byEmailAddress.get(w.email()) : null;
+                String why = w.userId() != null ? byUserId.get(w.userId()) : null;
+                if (why == null && w.email() != null) {
+                    why = byEmailAddress.get(w.email());
+                }
                 if (why == null && w.eventName() != null) {
                     why = byEventName.get(w.eventName());
                 }
                 if (why != null) {
                     rejected.put(i, why);
+                }
+            }
+            // Iterable counts its failures; when it names fewer than it counts, the rest cannot be
+            // told from the rows it took, so every row of the request not named is refused too:
+            // sent again, it updates the same user or event (events carry their messageId as id).
+            int failCount = answer == null ? 0 : answer.path("failCount").asInt(0);
+            if (failCount > rejected.size()) {
+                String why = "iterable counted " + failCount + " failures in the request and named " + rejected.size()
+                        + " of them; the others cannot be told apart, so the request's rows are sent again";
+                for (int i = 0; i < who.size(); i++) {
+                    rejected.putIfAbsent(i, why);
                 }
             }
             return DestinationAnswer.rejected(rejected);
@@ -246,7 +266,14 @@ public final class IterableDestination implements Destination {
         }
         String why = "iterable: " + list.replaceAll("([a-z])([A-Z])", "$1 $2").toLowerCase(java.util.Locale.ROOT);
         boolean userIds = list.endsWith("UserIds");
-        values.forEach(v -> (userIds ? byUserId : byEmail).put(v.asText(), why));
+        // Iterable keeps emails in lower case; the rows may not.
+        values.forEach(v -> {
+            if (userIds) {
+                byUserId.put(v.asText(), why);
+            } else {
+                byEmail.put(v.asText().toLowerCase(java.util.Locale.ROOT), why);
+            }
+        });
     }
 
     private static JsonNode json(byte[] body) {
