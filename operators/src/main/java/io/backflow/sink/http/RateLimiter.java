@@ -9,7 +9,9 @@ import java.time.Duration;
  * them. When the destination answers that it is over its rate (a 429), the rate halves; each
  * delivered request then adds back a twentieth of the configured rate, up to it (additive
  * increase, multiplicative decrease). Without a configured rate a 429 starts pacing at half the
- * rate requests were going out at.
+ * rate requests were going out at; delivered requests then add back a twentieth of that rate each,
+ * and once it is reached the pacing ends (before, one early 429 paced the rest of the run at one
+ * request a second).
  */
 final class RateLimiter {
     /** The rate never drops below this share of the configured one, so a run always progresses. */
@@ -30,6 +32,8 @@ final class RateLimiter {
     private long windowStartNanos;
     private int sentInWindow;
     private int sentInLastWindow;
+    /** Without a configured rate: the rate requests went out at when a 429 came, 0 when not pacing. */
+    private double unconfiguredFrom;
 
     private final java.util.function.LongSupplier clock;
 
@@ -74,9 +78,10 @@ final class RateLimiter {
 
     /** The destination said it is over its rate. */
     synchronized void throttled() {
-        if (requests == 0) {
-            // No configured rate: start from what was actually sent.
-            requests = Math.max(1, Math.max(sentInWindow, sentInLastWindow) / 2.0);
+        if (maxRequests == 0) {
+            // No configured rate: start from what was actually sent (or halve the pace again).
+            unconfiguredFrom = requests == 0 ? Math.max(1, Math.max(sentInWindow, sentInLastWindow)) : Math.max(1, requests);
+            requests = Math.max(0.1, unconfiguredFrom / 2.0);
             return;
         }
         requests = Math.max(requests / 2, floor(maxRequests));
@@ -87,6 +92,13 @@ final class RateLimiter {
 
     /** A request was delivered. */
     synchronized void succeeded() {
+        if (maxRequests == 0 && requests > 0) {
+            requests += unconfiguredFrom / 20;
+            if (requests >= unconfiguredFrom * 0.999) { // twenty twentieths can sum to a hair under one
+                requests = 0;
+                unconfiguredFrom = 0;
+            }
+        }
         if (maxRequests > 0 && requests < maxRequests) {
             requests = Math.min(maxRequests, requests + maxRequests / 20);
         }

@@ -227,6 +227,10 @@ class DestinationDeliveryTest {
         assertThat(c.succeeded()).isEqualTo(1);
         assertThat(c.errors()).extracting(RowError::reason).containsExactlyInAnyOrder("iterable: invalid emails",
                 "iterable is set to name users by email, and the event has no email in its traits");
+        // The row without an email cannot be sent as it is: invalid, not a failure owed to the next sync.
+        assertThat(c.errors()).filteredOn(e -> e.kind() == RowError.Kind.INVALID).extracting(RowError::key).containsExactly("{\"id\":3}");
+        assertThat(c.failed()).isEqualTo(1);
+        assertThat(c.invalid()).isEqualTo(1);
         assertThat(taken.objects.get(0).get("email").asText()).isEqualTo("a@example.com");
         assertThat(taken.objects.get(0).has("userId")).isFalse();
         assertThat(server.requests().get(0).path()).isEqualTo("/api/users/bulkUpdate");
@@ -234,6 +238,34 @@ class DestinationDeliveryTest {
         Writer wrongKey = new Writer(new IterableDestination(server.baseUrl(), "nope", IterableDestination.Api.BULK_UPDATE, false,
                 new DestinationLimits(1000, 4_000_000, 100_000, 0, 0)));
         assertThat(wrongKey.deliver(List.of(identify(4, "u-4", "{}"))).getCause().getMessage()).startsWith("iterable refused the API key (HTTP 401)");
+    }
+
+    /**
+     * Iterable stores emails in lower case and names failures by email even when the request named
+     * users by id (the email is in the data fields). A failure it counts but does not name cannot
+     * be told apart: every row of the request is refused, never counted delivered.
+     */
+    @Test
+    void iterableFailuresNamedByEmailMatchAnyCaseAndUnnamedFailuresRefuseTheRequest() throws Exception {
+        server.respond(r -> Response.status(200).body("{\"successCount\":2,\"failCount\":1,"
+                + "\"failedUpdates\":{\"conflictEmails\":[\"mixed@example.com\"]}}"));
+        Writer byId = new Writer(new IterableDestination(server.baseUrl(), "it-key", IterableDestination.Api.BULK_UPDATE, false,
+                new DestinationLimits(1000, 4_000_000, 100_000, 0, 0)));
+        assertThat(byId.deliver(List.of(identify(1, "u-1", "{\"email\":\"Mixed@Example.COM\"}"),
+                identify(2, "u-2", "{\"email\":\"b@example.com\"}"), identify(3, "u-3", "{\"plan\":\"free\"}")))).isNull();
+        DeliveryCommittable c = byId.result();
+        assertThat(failedKeys(c)).containsExactly("{\"id\":1}");
+        assertThat(c.errors().get(0).reason()).isEqualTo("iterable: conflict emails");
+        assertThat(c.succeeded()).isEqualTo(2);
+
+        server.respond(r -> Response.status(200).body("{\"successCount\":1,\"failCount\":2,\"failedUpdates\":{\"invalidEmails\":[]}}"));
+        Writer unnamed = new Writer(new IterableDestination(server.baseUrl(), "it-key", IterableDestination.Api.BULK_UPDATE, true,
+                new DestinationLimits(1000, 4_000_000, 100_000, 0, 0)));
+        assertThat(unnamed.deliver(List.of(identify(4, "u-4", "{\"email\":\"d@example.com\"}"),
+                identify(5, "u-5", "{\"email\":\"e@example.com\"}"), identify(6, "u-6", "{\"email\":\"f@example.com\"}")))).isNull();
+        DeliveryCommittable u = unnamed.result();
+        assertThat(failedKeys(u)).containsExactlyInAnyOrder("{\"id\":4}", "{\"id\":5}", "{\"id\":6}");
+        assertThat(u.succeeded()).isZero();
     }
 
     // ------------------------------------------------------------------ Mixpanel

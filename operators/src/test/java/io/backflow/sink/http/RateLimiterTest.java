@@ -64,4 +64,29 @@ class RateLimiterTest {
         assertThat(ms(limiter.reserve(1))).isZero();
         assertThat(ms(limiter.reserve(1))).isEqualTo(50L);
     }
+
+    /** Without a configured rate the pacing a 429 started climbs back and ends (one early 429 once paced the whole run at 1/s). */
+    @Test
+    void withoutAConfiguredRateThePacingEndsOnceDeliveriesClimbBack() {
+        RateLimiter limiter = new RateLimiter(0, 0, clock);
+        assertThat(limiter.reserve(1)).isZero();
+        limiter.throttled();
+        assertThat(limiter.requestRate()).isEqualTo(0.5);
+        for (int i = 0; i < 10; i++) {
+            limiter.succeeded();
+        }
+        assertThat(limiter.requestRate()).as("no limit any more").isZero();
+        for (int i = 0; i < 100; i++) {
+            assertThat(limiter.reserve(1)).isZero();
+        }
+        // Over the rate again: paced at half of it, and a second 429 while pacing halves the pace.
+        limiter.throttled();
+        assertThat(limiter.requestRate()).isEqualTo(50.5);
+        limiter.throttled();
+        assertThat(limiter.requestRate()).isEqualTo(25.25);
+        for (int i = 0; i < 20; i++) {
+            limiter.succeeded();
+        }
+        assertThat(limiter.requestRate()).isZero();
+    }
 }
