@@ -205,6 +205,12 @@ public final class SyncCommand {
             }
             LOG.info("Sync run {} of connection {} starts: {} ({})", runId, config.name(), plan.type(), reason);
             out.println("Sync " + runId + " of " + config.name() + ": " + plan.type() + " (" + reason + ")");
+            if (config.destination().type() == ConnectionConfig.DestinationType.MIXPANEL && config.mapping().timestamp() == null) {
+                // Mixpanel drops a repeated event only when its time matches too; an unmapped time is the moment of mapping.
+                out.println("  note: mapping.timestamp is not set, so each event's time is when it is sent; Mixpanel drops a re-sent"
+                        + " event only with the same time, so rows sent again (retries, a resumed run, the rows at the mark) count twice"
+                        + " there: map timestamp: to a column");
+            }
             DeltaTable delta = plan.diff() ? delta(config, ledger, runId, plan, out) : null;
             // After the delta is shared: a resumed run's delta is then the newest run's, never purged.
             ledger.purge(config.name(), java.time.Instant.now().minus(config.state().retention()));
