@@ -5,7 +5,6 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.StreamWriteFeature;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import com.fasterxml.jackson.core.io.SerializedString;
-import io.backflow.jdbc.ColumnNames;
 import io.backflow.jdbc.ValueCodec;
 import io.backflow.model.DeltaColumns;
 import io.backflow.source.SourceRow;
@@ -105,10 +104,8 @@ public final class EventMapper implements Serializable {
     private transient int timestampSlot;
     private transient int operationSlot;
     private transient int rowsSlot;
-    // The version column's index in the rows' columns (bound per query, as the slots are), and the
-    // value's bytes for the message id.
-    private transient String[] versionBoundTo;
-    private transient int versionAt;
+    // The version column's slot (-1 without one) and its value's bytes for the message id.
+    private transient int versionSlot;
     private transient org.apache.flink.core.memory.DataOutputSerializer version;
 
     public EventMapper(MappingSpec spec) {
@@ -149,8 +146,9 @@ public final class EventMapper implements Serializable {
         contextRunId = null;
         nowText = null;
         template = Template.compile(spec.template(), columns);
+        // After the template: a slot of this mapper's own index, not one of the spec's referenced columns.
+        versionSlot = spec.versionColumn() == null ? -1 : columns.slot(spec.versionColumn());
         messageIds = new MessageIds();
-        versionBoundTo = null;
         version = spec.versionColumn() == null ? null : new org.apache.flink.core.memory.DataOutputSerializer(32);
         event = new Buffer(1024);
         key = new Buffer(64);
@@ -169,13 +167,6 @@ public final class EventMapper implements Serializable {
         }
         Object[] values = row.values();
         int[] at = columns.bind(row.columns());
-        if (version != null && versionBoundTo != row.columns()) {
-            versionAt = ColumnNames.find(spec.versionColumn(), row.columns());
-            if (versionAt < 0) {
-                throw new IllegalArgumentException("the query does not return column '" + spec.versionColumn() + "' (the cursor)");
-            }
-            versionBoundTo = row.columns();
-        }
         try {
             // Primary-key slots come first (see MappingSpec.registerFixedColumns).
             String nullKeyColumn;
@@ -304,7 +295,7 @@ public final class EventMapper implements Serializable {
                 messageId = messageIds.messageId(connectionBytes, key.array(), key.size(), event.array(), 0, event.size());
             } else {
                 version.clear();
-                ValueCodec.write(values[versionAt], version);
+                ValueCodec.write(values[at[versionSlot]], version);
                 messageId = messageIds.messageId(connectionBytes, key.array(), key.size(), event.array(), 0, event.size(),
                         version.getSharedBuffer(), version.length());
             }
